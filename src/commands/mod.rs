@@ -1,0 +1,9 @@
+//! One module per subcommand; each returns the process exit code.
+
+pub mod config;
+pub mod report;
+pub mod rules;
+pub mod simulate;
+
+/// Exit status for bad arguments or unreadable input.
+pub const EXIT_USAGE: i32 = 2;

@@ -1,0 +1,102 @@
+//! `foley-triage report`: read everything given, print the overview as text or JSON.
+
+use super::EXIT_USAGE;
+use crate::cli::{InputArgs, ReportArgs};
+use crate::config::Config;
+use crate::source::{self, Input, ReadOptions};
+use crate::stats::overview::{self, OverviewOptions, Window};
+use anyhow::{Context, Result, anyhow};
+
+/// Parses `--since`/`--until`: an absolute time, or a duration before now (`30m`).
+pub fn parse_time_arg(s: &str, offset: i64, now_ms: i64) -> Option<i64> {
+    crate::parse::time::parse_any(s, offset)
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| {
+                crate::parse::time::days_from_civil(d.year_ce().1 as i64, d.month0() + 1, d.day0() + 1) * 86_400_000
+                    - offset * 1000
+            })
+        })
+        .or_else(|| crate::alerts::parse_window(s).map(|d| now_ms - d))
+}
+
+use chrono::Datelike;
+
+/// What the input options resolve to.
+pub struct Resolved {
+    pub inputs: Vec<Input>,
+    pub read: ReadOptions,
+}
+
+pub fn resolve_inputs(args: &InputArgs, config: &Config) -> Result<Resolved> {
+    let offset = config.offset_seconds().unwrap_or(0);
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut window = Window::ALL;
+    if let Some(s) = &args.since {
+        window.from_ms = Some(parse_time_arg(s, offset, now).ok_or_else(|| {
+            anyhow!("--since `{s}`: not a time (2025-09-01T14:00:00Z, \"2025-09-01 14:00:00\") or a duration (30m)")
+        })?);
+    }
+    if let Some(s) = &args.until {
+        window.to_ms =
+            Some(parse_time_arg(s, offset, now).ok_or_else(|| anyhow!("--until `{s}`: not a time or a duration"))?);
+    }
+    let format = match &args.format {
+        Some(f) => Some(
+            crate::parse::Format::parse_name(f)
+                .ok_or_else(|| anyhow!("--format `{f}`: use seed_kv, json, nginx, python or ffmpeg"))?,
+        ),
+        None => None,
+    };
+    let inputs = if args.paths.is_empty() {
+        let dir = crate::demo::materialize().context("cannot write the bundled demo logs to a temporary directory")?;
+        source::resolve(&[dir.display().to_string()])?
+    } else {
+        source::resolve(&args.paths)?
+    };
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
+    Ok(Resolved {
+        inputs,
+        read: ReadOptions {
+            pipeline: crate::pipeline::PipelineOptions {
+                max_line: config.max_line_bytes,
+                window,
+                default_offset: offset,
+            },
+            bucket_ms: config.bucket_ms().unwrap_or(60_000),
+            threads,
+            format,
+        },
+    })
+}
+
+pub fn run(args: &ReportArgs, config: &Config) -> Result<i32> {
+    let resolved = match resolve_inputs(&args.input, config) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("foley-triage: {e:#}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let enricher = config.enricher()?;
+    let (stats, problems) = source::read_all(&resolved.inputs, &enricher, resolved.read);
+    let mut unreadable = false;
+    for problem in &problems {
+        eprintln!("foley-triage: {problem}");
+        unreadable |= !matches!(problem, source::SourceError::Binary(..));
+    }
+    if unreadable {
+        return Ok(EXIT_USAGE);
+    }
+    let overview = overview::compute(
+        &stats,
+        &enricher,
+        resolved.read.pipeline.window,
+        OverviewOptions { health: &config.health, alert_rules: &config.alerts, top_videos: args.top, top_patterns: 20 },
+    );
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&crate::report::to_json(&overview))?);
+    } else {
+        print!("{}", crate::report::to_text(&overview));
+    }
+    Ok(0)
+}

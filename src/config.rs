@@ -1,0 +1,208 @@
+//! Configuration: one struct with serde defaults, layered default < file < environment < flags,
+//! validated with messages that name the file and the problem. `config init` writes the commented
+//! example from `assets/config.example.toml`, which a test keeps in step with the defaults.
+
+use crate::alerts::{self, AlertRule};
+use crate::enrich::component::{ComponentConfig, ComponentTable};
+use crate::enrich::{Enricher, rules};
+use crate::stats::health::HealthConfig;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Links {
+    /// Retry link template; `{video_id}`, `{request_id}` and `{time}` are filled in (URL-encoded).
+    pub retry_url: String,
+    /// Kibana base URL (`https://kibana.example.com`); empty disables Kibana links.
+    pub kibana_url: String,
+    /// Kibana data view id (not the index pattern).
+    pub data_view: String,
+}
+
+impl Default for Links {
+    fn default() -> Self {
+        Links {
+            retry_url: "https://foley-debug.internal/jobs/{video_id}/retry?request_id={request_id}".into(),
+            kibana_url: "http://localhost:5601".into(),
+            data_view: "hunyuan-foley".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Offset of timestamps that carry no zone, e.g. `+08:00` (default UTC).
+    pub timezone: String,
+    /// Length of a statistics bucket (`1m`); windows and alerts are counted in whole buckets.
+    pub bucket: String,
+    /// Longest line kept whole; longer lines are truncated with a marker.
+    pub max_line_bytes: usize,
+    /// Extra rule files, read after the built-in rules and `rules.toml` in the config directory.
+    pub rule_files: Vec<PathBuf>,
+    pub components: ComponentConfig,
+    pub health: HealthConfig,
+    /// Alert rules; the seed's three by default.
+    #[serde(rename = "alert")]
+    pub alerts: Vec<AlertRule>,
+    pub links: Links,
+    /// `auto`, `osc52`, `system` or `none`.
+    pub clipboard: String,
+    /// Theme name (`dark`, `light`, `high-contrast`, `solarized`) or a path to a theme file.
+    pub theme: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            timezone: "+00:00".into(),
+            bucket: "1m".into(),
+            max_line_bytes: crate::pipeline::DEFAULT_MAX_LINE,
+            rule_files: Vec::new(),
+            components: ComponentConfig::default(),
+            health: HealthConfig::default(),
+            alerts: alerts::default_rules(),
+            links: Links::default(),
+            clipboard: "auto".into(),
+            theme: "dark".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("config {path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error(transparent)]
+    Rules(#[from] rules::RuleError),
+}
+
+/// The directory holding `config.toml` and `rules.toml`, when the platform has one.
+pub fn config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "foley-triage").map(|d| d.config_dir().to_path_buf())
+}
+
+/// The directory for the app's own log and state.
+pub fn state_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "foley-triage")
+        .map(|d| d.state_dir().unwrap_or(d.cache_dir()).to_path_buf())
+        .unwrap_or_else(|| std::env::temp_dir().join("foley-triage"))
+}
+
+impl Config {
+    /// Loads the config: `explicit` if given (it must exist), else `$FOLEY_TRIAGE_CONFIG`, else
+    /// `config.toml` in the config directory if present, else the defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>), ConfigError> {
+        let env_path = std::env::var_os("FOLEY_TRIAGE_CONFIG").map(PathBuf::from);
+        let path = explicit
+            .map(Path::to_path_buf)
+            .or(env_path)
+            .or_else(|| config_dir().map(|d| d.join("config.toml")).filter(|p| p.exists()));
+        let Some(path) = path else { return Ok((Config::default(), None)) };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        let config = Config::parse(&text, &path.display().to_string())?;
+        Ok((config, Some(path)))
+    }
+
+    pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: path.to_string(),
+            message: e.to_string().trim_end().replace('\n', " | "),
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &str) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid { path: path.to_string(), message };
+        if self.offset_seconds().is_none() {
+            return Err(invalid(format!("timezone `{}` is not an offset like +08:00 or -05:00", self.timezone)));
+        }
+        if self.bucket_ms().is_none() {
+            return Err(invalid(format!("bucket `{}` is not a duration like 1m or 30s (at least 1s)", self.bucket)));
+        }
+        if self.max_line_bytes < 1024 {
+            return Err(invalid("max_line_bytes must be at least 1024".into()));
+        }
+        for rule in &self.alerts {
+            if alerts::parse_window(&rule.window).is_none() {
+                return Err(invalid(format!(
+                    "alert `{}`: window `{}` is not a duration like 5m",
+                    rule.name, rule.window
+                )));
+            }
+        }
+        if !matches!(self.clipboard.as_str(), "auto" | "osc52" | "system" | "none") {
+            return Err(invalid(format!("clipboard `{}` must be auto, osc52, system or none", self.clipboard)));
+        }
+        Ok(())
+    }
+
+    /// Seconds east of UTC for zone-less timestamps.
+    pub fn offset_seconds(&self) -> Option<i64> {
+        let s = self.timezone.trim();
+        if s.eq_ignore_ascii_case("utc") || s == "Z" {
+            return Some(0);
+        }
+        let sign = match s.as_bytes().first()? {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let (h, m) = s[1..].split_once(':').unwrap_or((&s[1..], "0"));
+        let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+        (h <= 23 && m <= 59).then_some(sign * (h * 3600 + m * 60))
+    }
+
+    pub fn bucket_ms(&self) -> Option<i64> {
+        alerts::parse_window(&self.bucket).filter(|ms| *ms >= 1000)
+    }
+
+    /// The rule base: built-in rules, then `rules.toml` in the config directory, then `rule_files`.
+    pub fn enricher(&self) -> Result<Enricher, ConfigError> {
+        let mut all = rules::parse_rules(rules::BUILTIN_RULES, "assets/rules.toml (built in)")?;
+        let mut files: Vec<PathBuf> =
+            config_dir().map(|d| d.join("rules.toml")).filter(|p| p.exists()).into_iter().collect();
+        files.extend(self.rule_files.iter().cloned());
+        for file in files {
+            all = rules::merge_rules(all, rules::load_rules_file(&file)?);
+        }
+        Ok(Enricher::new(ComponentTable::new(&self.components), all))
+    }
+}
+
+/// The commented example config shipped with the tool.
+pub const EXAMPLE: &str = include_str!("../assets/config.example.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_equals_defaults() {
+        let parsed = Config::parse(EXAMPLE, "assets/config.example.toml").expect("example parses");
+        assert_eq!(parsed, Config::default(), "assets/config.example.toml drifted from Config::default()");
+    }
+
+    #[test]
+    fn invalid_configs_say_what_is_wrong() {
+        let err = Config::parse("timezon = \"+08:00\"", "c.toml").expect_err("typo").to_string();
+        assert!(err.contains("c.toml") && err.contains("timezon"), "{err}");
+        let err = Config::parse("timezone = \"Mars\"", "c.toml").expect_err("bad zone").to_string();
+        assert!(err.contains("not an offset"), "{err}");
+        let err = Config::parse("bucket = \"0s\"", "c.toml").expect_err("bad bucket").to_string();
+        assert!(err.contains("bucket"), "{err}");
+    }
+
+    #[test]
+    fn offsets() {
+        let mut c = Config { timezone: "+08:00".into(), ..Config::default() };
+        assert_eq!(c.offset_seconds(), Some(8 * 3600));
+        c.timezone = "-05:30".into();
+        assert_eq!(c.offset_seconds(), Some(-(5 * 3600 + 1800)));
+    }
+}

@@ -1,0 +1,19 @@
+//! foley-triage: a terminal triage console for the logs of an AI video-to-audio service.
+//!
+//! Data flows one way: sources → parse → enrich → stats → overview → view / report.
+
+pub mod alerts; // threshold alerts over sliding windows of the statistics
+pub mod cli; // command-line definitions
+pub mod commands; // one module per subcommand
+pub mod config; // configuration: defaults < file < environment < flags
+pub mod demo; // the bundled demo logs
+pub mod enrich; // components, rule base, attribution
+pub mod event; // the event model
+pub mod parse; // one parser per log format, detection
+pub mod patterns; // message templates for unknown errors
+pub mod pipeline; // bytes → events → statistics, block by block
+pub mod report; // the headless report (text / JSON)
+pub mod source; // inputs: files, directories, globs, stdin, gzip; the simulator
+pub mod stats; // mergeable statistics, histograms, health, the overview
+pub mod text; // the terminal-safety sanitiser
+pub mod tui; // the interactive console

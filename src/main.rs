@@ -1,0 +1,34 @@
+//! foley-triage: parse the command line, run one command, exit with its status.
+
+use clap::Parser;
+use foley_triage::cli::{Cli, Command};
+use foley_triage::{commands, config::Config};
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match run(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("foley-triage: {e:#}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: &Cli) -> anyhow::Result<i32> {
+    let (config, loaded_from) = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("foley-triage: {e}");
+            return Ok(commands::EXIT_USAGE);
+        }
+    };
+    match &cli.command {
+        Some(Command::Report(args)) => commands::report::run(args, &config),
+        Some(Command::Simulate(args)) => commands::simulate::run(args),
+        Some(Command::Rules(args)) => commands::rules::run(args, &config),
+        Some(Command::Config { action }) => commands::config::run(action, &config, loaded_from.as_deref()),
+        None => foley_triage::tui::run(cli, &config),
+    }
+}

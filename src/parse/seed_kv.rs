@@ -1,0 +1,173 @@
+//! The inference service's format from the seed: `TIMESTAMP [LEVEL] key=value key="quoted \"value\""`.
+//! Any key order; free words between pairs are kept as part of the message; values with units are
+//! normalised by [`super::fields`]. Borrows from the line; only quoted values with escapes allocate.
+
+use super::{fields, time};
+use crate::event::{Event, Level, Source};
+use std::borrow::Cow;
+
+/// Parses one line, or `None` if it is not in this format.
+pub fn parse<'a>(line: &'a str, default_offset: i64) -> Option<Event<'a>> {
+    let (ts, used) = time::parse_iso_prefix(line, default_offset)?;
+    let rest = line[used..].trim_start();
+    let bracketed = rest.starts_with('[');
+    let (level, content) = split_level(rest)?;
+    let mut event = Event {
+        ts_ms: Some(ts),
+        level,
+        source: Source::Inference,
+        parsed: true,
+        message: Cow::Borrowed(content),
+        ..Event::default()
+    };
+    // `[LEVEL]` is the seed's grok pattern; a bare level must be followed by key=value pairs, so that
+    // Python's `TIME LEVEL logger: message` is left to its own parser
+    if !bracketed && !content.split(' ').next().is_some_and(|w| w.contains('=')) {
+        return None;
+    }
+    split_pairs(content, &mut event);
+    fields::finish(&mut event);
+    Some(event)
+}
+
+/// `[ERROR] rest` or `ERROR rest`.
+fn split_level(s: &str) -> Option<(Level, &str)> {
+    if let Some(inner) = s.strip_prefix('[') {
+        let end = memchr::memchr(b']', inner.as_bytes())?;
+        let level = Level::parse(inner[..end].trim())?;
+        Some((level, inner[end + 1..].trim_start()))
+    } else {
+        let end = memchr::memchr(b' ', s.as_bytes()).unwrap_or(s.len());
+        let level = Level::parse(&s[..end])?;
+        Some((level, s[end..].trim_start()))
+    }
+}
+
+/// Splits `key=value` pairs (values optionally double-quoted with backslash escapes) into the event.
+/// Requires at least one pair, so that plain prose with a timestamp is not mistaken for this format.
+pub fn split_pairs<'a>(content: &'a str, event: &mut Event<'a>) -> usize {
+    let b = content.as_bytes();
+    let mut i = 0;
+    let mut pairs = 0;
+    while i < b.len() {
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        let start = i;
+        // key: up to '=' or space
+        while i < b.len() && b[i] != b'=' && b[i] != b' ' {
+            i += 1;
+        }
+        if i >= b.len() || b[i] == b' ' || i == start {
+            // a free word
+            while i < b.len() && b[i] != b' ' {
+                i += 1;
+            }
+            continue;
+        }
+        let key = &content[start..i];
+        i += 1; // '='
+        let value: Cow<'a, str>;
+        if i < b.len() && b[i] == b'"' {
+            i += 1;
+            let vstart = i;
+            let mut escaped = false;
+            while i < b.len() && b[i] != b'"' {
+                if b[i] == b'\\' {
+                    escaped = true;
+                    i += 1;
+                }
+                i += 1;
+            }
+            let vend = i.min(b.len());
+            let raw = &content[vstart..vend];
+            value = if escaped { Cow::Owned(unescape(raw)) } else { Cow::Borrowed(raw) };
+            i = (i + 1).min(b.len());
+        } else {
+            let vstart = i;
+            while i < b.len() && b[i] != b' ' {
+                i += 1;
+            }
+            value = Cow::Borrowed(&content[vstart..i]);
+        }
+        fields::apply_field(event, Cow::Borrowed(key), value);
+        pairs += 1;
+    }
+    pairs
+}
+
+fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_error_line() {
+        let e = parse(
+            r#"2025-09-01 14:23:11 [ERROR] video_id=vid_7a3b9c inference_time=2.4s error_code=MODEL_INFER_FAIL reason="CUDA out of memory""#,
+            0,
+        )
+        .expect("parses");
+        assert_eq!(e.level, Level::Error);
+        assert_eq!(e.video_id.as_deref(), Some("vid_7a3b9c"));
+        assert_eq!(e.error_code.as_deref(), Some("MODEL_INFER_FAIL"));
+        assert_eq!(e.latency_ms, Some(2400.0));
+        assert_eq!(e.message, "CUDA out of memory");
+        assert!(e.job_outcome);
+        assert!(matches!(e.fields[3].value, Cow::Borrowed(_)), "quoted value without escapes borrows");
+    }
+
+    #[test]
+    fn seed_info_line_any_order_and_units() {
+        let e = parse(
+            "2025-09-01T14:23:15.250Z INFO audio_gen_success=True duration=120s video_id=vid_d2e4f1 gpu_mem=56GiB gpu_util=91%",
+            0,
+        )
+        .expect("parses");
+        assert_eq!(e.level, Level::Info);
+        assert_eq!(e.ts_ms, Some(1_756_736_595_250));
+        assert_eq!(e.video_id.as_deref(), Some("vid_d2e4f1"));
+        assert_eq!(e.gpu_mem_bytes, Some(56.0 * 1024f64.powi(3)));
+        assert_eq!(e.gpu_util_pct, Some(91.0));
+        assert!(e.job_outcome);
+        assert_eq!(e.field("duration"), Some("120s"));
+    }
+
+    #[test]
+    fn escaped_quotes_and_empty_values() {
+        let e = parse(r#"2025-09-01 14:23:11 [WARN] prompt="say \"hi\"" error_code= reason="""#, 0).expect("parses");
+        assert_eq!(e.field("prompt"), Some("say \"hi\""));
+        assert_eq!(e.error_code, None, "an empty error_code is no error code");
+        assert_eq!(e.field("reason"), Some(""));
+    }
+
+    #[test]
+    fn unterminated_quote_does_not_panic() {
+        let e = parse(r#"2025-09-01 14:23:11 [ERROR] reason="never closed \"#, 0).expect("parses");
+        assert_eq!(e.level, Level::Error);
+    }
+
+    #[test]
+    fn rejects_other_formats() {
+        assert!(parse("2025-09-01 14:23:11,189 ERROR in app: boom", 0).is_none());
+        assert!(parse("hello world", 0).is_none());
+        assert!(parse("2025-02-30 14:23:11 [ERROR] x=1", 0).is_none(), "impossible date");
+    }
+}

@@ -1,0 +1,325 @@
+//! The pipeline: bytes → lines → events → enrichment → statistics (and, for the views that keep
+//! events, an [`EventSink`]). Works on blocks of bytes so that a memory-mapped file, a chunk of one
+//! split across cores, a gzip stream or a live tail all go through the same loop. Python tracebacks
+//! are joined to the event that started them; lines longer than the cap are truncated; invalid
+//! UTF-8 is replaced; nothing is dropped without being counted.
+
+use crate::enrich::{Enriched, Enricher};
+use crate::event::{Event, Origin};
+use crate::parse::{LineParser, python};
+use crate::stats::Stats;
+use crate::stats::overview::Window;
+use std::borrow::Cow;
+
+/// Receives each event with its enrichment, origin and raw text (the line, or lines when joined).
+pub trait EventSink {
+    fn event(&mut self, event: &Event<'_>, enriched: &Enriched, origin: Origin, raw: &[u8]);
+}
+
+/// A sink that keeps nothing (the headless report).
+pub struct NoSink;
+
+impl EventSink for NoSink {
+    #[inline]
+    fn event(&mut self, _: &Event<'_>, _: &Enriched, _: Origin, _: &[u8]) {}
+}
+
+impl<F: FnMut(&Event<'_>, &Enriched, Origin, &[u8])> EventSink for F {
+    fn event(&mut self, event: &Event<'_>, enriched: &Enriched, origin: Origin, raw: &[u8]) {
+        self(event, enriched, origin, raw)
+    }
+}
+
+/// Longest line kept whole by default (1 MiB); the rest of a longer line is skipped.
+pub const DEFAULT_MAX_LINE: usize = 1 << 20;
+
+#[derive(Debug, Clone, Copy)]
+pub struct PipelineOptions {
+    pub max_line: usize,
+    /// Events outside are counted as filtered, not recorded.
+    pub window: Window,
+    pub default_offset: i64,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        PipelineOptions { max_line: DEFAULT_MAX_LINE, window: Window::ALL, default_offset: 0 }
+    }
+}
+
+/// Turns the bytes of one input into statistics.
+pub struct Ingestor<'e> {
+    pub enricher: &'e Enricher,
+    pub parser: LineParser,
+    pub options: PipelineOptions,
+    pub stats: Stats,
+    /// Index of the input, for origins.
+    pub file: u32,
+}
+
+/// A Python event waiting for its traceback lines.
+struct Pending<'a> {
+    event: Event<'a>,
+    start: usize,
+    end: usize,
+    lines: u64,
+    flags: LineFlags,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct LineFlags {
+    truncated: u64,
+    invalid_utf8: u64,
+}
+
+impl<'e> Ingestor<'e> {
+    pub fn new(enricher: &'e Enricher, parser: LineParser, options: PipelineOptions, bucket_ms: i64) -> Ingestor<'e> {
+        Ingestor { enricher, parser, options, stats: Stats::new(enricher.components.len(), bucket_ms), file: 0 }
+    }
+
+    /// Processes the complete lines of `block`, whose first byte is at `block_offset` in the input.
+    /// Without `eof`, a trailing partial line and an event that may still get traceback lines are
+    /// left unconsumed; the return value is the number of bytes consumed. With `eof`, everything is.
+    pub fn ingest_block<S: EventSink>(&mut self, block: &[u8], block_offset: u64, eof: bool, sink: &mut S) -> usize {
+        // lines whose bytes were not valid UTF-8 are repaired into owned strings that must outlive
+        // the pending event; they are kept here for the block
+        let repaired: typed_arena::Arena<String> = typed_arena::Arena::new();
+        let mut pos = 0usize;
+        let mut pending: Option<Pending<'_>> = None;
+        while pos < block.len() {
+            let (line_end, next) = match memchr::memchr(b'\n', &block[pos..]) {
+                Some(i) => (pos + i, pos + i + 1),
+                None if eof => (block.len(), block.len()),
+                None => break,
+            };
+            let mut raw = &block[pos..line_end];
+            if raw.last() == Some(&b'\r') {
+                raw = &raw[..raw.len() - 1];
+            }
+            let mut flags = LineFlags::default();
+            if raw.len() > self.options.max_line {
+                raw = &raw[..self.options.max_line];
+                flags.truncated = 1;
+            }
+            let text: &str = match std::str::from_utf8(raw) {
+                Ok(s) => s,
+                Err(_) => {
+                    flags.invalid_utf8 = 1;
+                    repaired.alloc(String::from_utf8_lossy(raw).into_owned()).as_str()
+                }
+            };
+            if let Some(p) = pending.as_mut()
+                && python::is_continuation(text)
+            {
+                python::join_continuation(&mut p.event, text);
+                p.end = next;
+                p.lines += 1;
+                p.flags.truncated += flags.truncated;
+                p.flags.invalid_utf8 += flags.invalid_utf8;
+                pos = next;
+                continue;
+            }
+            if let Some(p) = pending.take() {
+                self.emit(p.event, &block[p.start..p.end], block_offset + p.start as u64, p.lines, p.flags, sink);
+            }
+            if text.is_empty() {
+                // blank lines are counted, not turned into events
+                self.stats.lines.total += 1;
+                pos = next;
+                continue;
+            }
+            let event = self.parser.parse(text);
+            if event.source == crate::event::Source::Flask {
+                pending = Some(Pending { event, start: pos, end: next, lines: 1, flags });
+            } else {
+                self.emit(event, &block[pos..next], block_offset + pos as u64, 1, flags, sink);
+            }
+            pos = next;
+        }
+        if let Some(p) = pending.take() {
+            if eof || p.end - p.start > self.options.max_line {
+                self.emit(p.event, &block[p.start..p.end], block_offset + p.start as u64, p.lines, p.flags, sink);
+            } else {
+                return p.start;
+            }
+        }
+        pos
+    }
+
+    fn emit<S: EventSink>(
+        &mut self,
+        event: Event<'_>,
+        raw: &[u8],
+        offset: u64,
+        lines: u64,
+        flags: LineFlags,
+        sink: &mut S,
+    ) {
+        self.stats.count_line(event.source, event.parsed);
+        self.stats.lines.joined += lines - 1;
+        self.stats.lines.total += lines - 1;
+        self.stats.lines.truncated += flags.truncated;
+        self.stats.lines.invalid_utf8 += flags.invalid_utf8;
+        if let Some(ts) = event.ts_ms
+            && !self.options.window.contains(ts)
+        {
+            self.stats.lines.filtered += lines;
+            return;
+        }
+        let enriched = self.enricher.enrich(&event);
+        self.stats.record(&event, &enriched, self.enricher);
+        sink.event(&event, &enriched, Origin { file: self.file, offset }, trim_newline(raw));
+    }
+}
+
+fn trim_newline(raw: &[u8]) -> &[u8] {
+    let mut r = raw;
+    while let Some((&last, rest)) = r.split_last() {
+        if last == b'\n' || last == b'\r' {
+            r = rest;
+        } else {
+            break;
+        }
+    }
+    r
+}
+
+/// Chooses up to `parts` split points in `bytes`, each just after a newline and before a line that
+/// does not continue a traceback, so that chunks can be processed independently.
+pub fn split_points(bytes: &[u8], parts: usize) -> Vec<usize> {
+    let mut points = vec![0];
+    if parts <= 1 || bytes.len() < 1 << 16 {
+        points.push(bytes.len());
+        return points;
+    }
+    let step = bytes.len() / parts;
+    for i in 1..parts {
+        let mut at = (i * step).max(*points.last().unwrap_or(&0));
+        loop {
+            match memchr::memchr(b'\n', &bytes[at.min(bytes.len())..]) {
+                Some(nl) => {
+                    at += nl + 1;
+                    let next_end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
+                    let next = String::from_utf8_lossy(&bytes[at..next_end.min(at + 256)]);
+                    if at >= bytes.len() || !python::is_continuation(&next) {
+                        break;
+                    }
+                }
+                None => {
+                    at = bytes.len();
+                    break;
+                }
+            }
+        }
+        if at > *points.last().unwrap_or(&0) && at < bytes.len() {
+            points.push(at);
+        }
+    }
+    points.push(bytes.len());
+    points
+}
+
+/// Ingests a whole in-memory input (a mapped file), split across `threads` cores; the per-chunk
+/// statistics are merged in order.
+pub fn ingest_parallel(
+    bytes: &[u8],
+    enricher: &Enricher,
+    parser: LineParser,
+    options: PipelineOptions,
+    bucket_ms: i64,
+    file: u32,
+    threads: usize,
+) -> Stats {
+    let points = split_points(bytes, threads);
+    let run = |from: usize, to: usize| {
+        let mut ingestor = Ingestor::new(enricher, parser, options, bucket_ms);
+        ingestor.file = file;
+        ingestor.ingest_block(&bytes[from..to], from as u64, true, &mut NoSink);
+        ingestor.stats
+    };
+    if points.len() <= 2 {
+        return run(0, bytes.len());
+    }
+    let mut results: Vec<Stats> = std::thread::scope(|scope| {
+        let handles: Vec<_> = points
+            .windows(2)
+            .map(|w| {
+                let (from, to) = (w[0], w[1]);
+                scope.spawn(move || run(from, to))
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let mut total = results.remove(0);
+    for stats in results {
+        total.merge(stats);
+    }
+    total
+}
+
+/// Reads an input stream (stdin, gzip) block by block through an ingestor. Lines longer than the
+/// buffer are truncated at the cap and the rest skipped without buffering it.
+pub fn ingest_reader<R: std::io::Read, S: EventSink>(
+    ingestor: &mut Ingestor<'_>,
+    mut reader: R,
+    sink: &mut S,
+) -> std::io::Result<()> {
+    let capacity = (4 << 20).max(ingestor.options.max_line * 2 + 1);
+    let mut buf: Vec<u8> = Vec::with_capacity(capacity);
+    let mut offset: u64 = 0;
+    let mut skipping = false;
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let mut data = &chunk[..n];
+        if skipping {
+            match memchr::memchr(b'\n', data) {
+                Some(i) => {
+                    offset += (i + 1) as u64;
+                    data = &data[i + 1..];
+                    skipping = false;
+                }
+                None => {
+                    offset += n as u64;
+                    continue;
+                }
+            }
+        }
+        buf.extend_from_slice(data);
+        let eof = n == 0;
+        let consumed = ingestor.ingest_block(&buf, offset, eof, sink);
+        buf.drain(..consumed);
+        offset += consumed as u64;
+        if eof {
+            return Ok(());
+        }
+        if buf.len() > ingestor.options.max_line && memchr::memchr(b'\n', &buf).is_none() {
+            // an over-long line: keep its head as a (truncated) line, skip the rest
+            let head_len = ingestor.options.max_line;
+            let mut head = buf[..head_len].to_vec();
+            head.push(b'\n');
+            ingestor.ingest_block(&head, offset, true, sink);
+            ingestor.stats.lines.truncated += 1;
+            offset += buf.len() as u64;
+            buf.clear();
+            skipping = true;
+        }
+    }
+}
+
+/// Convenience for tests and small inputs: ingest a string slice.
+pub fn ingest_str(enricher: &Enricher, text: &str, options: PipelineOptions) -> Stats {
+    let parser = LineParser::new(crate::parse::detect(text.lines(), options.default_offset), options.default_offset);
+    let mut ingestor = Ingestor::new(enricher, parser, options, 60_000);
+    ingestor.ingest_block(text.as_bytes(), 0, true, &mut NoSink);
+    ingestor.stats
+}
+
+/// Repairs invalid UTF-8 for display.
+pub fn lossy(raw: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(raw)
+}

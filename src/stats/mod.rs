@@ -1,0 +1,591 @@
+//! Rolling statistics over enriched events: time buckets of counts per level, source, component and
+//! code, latency histograms, GPU gauges, job outcomes; the failing videos and unknown-error
+//! templates. Everything is mergeable (`merge`), so chunks of a file processed on different cores
+//! combine, and the live tail adds batches. Memory grows with time span, distinct failing videos and
+//! distinct unknown templates — never with the number of lines.
+
+pub mod health;
+pub mod histogram;
+pub mod overview;
+
+use crate::enrich::{Attribution, Enriched, Enricher, RuleId};
+use crate::event::{Event, Level, Source};
+use histogram::Histogram;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use smallvec::SmallVec;
+use std::collections::BTreeMap;
+
+/// Index into [`Stats::codes`].
+pub type CodeId = u32;
+
+/// Limits that keep memory bounded on hostile input.
+pub const MAX_VIDEOS: usize = 200_000;
+pub const MAX_PATTERNS: usize = 5_000;
+pub const MAX_CODES: usize = 10_000;
+
+/// A mean/max gauge (GPU memory, utilisation).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Gauge {
+    pub sum: f64,
+    pub count: u32,
+    pub max: f64,
+}
+
+impl Gauge {
+    #[inline]
+    pub fn record(&mut self, v: f64) {
+        if v.is_finite() {
+            self.sum += v;
+            self.count += 1;
+            self.max = if self.count == 1 { v } else { self.max.max(v) };
+        }
+    }
+    pub fn merge(&mut self, other: &Gauge) {
+        if other.count == 0 {
+            return;
+        }
+        self.max = if self.count == 0 { other.max } else { self.max.max(other.max) };
+        self.sum += other.sum;
+        self.count += other.count;
+    }
+    pub fn mean(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum / self.count as f64)
+    }
+}
+
+/// Counts of one time bucket.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bucket {
+    pub events: u32,
+    pub errors: u32,
+    pub by_level: [u32; 6],
+    pub by_source: [u32; 6],
+    pub component_events: Vec<u32>,
+    pub component_errors: Vec<u32>,
+    /// Events carrying an explicit error code: (code, count).
+    pub codes: SmallVec<[(CodeId, u32); 8]>,
+    /// Errors explained by each rule.
+    pub rules: SmallVec<[(RuleId, u32); 8]>,
+    pub unknown_errors: u32,
+    /// Job outcomes (one per generation job) and how many failed.
+    pub jobs: u32,
+    pub job_failures: u32,
+    pub latency: Vec<Histogram>,
+    pub gpu_mem_bytes: Gauge,
+    pub gpu_util_pct: Gauge,
+}
+
+#[inline]
+fn add_pair<K: PartialEq + Copy>(pairs: &mut SmallVec<[(K, u32); 8]>, key: K, n: u32) {
+    match pairs.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, c)) => *c += n,
+        None => pairs.push((key, n)),
+    }
+}
+
+impl Bucket {
+    pub fn new(components: usize) -> Bucket {
+        Bucket {
+            component_events: vec![0; components],
+            component_errors: vec![0; components],
+            latency: vec![Histogram::default(); components],
+            ..Bucket::default()
+        }
+    }
+
+    /// Adds `other` into `self`, translating its code ids through `code_map`.
+    pub fn merge(&mut self, other: &Bucket, code_map: &[CodeId]) {
+        self.events += other.events;
+        self.errors += other.errors;
+        for i in 0..6 {
+            self.by_level[i] += other.by_level[i];
+            self.by_source[i] += other.by_source[i];
+        }
+        for (a, b) in self.component_events.iter_mut().zip(&other.component_events) {
+            *a += b;
+        }
+        for (a, b) in self.component_errors.iter_mut().zip(&other.component_errors) {
+            *a += b;
+        }
+        for (code, n) in &other.codes {
+            add_pair(&mut self.codes, code_map.get(*code as usize).copied().unwrap_or(*code), *n);
+        }
+        for (rule, n) in &other.rules {
+            add_pair(&mut self.rules, *rule, *n);
+        }
+        self.unknown_errors += other.unknown_errors;
+        self.jobs += other.jobs;
+        self.job_failures += other.job_failures;
+        for (a, b) in self.latency.iter_mut().zip(&other.latency) {
+            a.merge(b);
+        }
+        self.gpu_mem_bytes.merge(&other.gpu_mem_bytes);
+        self.gpu_util_pct.merge(&other.gpu_util_pct);
+    }
+
+    pub fn code_count(&self, code: CodeId) -> u32 {
+        self.codes.iter().find(|(c, _)| *c == code).map_or(0, |(_, n)| *n)
+    }
+}
+
+/// Line accounting: every line read is counted exactly once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct LineCounts {
+    /// Physical lines read.
+    pub total: u64,
+    /// Lines that started a parsed event.
+    pub parsed: u64,
+    /// Lines no format recognised (kept as events of source `unknown`).
+    pub unparsed: u64,
+    /// Lines joined to the event before them (traceback lines).
+    pub joined: u64,
+    /// Lines outside `--since`/`--until`.
+    pub filtered: u64,
+    /// Lines longer than the cap, truncated.
+    pub truncated: u64,
+    /// Lines that held invalid UTF-8 (replaced).
+    pub invalid_utf8: u64,
+    /// Lines whose timestamp was missing or impossible.
+    pub untimed: u64,
+    pub by_source: [u64; 6],
+}
+
+impl LineCounts {
+    pub fn merge(&mut self, o: &LineCounts) {
+        self.total += o.total;
+        self.parsed += o.parsed;
+        self.unparsed += o.unparsed;
+        self.joined += o.joined;
+        self.filtered += o.filtered;
+        self.truncated += o.truncated;
+        self.invalid_utf8 += o.invalid_utf8;
+        self.untimed += o.untimed;
+        for i in 0..6 {
+            self.by_source[i] += o.by_source[i];
+        }
+    }
+}
+
+/// What is known of one failing video.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VideoStats {
+    /// Events with an explicit error code for this video.
+    pub failures: u32,
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+    pub codes: SmallVec<[(CodeId, u32); 2]>,
+    /// The latest failure's explanation, with its time.
+    pub last_attribution: Option<(i64, Attribution)>,
+    pub last_request_id: Option<String>,
+    /// Failures per time bucket, for windowed rankings.
+    pub by_bucket: SmallVec<[(i64, u32); 4]>,
+}
+
+/// One unknown-error template.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PatternStats {
+    pub count: u64,
+    pub example: String,
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+    pub by_bucket: SmallVec<[(i64, u32); 4]>,
+}
+
+/// Statistics over a stream of enriched events.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    pub bucket_ms: i64,
+    components: usize,
+    pub lines: LineCounts,
+    /// Interned error codes (terminal-safe).
+    pub codes: Vec<String>,
+    code_index: FxHashMap<String, CodeId>,
+    buckets: BTreeMap<i64, Bucket>,
+    /// The bucket being filled, kept out of the map: logs are mostly in time order.
+    hot: Option<(i64, Bucket)>,
+    /// Events without a valid timestamp.
+    pub untimed: Bucket,
+    pub videos: FxHashMap<String, VideoStats>,
+    pub patterns: FxHashMap<String, PatternStats>,
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+    /// Failing videos / templates not kept because a cap was reached.
+    pub videos_over_cap: u64,
+    pub patterns_over_cap: u64,
+}
+
+impl Stats {
+    pub fn new(components: usize, bucket_ms: i64) -> Stats {
+        Stats {
+            bucket_ms: bucket_ms.max(1000),
+            components,
+            lines: LineCounts::default(),
+            codes: Vec::new(),
+            code_index: FxHashMap::default(),
+            buckets: BTreeMap::new(),
+            hot: None,
+            untimed: Bucket::new(components),
+            videos: FxHashMap::default(),
+            patterns: FxHashMap::default(),
+            first_ms: None,
+            last_ms: None,
+            videos_over_cap: 0,
+            patterns_over_cap: 0,
+        }
+    }
+
+    pub fn components(&self) -> usize {
+        self.components
+    }
+
+    /// The bucket key (start time / bucket length) of a time.
+    #[inline]
+    pub fn bucket_of(&self, ms: i64) -> i64 {
+        ms.div_euclid(self.bucket_ms)
+    }
+
+    #[inline]
+    fn bucket_mut(&mut self, key: Option<i64>) -> &mut Bucket {
+        let Some(key) = key else { return &mut self.untimed };
+        if self.hot.as_ref().is_none_or(|(k, _)| *k != key) {
+            if let Some((old_key, old)) = self.hot.take() {
+                self.put_back(old_key, old);
+            }
+            let bucket = self.buckets.remove(&key).unwrap_or_else(|| Bucket::new(self.components));
+            self.hot = Some((key, bucket));
+        }
+        match &mut self.hot {
+            Some((_, bucket)) => bucket,
+            None => &mut self.untimed, // unreachable: hot was just set
+        }
+    }
+
+    fn put_back(&mut self, key: i64, bucket: Bucket) {
+        match self.buckets.get_mut(&key) {
+            Some(existing) => existing.merge(&bucket, &[]),
+            None => {
+                self.buckets.insert(key, bucket);
+            }
+        }
+    }
+
+    /// Moves the hot bucket into the map (before reading buckets).
+    pub fn settle(&mut self) {
+        if let Some((key, bucket)) = self.hot.take() {
+            self.put_back(key, bucket);
+        }
+    }
+
+    /// Buckets in time order (call [`Stats::settle`] first to include the hot one).
+    pub fn buckets(&self) -> impl Iterator<Item = (i64, &Bucket)> {
+        self.buckets.iter().map(|(k, b)| (*k, b))
+    }
+
+    /// Buckets whose keys are in `from_key..=to_key`.
+    pub fn bucket_range(&self, from_key: i64, to_key: i64) -> impl Iterator<Item = (i64, &Bucket)> {
+        self.buckets.range(from_key..=to_key.max(from_key)).map(|(k, b)| (*k, b))
+    }
+
+    pub fn code_id(&self, code: &str) -> Option<CodeId> {
+        self.code_index.get(code).copied()
+    }
+
+    pub fn code(&self, id: CodeId) -> &str {
+        self.codes.get(id as usize).map(String::as_str).unwrap_or("?")
+    }
+
+    #[inline]
+    fn intern(&mut self, code: &str) -> CodeId {
+        if let Some(id) = self.code_index.get(code) {
+            return *id;
+        }
+        if self.codes.len() >= MAX_CODES {
+            return self.intern_fallback();
+        }
+        let clean = crate::text::sanitize_owned(code, 128);
+        let id = self.codes.len() as CodeId;
+        self.codes.push(clean);
+        self.code_index.insert(code.to_string(), id);
+        id
+    }
+
+    fn intern_fallback(&mut self) -> CodeId {
+        const OTHER: &str = "<other codes>";
+        if let Some(id) = self.code_index.get(OTHER) {
+            return *id;
+        }
+        let id = self.codes.len() as CodeId;
+        self.codes.push(OTHER.to_string());
+        self.code_index.insert(OTHER.to_string(), id);
+        id
+    }
+
+    /// Counts one physical line that starts an event (`parsed` or not).
+    #[inline]
+    pub fn count_line(&mut self, source: Source, parsed: bool) {
+        self.lines.total += 1;
+        self.lines.by_source[source.index()] += 1;
+        if parsed {
+            self.lines.parsed += 1;
+        } else {
+            self.lines.unparsed += 1;
+        }
+    }
+
+    /// Records one enriched event.
+    pub fn record(&mut self, event: &Event<'_>, enriched: &Enriched, enricher: &Enricher) {
+        let ts = event.ts_ms;
+        if let Some(t) = ts {
+            self.first_ms = Some(self.first_ms.map_or(t, |f| f.min(t)));
+            self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
+        } else {
+            self.lines.untimed += 1;
+        }
+        let key = ts.map(|t| self.bucket_of(t));
+        let code_id = event.error_code.as_deref().map(|c| self.intern(c));
+        let component = enriched.component as usize;
+        {
+            let bucket = self.bucket_mut(key);
+            bucket.events += 1;
+            bucket.by_level[event.level.index()] += 1;
+            bucket.by_source[event.source.index()] += 1;
+            if let Some(c) = bucket.component_events.get_mut(component) {
+                *c += 1;
+            }
+            if enriched.is_error {
+                bucket.errors += 1;
+                if let Some(c) = bucket.component_errors.get_mut(component) {
+                    *c += 1;
+                }
+            }
+            if let Some(code) = code_id {
+                add_pair(&mut bucket.codes, code, 1);
+            }
+            match enriched.attribution {
+                Attribution::Rule(rule) => add_pair(&mut bucket.rules, rule, 1),
+                Attribution::Unknown => bucket.unknown_errors += 1,
+                Attribution::None => {}
+            }
+            if event.job_outcome && event.video_id.is_some() {
+                bucket.jobs += 1;
+                if enriched.is_error {
+                    bucket.job_failures += 1;
+                } else {
+                    for stage in &enricher.components.pipeline {
+                        let stage = *stage as usize;
+                        if stage != component
+                            && let Some(c) = bucket.component_events.get_mut(stage)
+                        {
+                            *c += 1;
+                        }
+                    }
+                }
+            }
+            if let Some(latency) = event.latency_ms
+                && let Some(h) = bucket.latency.get_mut(component)
+            {
+                h.record(latency);
+            }
+            if let Some(v) = event.gpu_mem_bytes {
+                bucket.gpu_mem_bytes.record(v);
+            }
+            if let Some(v) = event.gpu_util_pct {
+                bucket.gpu_util_pct.record(v);
+            }
+        }
+        if let (Some(code), Some(video)) = (code_id, event.video_id.as_deref()) {
+            self.record_video_failure(video, code, ts, key, enriched.attribution, event.request_id.as_deref());
+        }
+        if enriched.attribution == Attribution::Unknown {
+            self.record_unknown(event, ts, key, enricher);
+        }
+    }
+
+    fn record_video_failure(
+        &mut self,
+        video: &str,
+        code: CodeId,
+        ts: Option<i64>,
+        key: Option<i64>,
+        attribution: Attribution,
+        request_id: Option<&str>,
+    ) {
+        let stats = match self.videos.get_mut(video) {
+            Some(s) => s,
+            None => {
+                if self.videos.len() >= MAX_VIDEOS {
+                    self.videos_over_cap += 1;
+                    return;
+                }
+                self.videos.entry(crate::text::sanitize_owned(video, 128)).or_default()
+            }
+        };
+        stats.failures += 1;
+        add_pair_small(&mut stats.codes, code, 1);
+        if let Some(t) = ts {
+            stats.first_ms = Some(stats.first_ms.map_or(t, |f| f.min(t)));
+            stats.last_ms = Some(stats.last_ms.map_or(t, |l| l.max(t)));
+            if stats.last_attribution.is_none_or(|(at, _)| at <= t) {
+                stats.last_attribution = Some((t, attribution));
+                stats.last_request_id = request_id.map(|r| crate::text::sanitize_owned(r, 128));
+            }
+        } else if stats.last_attribution.is_none() {
+            stats.last_attribution = Some((i64::MIN, attribution));
+        }
+        if let Some(k) = key {
+            add_pair_small(&mut stats.by_bucket, k, 1);
+        }
+    }
+
+    fn record_unknown(&mut self, event: &Event<'_>, ts: Option<i64>, key: Option<i64>, enricher: &Enricher) {
+        let _ = enricher;
+        let masked = crate::patterns::template(&event.message);
+        let template = match event.error_code.as_deref() {
+            Some(code) => format!("{code}: {masked}"),
+            None => format!("[{}] {masked}", event.source.as_str()),
+        };
+        let template = crate::text::sanitize_owned(&template, 512);
+        let len = self.patterns.len();
+        let stats = match self.patterns.get_mut(&template) {
+            Some(s) => s,
+            None if len >= MAX_PATTERNS => {
+                self.patterns_over_cap += 1;
+                return;
+            }
+            None => self.patterns.entry(template).or_insert_with(|| PatternStats {
+                example: crate::text::sanitize_owned(&event.message, 512),
+                ..PatternStats::default()
+            }),
+        };
+        stats.count += 1;
+        if let Some(t) = ts {
+            if stats.first_ms.is_none_or(|f| t < f) {
+                stats.first_ms = Some(t);
+                stats.example = crate::text::sanitize_owned(&event.message, 512);
+            }
+            stats.last_ms = Some(stats.last_ms.map_or(t, |l| l.max(t)));
+        }
+        if let Some(k) = key {
+            add_pair_small(&mut stats.by_bucket, k, 1);
+        }
+    }
+
+    /// Adds everything `other` counted. Both must use the same components and bucket length.
+    pub fn merge(&mut self, mut other: Stats) {
+        self.settle();
+        other.settle();
+        let code_map: Vec<CodeId> = other.codes.iter().map(|c| self.intern(c)).collect();
+        let remap = |id: CodeId| code_map.get(id as usize).copied().unwrap_or(id);
+        self.lines.merge(&other.lines);
+        for (key, bucket) in &other.buckets {
+            match self.buckets.get_mut(key) {
+                Some(existing) => existing.merge(bucket, &code_map),
+                None => {
+                    let mut fresh = Bucket::new(self.components);
+                    fresh.merge(bucket, &code_map);
+                    self.buckets.insert(*key, fresh);
+                }
+            }
+        }
+        self.untimed.merge(&other.untimed, &code_map);
+        for (video, theirs) in other.videos {
+            let len = self.videos.len();
+            let ours = match self.videos.get_mut(&video) {
+                Some(v) => v,
+                None if len >= MAX_VIDEOS => {
+                    self.videos_over_cap += 1;
+                    continue;
+                }
+                None => self.videos.entry(video).or_default(),
+            };
+            ours.failures += theirs.failures;
+            for (code, n) in &theirs.codes {
+                add_pair_small(&mut ours.codes, remap(*code), *n);
+            }
+            for (k, n) in &theirs.by_bucket {
+                add_pair_small(&mut ours.by_bucket, *k, *n);
+            }
+            ours.first_ms = min_opt(ours.first_ms, theirs.first_ms);
+            ours.last_ms = max_opt(ours.last_ms, theirs.last_ms);
+            if let Some((t, a)) = theirs.last_attribution
+                && ours.last_attribution.is_none_or(|(ot, _)| ot <= t)
+            {
+                ours.last_attribution = Some((t, a));
+                ours.last_request_id = theirs.last_request_id;
+            }
+        }
+        for (template, theirs) in other.patterns {
+            let len = self.patterns.len();
+            match self.patterns.get_mut(&template) {
+                Some(ours) => {
+                    ours.count += theirs.count;
+                    if theirs.first_ms.is_some() && (ours.first_ms.is_none() || theirs.first_ms < ours.first_ms) {
+                        ours.example = theirs.example;
+                    }
+                    ours.first_ms = min_opt(ours.first_ms, theirs.first_ms);
+                    ours.last_ms = max_opt(ours.last_ms, theirs.last_ms);
+                    for (k, n) in &theirs.by_bucket {
+                        add_pair_small(&mut ours.by_bucket, *k, *n);
+                    }
+                }
+                None if len >= MAX_PATTERNS => self.patterns_over_cap += 1,
+                None => {
+                    self.patterns.insert(template, theirs);
+                }
+            }
+        }
+        self.first_ms = min_opt(self.first_ms, other.first_ms);
+        self.last_ms = max_opt(self.last_ms, other.last_ms);
+        self.videos_over_cap += other.videos_over_cap;
+        self.patterns_over_cap += other.patterns_over_cap;
+    }
+
+    /// Drops buckets (and per-video / per-template history) older than `before_ms`; for the live
+    /// console, which keeps a bounded history.
+    pub fn trim_before(&mut self, before_ms: i64) {
+        self.settle();
+        let key = self.bucket_of(before_ms);
+        self.buckets = self.buckets.split_off(&key);
+        self.videos.retain(|_, v| {
+            v.by_bucket.retain(|(k, _)| *k >= key);
+            !v.by_bucket.is_empty()
+        });
+        self.patterns.retain(|_, p| {
+            p.by_bucket.retain(|(k, _)| *k >= key);
+            !p.by_bucket.is_empty()
+        });
+    }
+
+    /// Level counts over all time, for convenience.
+    pub fn level_total(&self, level: Level) -> u64 {
+        let hot = self.hot.as_ref().map_or(0, |(_, b)| b.by_level[level.index()] as u64);
+        self.buckets.values().map(|b| b.by_level[level.index()] as u64).sum::<u64>()
+            + self.untimed.by_level[level.index()] as u64
+            + hot
+    }
+}
+
+#[inline]
+fn add_pair_small<K: PartialEq + Copy, const N: usize>(pairs: &mut SmallVec<[(K, u32); N]>, key: K, n: u32) {
+    match pairs.iter_mut().rev().find(|(k, _)| *k == key) {
+        Some((_, c)) => *c += n,
+        None => pairs.push((key, n)),
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}

@@ -1,0 +1,498 @@
+//! The overview: everything the screens and the headless report show, computed for one time window
+//! from the statistics. This is the answer type every backend returns, so the console, the report
+//! and the Elasticsearch backend agree number for number.
+
+use super::health::HealthConfig;
+use super::histogram::{Histogram, LatencySummary};
+use super::{Bucket, Stats};
+use crate::alerts::{self, AlertRule, Firing};
+use crate::enrich::{Attribution, Enricher};
+use crate::event::{Level, Source};
+use crate::parse::time::format_ms;
+use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
+
+/// A time window; `None` ends are open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Window {
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+}
+
+impl Window {
+    pub const ALL: Window = Window { from_ms: None, to_ms: None };
+
+    pub fn last(duration_ms: i64, end_ms: i64) -> Window {
+        Window { from_ms: Some(end_ms - duration_ms + 1), to_ms: Some(end_ms) }
+    }
+
+    pub fn contains(&self, ms: i64) -> bool {
+        self.from_ms.is_none_or(|f| ms >= f) && self.to_ms.is_none_or(|t| ms <= t)
+    }
+
+    pub fn is_all(&self) -> bool {
+        self.from_ms.is_none() && self.to_ms.is_none()
+    }
+}
+
+fn iso<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => s.serialize_str(&format_ms(*ms)),
+        None => s.serialize_none(),
+    }
+}
+
+fn iso_required<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_ms(*ms))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinesRow {
+    pub total: u64,
+    pub parsed: u64,
+    pub unparsed: u64,
+    pub joined: u64,
+    pub filtered: u64,
+    pub truncated: u64,
+    pub invalid_utf8: u64,
+    pub untimed: u64,
+    pub by_source: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComponentRow {
+    pub name: String,
+    pub events: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub latency: LatencySummary,
+    pub score: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HealthRow {
+    pub score: f64,
+    pub error_rate: f64,
+    pub p95_ms: Option<f64>,
+}
+
+/// An explanation: the rule that matched, or unknown.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Explanation {
+    pub rule: Option<String>,
+    pub category: String,
+    pub severity: String,
+    pub cause: String,
+    pub fix: String,
+}
+
+impl Explanation {
+    pub fn unknown() -> Explanation {
+        Explanation {
+            rule: None,
+            category: "unknown".into(),
+            severity: "unknown".into(),
+            cause: "unknown: no rule matches".into(),
+            fix: "Look at the related lines; add a rule to rules.toml once the cause is known".into(),
+        }
+    }
+
+    pub fn of(enricher: &Enricher, attribution: Attribution) -> Explanation {
+        match attribution {
+            Attribution::Rule(id) => match enricher.rule(id) {
+                Some(rule) => Explanation {
+                    rule: Some(rule.spec.id.clone()),
+                    category: rule.spec.category.clone(),
+                    severity: rule.spec.severity.as_str().into(),
+                    cause: rule.spec.cause.clone(),
+                    fix: rule.spec.fix.clone(),
+                },
+                None => Explanation::unknown(),
+            },
+            _ => Explanation::unknown(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CodeRow {
+    pub code: String,
+    pub count: u64,
+    /// Share of all coded events in the window.
+    pub share: f64,
+    pub component: String,
+    pub error_category: String,
+    #[serde(flatten)]
+    pub explanation: Explanation,
+    /// Counts per series point, for the trend sparkline.
+    #[serde(skip)]
+    pub trend: Vec<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VideoRow {
+    pub video_id: String,
+    pub failures: u64,
+    pub codes: Vec<String>,
+    pub cause: String,
+    pub fix: String,
+    pub rule: Option<String>,
+    #[serde(serialize_with = "iso")]
+    pub first_seen: Option<i64>,
+    #[serde(serialize_with = "iso")]
+    pub last_seen: Option<i64>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CauseRow {
+    pub rule: String,
+    pub category: String,
+    pub count: u64,
+    pub cause: String,
+    pub fix: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatternRow {
+    pub template: String,
+    pub count: u64,
+    pub example: String,
+    #[serde(serialize_with = "iso")]
+    pub first_seen: Option<i64>,
+    #[serde(serialize_with = "iso")]
+    pub last_seen: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertRow {
+    pub rule: String,
+    #[serde(serialize_with = "iso_required")]
+    pub from: i64,
+    #[serde(serialize_with = "iso_required")]
+    pub to: i64,
+    pub value: f64,
+    pub threshold: f64,
+    /// True when the firing interval reaches the end of the data (still firing).
+    pub active: bool,
+}
+
+/// Time series over the window, re-binned to at most [`MAX_POINTS`] points.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Series {
+    pub start_ms: i64,
+    pub step_ms: i64,
+    pub events: Vec<u64>,
+    pub errors: Vec<u64>,
+    pub jobs: Vec<u64>,
+    /// Per component: (name, errors per point, events per point).
+    pub components: Vec<(String, Vec<u64>, Vec<u64>)>,
+    /// Top codes × points, the heatmap.
+    pub heatmap: Vec<(String, Vec<u64>)>,
+    pub gpu_mem_gib: Vec<Option<f64>>,
+    pub gpu_util_pct: Vec<Option<f64>>,
+    pub inference_latency_ms: Vec<Option<f64>>,
+}
+
+pub const MAX_POINTS: usize = 240;
+
+/// Everything a screen or report shows for one window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Overview {
+    #[serde(serialize_with = "iso")]
+    pub window_from: Option<i64>,
+    #[serde(serialize_with = "iso")]
+    pub window_to: Option<i64>,
+    #[serde(serialize_with = "iso")]
+    pub data_from: Option<i64>,
+    #[serde(serialize_with = "iso")]
+    pub data_to: Option<i64>,
+    pub lines: LinesRow,
+    pub events: u64,
+    pub errors: u64,
+    pub by_level: BTreeMap<String, u64>,
+    pub by_code: BTreeMap<String, u64>,
+    pub by_component: BTreeMap<String, ComponentRow>,
+    pub health: BTreeMap<String, HealthRow>,
+    /// Inference latency (the model_inference component).
+    pub latency_ms: LatencySummary,
+    pub jobs: u64,
+    pub job_failures: u64,
+    pub codes: Vec<CodeRow>,
+    pub causes: Vec<CauseRow>,
+    pub unknown_errors: u64,
+    pub top_failing_videos: Vec<VideoRow>,
+    pub alerts: Vec<AlertRow>,
+    pub unknown_patterns: Vec<PatternRow>,
+    #[serde(skip)]
+    pub series: Series,
+}
+
+/// Settings that shape an overview.
+#[derive(Debug, Clone, Copy)]
+pub struct OverviewOptions<'a> {
+    pub health: &'a HealthConfig,
+    pub alert_rules: &'a [AlertRule],
+    pub top_videos: usize,
+    pub top_patterns: usize,
+}
+
+/// Computes the overview of `stats` (settled) over `window`.
+pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: OverviewOptions<'_>) -> Overview {
+    let components = &enricher.components;
+    let bucket_ms = stats.bucket_ms;
+    let from_key = window.from_ms.map(|f| stats.bucket_of(f)).unwrap_or(i64::MIN);
+    let to_key = window.to_ms.map(|t| stats.bucket_of(t)).unwrap_or(i64::MAX);
+    let in_window = |key: i64| key >= from_key && key <= to_key;
+
+    let mut total = Bucket::new(stats.components());
+    for (_, bucket) in stats.bucket_range(from_key, to_key) {
+        total.merge(bucket, &[]);
+    }
+    if window.is_all() {
+        total.merge(&stats.untimed, &[]);
+    }
+
+    // by code, by rule
+    let coded_total: u64 = total.codes.iter().map(|(_, n)| *n as u64).sum();
+    let mut codes: Vec<CodeRow> = total
+        .codes
+        .iter()
+        .map(|(id, n)| {
+            let code = stats.code(*id).to_string();
+            let component =
+                components.of_code(&code).map(|c| components.name(c).to_string()).unwrap_or_else(|| "unknown".into());
+            let fake = crate::event::Event {
+                error_code: Some(code.clone().into()),
+                level: Level::Error,
+                ..Default::default()
+            };
+            let explanation = Explanation::of(enricher, enricher.attribute(&fake, components.of_event(&fake)));
+            CodeRow {
+                error_category: crate::enrich::component::error_category(&code).to_string(),
+                code,
+                count: *n as u64,
+                share: if coded_total > 0 { *n as f64 / coded_total as f64 } else { 0.0 },
+                component,
+                explanation,
+                trend: Vec::new(),
+            }
+        })
+        .collect();
+    codes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
+
+    let mut causes: Vec<CauseRow> = total
+        .rules
+        .iter()
+        .filter_map(|(id, n)| {
+            let rule = enricher.rule(*id)?;
+            Some(CauseRow {
+                rule: rule.spec.id.clone(),
+                category: rule.spec.category.clone(),
+                count: *n as u64,
+                cause: rule.spec.cause.clone(),
+                fix: rule.spec.fix.clone(),
+            })
+        })
+        .collect();
+    causes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.rule.cmp(&b.rule)));
+
+    // components and health
+    let mut by_component = BTreeMap::new();
+    let mut health = BTreeMap::new();
+    for (i, name) in components.names.iter().enumerate() {
+        let events = total.component_events.get(i).copied().unwrap_or(0) as u64;
+        if events == 0 {
+            continue;
+        }
+        let errors = total.component_errors.get(i).copied().unwrap_or(0) as u64;
+        let error_rate = errors as f64 / events as f64;
+        let latency = total.latency.get(i).map(Histogram::summary).unwrap_or_default();
+        let score = options.health.score(name, error_rate, latency.p95);
+        health.insert(name.clone(), HealthRow { score, error_rate, p95_ms: latency.p95 });
+        by_component
+            .insert(name.clone(), ComponentRow { name: name.clone(), events, errors, error_rate, latency, score });
+    }
+    let model = components.id("model_inference").map(usize::from);
+    let latency_ms = model.and_then(|i| total.latency.get(i)).map(Histogram::summary).unwrap_or_default();
+
+    // videos
+    let mut videos: Vec<VideoRow> = stats
+        .videos
+        .iter()
+        .filter_map(|(id, v)| {
+            let failures: u64 = if window.is_all() {
+                v.failures as u64
+            } else {
+                v.by_bucket.iter().filter(|(k, _)| in_window(*k)).map(|(_, n)| *n as u64).sum()
+            };
+            if failures == 0 {
+                return None;
+            }
+            let explanation = Explanation::of(enricher, v.last_attribution.map_or(Attribution::Unknown, |(_, a)| a));
+            let mut video_codes: Vec<(u32, u32)> = v.codes.iter().copied().collect();
+            video_codes.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+            Some(VideoRow {
+                video_id: id.clone(),
+                failures,
+                codes: video_codes.iter().map(|(c, _)| stats.code(*c).to_string()).collect(),
+                cause: explanation.cause,
+                fix: explanation.fix,
+                rule: explanation.rule,
+                first_seen: v.first_ms,
+                last_seen: v.last_ms,
+                request_id: v.last_request_id.clone(),
+            })
+        })
+        .collect();
+    videos.sort_by(|a, b| {
+        b.failures
+            .cmp(&a.failures)
+            .then_with(|| b.last_seen.cmp(&a.last_seen))
+            .then_with(|| a.video_id.cmp(&b.video_id))
+    });
+    videos.truncate(options.top_videos);
+
+    // unknown templates
+    let mut patterns: Vec<PatternRow> = stats
+        .patterns
+        .iter()
+        .filter_map(|(template, p)| {
+            let count: u64 = if window.is_all() {
+                p.count
+            } else {
+                p.by_bucket.iter().filter(|(k, _)| in_window(*k)).map(|(_, n)| *n as u64).sum()
+            };
+            (count > 0).then(|| PatternRow {
+                template: template.clone(),
+                count,
+                example: p.example.clone(),
+                first_seen: p.first_ms,
+                last_seen: p.last_ms,
+            })
+        })
+        .collect();
+    patterns.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.template.cmp(&b.template)));
+    patterns.truncate(options.top_patterns);
+
+    // alerts
+    let data_end = stats.last_ms.map(|t| (stats.bucket_of(t) + 1) * bucket_ms);
+    let alerts: Vec<AlertRow> = alerts::evaluate_stats(options.alert_rules, stats, components, from_key, to_key)
+        .into_iter()
+        .map(|f: Firing| AlertRow {
+            active: data_end.is_some_and(|end| f.to >= end),
+            rule: f.rule,
+            from: f.from,
+            to: f.to,
+            value: f.value,
+            threshold: f.threshold,
+        })
+        .collect();
+
+    let series = build_series(stats, enricher, from_key, to_key, &mut codes);
+
+    let lines = &stats.lines;
+    Overview {
+        window_from: window.from_ms,
+        window_to: window.to_ms,
+        data_from: stats.first_ms,
+        data_to: stats.last_ms,
+        lines: LinesRow {
+            total: lines.total,
+            parsed: lines.parsed,
+            unparsed: lines.unparsed,
+            joined: lines.joined,
+            filtered: lines.filtered,
+            truncated: lines.truncated,
+            invalid_utf8: lines.invalid_utf8,
+            untimed: lines.untimed,
+            by_source: Source::ALL
+                .into_iter()
+                .filter(|s| lines.by_source[s.index()] > 0)
+                .map(|s| (s.as_str().to_string(), lines.by_source[s.index()]))
+                .collect(),
+        },
+        events: total.events as u64,
+        errors: total.errors as u64,
+        by_level: Level::ALL
+            .into_iter()
+            .filter(|l| total.by_level[l.index()] > 0)
+            .map(|l| (l.as_str().to_string(), total.by_level[l.index()] as u64))
+            .collect(),
+        by_code: codes.iter().map(|c| (c.code.clone(), c.count)).collect(),
+        by_component,
+        health,
+        latency_ms,
+        jobs: total.jobs as u64,
+        job_failures: total.job_failures as u64,
+        codes,
+        causes,
+        unknown_errors: total.unknown_errors as u64,
+        top_failing_videos: videos,
+        alerts,
+        unknown_patterns: patterns,
+        series,
+    }
+}
+
+fn build_series(stats: &Stats, enricher: &Enricher, from_key: i64, to_key: i64, codes: &mut [CodeRow]) -> Series {
+    let mut keys = stats.bucket_range(from_key, to_key).map(|(k, _)| k);
+    let Some(first) = keys.next() else { return Series::default() };
+    let first = if from_key == i64::MIN { first } else { from_key };
+    let last = if to_key == i64::MAX {
+        stats.bucket_range(from_key, to_key).map(|(k, _)| k).last().unwrap_or(first)
+    } else {
+        to_key
+    };
+    let span = (last - first + 1).max(1) as usize;
+    let per_point = span.div_ceil(MAX_POINTS).max(1);
+    let points = span.div_ceil(per_point);
+    let n_components = enricher.components.len();
+    let mut series = Series {
+        start_ms: first * stats.bucket_ms,
+        step_ms: per_point as i64 * stats.bucket_ms,
+        events: vec![0; points],
+        errors: vec![0; points],
+        jobs: vec![0; points],
+        components: enricher.components.names.iter().map(|n| (n.clone(), vec![0; points], vec![0; points])).collect(),
+        heatmap: Vec::new(),
+        gpu_mem_gib: vec![None; points],
+        gpu_util_pct: vec![None; points],
+        inference_latency_ms: vec![None; points],
+    };
+    for code in codes.iter_mut() {
+        code.trend = vec![0; points];
+    }
+    let code_ids: Vec<Option<u32>> = codes.iter().map(|c| stats.code_id(&c.code)).collect();
+    let model = enricher.components.id("model_inference").map(usize::from);
+    let mut gpu_mem = vec![super::Gauge::default(); points];
+    let mut gpu_util = vec![super::Gauge::default(); points];
+    let mut latency = vec![(0.0f64, 0u64); points];
+    for (key, bucket) in stats.bucket_range(first, last) {
+        let p = ((key - first) as usize / per_point).min(points - 1);
+        series.events[p] += bucket.events as u64;
+        series.errors[p] += bucket.errors as u64;
+        series.jobs[p] += bucket.jobs as u64;
+        for c in 0..n_components {
+            series.components[c].1[p] += bucket.component_errors.get(c).copied().unwrap_or(0) as u64;
+            series.components[c].2[p] += bucket.component_events.get(c).copied().unwrap_or(0) as u64;
+        }
+        for (row, id) in codes.iter_mut().zip(&code_ids) {
+            if let Some(id) = id {
+                row.trend[p] += bucket.code_count(*id) as u64;
+            }
+        }
+        gpu_mem[p].merge(&bucket.gpu_mem_bytes);
+        gpu_util[p].merge(&bucket.gpu_util_pct);
+        if let Some(h) = model.and_then(|m| bucket.latency.get(m)) {
+            latency[p].0 += h.sum;
+            latency[p].1 += h.count;
+        }
+    }
+    series.gpu_mem_gib = gpu_mem.iter().map(|g| g.mean().map(|b| b / (1024.0 * 1024.0 * 1024.0))).collect();
+    series.gpu_util_pct = gpu_util.iter().map(|g| g.mean()).collect();
+    series.inference_latency_ms = latency.iter().map(|(s, n)| (*n > 0).then(|| s / *n as f64)).collect();
+    series.heatmap = codes.iter().take(8).map(|c| (c.code.clone(), c.trend.clone())).collect();
+    series.components.retain(|(_, _, events)| events.iter().any(|n| *n > 0));
+    series
+}
