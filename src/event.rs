@@ -111,8 +111,8 @@ pub struct Field<'a> {
     pub value: Cow<'a, str>,
 }
 
-/// Fields of one record; inline up to 12 so that typical lines allocate nothing.
-pub type Fields<'a> = SmallVec<[Field<'a>; 12]>;
+/// Fields stored explicitly (formats that are not `key=value` text); inline up to 6.
+pub type Fields<'a> = SmallVec<[Field<'a>; 6]>;
 
 /// A parsed record, borrowed from its line. Typed slots hold what the statistics use; `fields` keeps
 /// everything else for display.
@@ -144,7 +144,11 @@ pub struct Event<'a> {
     pub continuation_lines: u32,
     /// The component the record belongs to when the source says so explicitly (k8s container, logger name).
     pub component_hint: Option<Cow<'a, str>>,
+    /// Fields stored explicitly.
     pub fields: Fields<'a>,
+    /// `key=value` text whose pairs are fields too, split lazily (the hot path only reads the typed
+    /// slots, so it never stores the pairs).
+    pub kv: &'a str,
 }
 
 impl<'a> Event<'a> {
@@ -152,9 +156,20 @@ impl<'a> Event<'a> {
         Event { message: Cow::Borrowed(line), source: Source::Unknown, parsed: false, ..Event::default() }
     }
 
-    /// Looks a field up by key.
-    pub fn field(&self, key: &str) -> Option<&str> {
-        self.fields.iter().find(|f| f.key == key).map(|f| f.value.as_ref())
+    /// Looks a field up by key (stored fields first, then the `key=value` text).
+    pub fn field(&self, key: &str) -> Option<Cow<'_, str>> {
+        if let Some(f) = self.fields.iter().find(|f| f.key == key) {
+            return Some(Cow::Borrowed(f.value.as_ref()));
+        }
+        crate::parse::seed_kv::pairs(self.kv).find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// Every field, stored and from the `key=value` text, in order.
+    pub fn all_fields(&self) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+        let mut all: Vec<(Cow<'_, str>, Cow<'_, str>)> =
+            self.fields.iter().map(|f| (Cow::Borrowed(f.key.as_ref()), Cow::Borrowed(f.value.as_ref()))).collect();
+        all.extend(crate::parse::seed_kv::pairs(self.kv).map(|(k, v)| (Cow::Borrowed(k), v)));
+        all
     }
 
     /// Detaches the event from its line (every borrowed string copied).
@@ -179,7 +194,16 @@ impl<'a> Event<'a> {
             exception: self.exception.map(own),
             continuation_lines: self.continuation_lines,
             component_hint: self.component_hint.map(own),
-            fields: self.fields.into_iter().map(|f| Field { key: own(f.key), value: own(f.value) }).collect(),
+            fields: self
+                .fields
+                .iter()
+                .map(|f| Field { key: own(f.key.clone()), value: own(f.value.clone()) })
+                .chain(
+                    crate::parse::seed_kv::pairs(self.kv)
+                        .map(|(k, v)| Field { key: Cow::Owned(k.to_string()), value: own(v) }),
+                )
+                .collect(),
+            kv: "",
         }
     }
 
@@ -233,7 +257,7 @@ impl OwnedEvent {
             error_code: event.error_code.as_deref().map(|v| clean(v, 256)),
             message: clean(&event.message, MAX_KEPT_CHARS),
             latency_ms: event.latency_ms,
-            fields: event.fields.iter().map(|f| (clean(&f.key, 256), clean(&f.value, MAX_KEPT_CHARS))).collect(),
+            fields: event.all_fields().iter().map(|(k, v)| (clean(k, 256), clean(v, MAX_KEPT_CHARS))).collect(),
             raw: clean(raw, MAX_KEPT_CHARS),
             origin,
             rule: rule.map(|r| clean(r, 256)),

@@ -101,7 +101,7 @@ impl<'e> Ingestor<'e> {
                 raw = &raw[..self.options.max_line];
                 flags.truncated = 1;
             }
-            let text: &str = match std::str::from_utf8(raw) {
+            let text: &str = match simdutf8::basic::from_utf8(raw) {
                 Ok(s) => s,
                 Err(_) => {
                     flags.invalid_utf8 = 1;
@@ -184,89 +184,161 @@ fn trim_newline(raw: &[u8]) -> &[u8] {
     r
 }
 
-/// Chooses up to `parts` split points in `bytes`, each just after a newline and before a line that
-/// does not continue a traceback, so that chunks can be processed independently.
-pub fn split_points(bytes: &[u8], parts: usize) -> Vec<usize> {
-    let mut points = vec![0];
-    if parts <= 1 || bytes.len() < 1 << 16 {
-        points.push(bytes.len());
-        return points;
-    }
-    let step = bytes.len() / parts;
-    for i in 1..parts {
-        let mut at = (i * step).max(*points.last().unwrap_or(&0));
-        loop {
-            match memchr::memchr(b'\n', &bytes[at.min(bytes.len())..]) {
-                Some(nl) => {
-                    at += nl + 1;
-                    let next_end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
-                    let next = String::from_utf8_lossy(&bytes[at..next_end.min(at + 256)]);
-                    if at >= bytes.len() || !python::is_continuation(&next) {
-                        break;
-                    }
-                }
-                None => {
-                    at = bytes.len();
-                    break;
-                }
-            }
-        }
-        if at > *points.last().unwrap_or(&0) && at < bytes.len() {
-            points.push(at);
-        }
-    }
-    points.push(bytes.len());
-    points
+/// True when the line starting at `bytes` (up to its newline) continues a traceback.
+fn starts_continuation(bytes: &[u8]) -> bool {
+    let end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len()).min(256);
+    python::is_continuation(&String::from_utf8_lossy(&bytes[..end]))
 }
 
-/// Ingests a whole in-memory input (a mapped file), split across `threads` cores; the per-chunk
-/// statistics are merged in order.
-pub fn ingest_parallel(
-    bytes: &[u8],
+/// The first safe split point at or after `at` in `window` (a slice of the input starting at
+/// offset `window_offset`): just after a newline and before a line that does not continue a
+/// traceback. `None` if the window holds no such point.
+fn safe_split(window: &[u8], window_offset: u64) -> Option<u64> {
+    let mut i = 0;
+    while let Some(nl) = memchr::memchr(b'\n', &window[i..]) {
+        i += nl + 1;
+        if i >= window.len() {
+            return None;
+        }
+        if !starts_continuation(&window[i..]) {
+            return Some(window_offset + i as u64);
+        }
+    }
+    None
+}
+
+/// Length of the read-only windows a file range is mapped in: big enough that page-fault and
+/// mapping costs vanish, small enough that resident memory stays flat whatever the file size.
+const MAP_WINDOW: u64 = 8 << 20;
+
+/// Ingests `[from, to)` of a regular file through memory-mapped windows (no copy into a buffer);
+/// a line crossing a window edge is picked up by the next window, which starts at the first byte
+/// not consumed.
+fn ingest_range(ingestor: &mut Ingestor<'_>, file: &std::fs::File, from: u64, to: u64) -> std::io::Result<()> {
+    let page = 4096u64;
+    let mut start = from;
+    while start < to {
+        let aligned = start - start % page;
+        let end = (aligned + MAP_WINDOW).min(to);
+        let last = end == to;
+        // SAFETY: a read-only private map of a log file. A log appended to meanwhile only grows
+        // past the mapped length; one truncated underneath could fault, which the report accepts
+        // (the live follower reads with read(2) instead and never maps).
+        let map = unsafe { memmap2::MmapOptions::new().offset(aligned).len((end - aligned) as usize).map(file)? };
+        let _ = map.advise(memmap2::Advice::Sequential);
+        let skip = (start - aligned) as usize;
+        let consumed = ingestor.ingest_block(&map[skip..], start, last, &mut NoSink);
+        if consumed == 0 && !last {
+            // a single line longer than the window: take its head as a truncated line, skip the rest
+            let line_end = next_newline(file, end)?.unwrap_or(to);
+            let head_len = ingestor.options.max_line.min(map.len() - skip);
+            let mut head = map[skip..skip + head_len].to_vec();
+            head.push(b'\n');
+            ingestor.ingest_block(&head, start, true, &mut NoSink);
+            ingestor.stats.lines.truncated += 1;
+            start = (line_end + 1).min(to);
+            continue;
+        }
+        start += consumed as u64;
+        if last {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Offset of the first newline at or after `from`, reading forward in blocks.
+fn next_newline(file: &std::fs::File, mut from: u64) -> std::io::Result<Option<u64>> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read_at(&mut buf, from)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
+            return Ok(Some(from + i as u64));
+        }
+        from += n as u64;
+    }
+}
+
+/// Ingests a regular file of `len` bytes split across `threads` cores, each streaming its own byte
+/// range through mapped windows (resident memory stays flat whatever the file size); the statistics
+/// are merged in order.
+pub fn ingest_file_parallel(
+    file: &std::fs::File,
+    len: u64,
     enricher: &Enricher,
     parser: LineParser,
     options: PipelineOptions,
     bucket_ms: i64,
-    file: u32,
+    index: u32,
     threads: usize,
-) -> Stats {
-    let points = split_points(bytes, threads);
-    let run = |from: usize, to: usize| {
+) -> std::io::Result<Stats> {
+    use std::os::unix::fs::FileExt;
+    let mut points = vec![0u64];
+    if threads > 1 && len >= 4 << 20 {
+        let mut window = vec![0u8; 64 * 1024];
+        for i in 1..threads as u64 {
+            let at = len * i / threads as u64;
+            if at <= *points.last().unwrap_or(&0) {
+                continue;
+            }
+            let n = file.read_at(&mut window, at.saturating_sub(1))?;
+            if let Some(split) = safe_split(&window[..n], at.saturating_sub(1)) {
+                points.push(split);
+            }
+        }
+    }
+    points.push(len);
+    let run = |from: u64, to: u64| -> std::io::Result<Stats> {
         let mut ingestor = Ingestor::new(enricher, parser, options, bucket_ms);
-        ingestor.file = file;
-        ingestor.ingest_block(&bytes[from..to], from as u64, true, &mut NoSink);
-        ingestor.stats
+        ingestor.file = index;
+        ingest_range(&mut ingestor, file, from, to)?;
+        Ok(ingestor.stats)
     };
     if points.len() <= 2 {
-        return run(0, bytes.len());
+        return run(0, len);
     }
-    let mut results: Vec<Stats> = std::thread::scope(|scope| {
-        let handles: Vec<_> = points
-            .windows(2)
-            .map(|w| {
-                let (from, to) = (w[0], w[1]);
-                scope.spawn(move || run(from, to))
-            })
-            .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    let results: Vec<std::io::Result<Stats>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = points.windows(2).map(|w| scope.spawn(move || run(w[0], w[1]))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(std::io::Error::other("a reader thread failed"))))
+            .collect()
     });
-    let mut total = results.remove(0);
+    let mut total: Option<Stats> = None;
     for stats in results {
-        total.merge(stats);
+        let stats = stats?;
+        match total.as_mut() {
+            Some(t) => t.merge(stats),
+            None => total = Some(stats),
+        }
     }
-    total
+    Ok(total.unwrap_or_else(|| Stats::new(enricher.components.len(), bucket_ms)))
 }
 
 /// Reads an input stream (stdin, gzip) block by block through an ingestor. Lines longer than the
 /// buffer are truncated at the cap and the rest skipped without buffering it.
 pub fn ingest_reader<R: std::io::Read, S: EventSink>(
     ingestor: &mut Ingestor<'_>,
+    reader: R,
+    sink: &mut S,
+) -> std::io::Result<()> {
+    ingest_reader_at(ingestor, reader, 0, sink)
+}
+
+/// [`ingest_reader`] for a stream whose first byte is at `start_offset` of the input.
+pub fn ingest_reader_at<R: std::io::Read, S: EventSink>(
+    ingestor: &mut Ingestor<'_>,
     mut reader: R,
+    start_offset: u64,
     sink: &mut S,
 ) -> std::io::Result<()> {
     let capacity = (4 << 20).max(ingestor.options.max_line * 2 + 1);
     let mut buf: Vec<u8> = Vec::with_capacity(capacity);
-    let mut offset: u64 = 0;
+    let mut offset: u64 = start_offset;
     let mut skipping = false;
     let mut chunk = vec![0u8; 1 << 20];
     loop {

@@ -102,7 +102,7 @@ mod tests {
         .expect("parses");
         assert_eq!(e.level, Level::Error);
         assert_eq!(e.video_id.as_deref(), Some("vid_7a3b9c"));
-        assert_eq!(e.field("codec"), Some("hevc"));
+        assert_eq!(e.field("codec").as_deref(), Some("hevc"));
         assert_eq!(e.ts_ms, Some(1_756_736_590_130));
     }
 

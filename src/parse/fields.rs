@@ -5,32 +5,46 @@ use super::units;
 use crate::event::{Event, Field};
 use std::borrow::Cow;
 
-/// Applies one `key=value` to the event: typed slots for the keys the statistics use, and the field
-/// list for everything (so the drill-down shows the record whole).
-#[inline]
+/// Applies one `key=value` to the event's typed slots and stores the field (formats whose fields
+/// are not kept as `key=value` text).
 pub fn apply_field<'a>(event: &mut Event<'a>, key: Cow<'a, str>, value: Cow<'a, str>) {
-    match key.as_ref() {
+    apply_typed(event, &key, &value);
+    event.fields.push(Field { key, value });
+}
+
+/// Fills the typed slots the statistics use from one `key=value`. Keys are told apart by length
+/// first, so that the common unknown keys cost one comparison.
+#[inline]
+#[allow(clippy::ptr_arg)] // the Cow is cloned into the event: borrowed values stay borrowed
+pub fn apply_typed<'a>(event: &mut Event<'a>, key: &str, value: &Cow<'a, str>) {
+    if !matches!(key.len(), 3..=17) {
+        return;
+    }
+    match key {
         "video_id" | "videoId" | "vid" => event.video_id = Some(value.clone()),
         "request_id" | "requestId" | "req_id" | "trace_id" => event.request_id = Some(value.clone()),
         "error_code" | "errorCode" | "err_code" if !value.is_empty() => event.error_code = Some(value.clone()),
         "reason" | "msg" | "message" | "error" | "err" if !value.is_empty() => event.message = value.clone(),
         "inference_time" | "infer_time" => {
-            event.latency_ms = units::duration_ms(&value, 1000.0);
+            event.latency_ms = units::duration_ms(value, 1000.0);
             event.job_outcome |= event.video_id.is_some();
         }
         "latency" | "latency_ms" | "elapsed" | "elapsed_ms" | "took" => {
             let bare = if key.ends_with("_ms") { 1.0 } else { 1000.0 };
             if event.latency_ms.is_none() {
-                event.latency_ms = units::duration_ms(&value, bare);
+                event.latency_ms = units::duration_ms(value, bare);
             }
         }
-        "gpu_mem" | "gpu_mem_used" | "gpu_memory" | "gpu_memory_used" => {
-            event.gpu_mem_bytes = units::size_bytes(&value)
+        "gpu_mem" | "gpu_mem_used" | "gpu_memory" | "gpu_memory_used" => event.gpu_mem_bytes = units::size_bytes(value),
+        "gpu_util" | "gpu_utilization" | "gpu_util_pct" => event.gpu_util_pct = units::percent(value),
+        "audio_gen_success" | "success" => {
+            event.job_outcome = true;
+            if value.eq_ignore_ascii_case("false") && event.level < crate::event::Level::Error {
+                event.level = crate::event::Level::Error;
+            }
         }
-        "gpu_util" | "gpu_utilization" | "gpu_util_pct" => event.gpu_util_pct = units::percent(&value),
-        "audio_gen_success" | "success" => event.job_outcome = true,
         "level" | "levelname" | "severity" => {
-            if let Some(level) = crate::event::Level::parse(&value) {
+            if let Some(level) = crate::event::Level::parse(value) {
                 event.level = level;
             }
         }
@@ -41,7 +55,6 @@ pub fn apply_field<'a>(event: &mut Event<'a>, key: Cow<'a, str>, value: Cow<'a, 
         }
         _ => {}
     }
-    event.fields.push(Field { key, value });
 }
 
 /// After all fields are applied: derive what depends on several of them.
@@ -49,11 +62,5 @@ pub fn apply_field<'a>(event: &mut Event<'a>, key: Cow<'a, str>, value: Cow<'a, 
 pub fn finish(event: &mut Event<'_>) {
     if event.error_code.is_some() && event.video_id.is_some() {
         event.job_outcome = true;
-    }
-    if let Some(success) = event.field("audio_gen_success").or_else(|| event.field("success"))
-        && success.eq_ignore_ascii_case("false")
-        && event.level < crate::event::Level::Error
-    {
-        event.level = crate::event::Level::Error;
     }
 }

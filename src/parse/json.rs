@@ -200,7 +200,7 @@ mod tests {
         assert_eq!(e.source, Source::Scheduler);
         assert_eq!(e.ts_ms, Some(1_756_736_592_004));
         assert_eq!(e.message, "queue full");
-        assert_eq!(e.field("stream"), Some("stderr"));
+        assert_eq!(e.field("stream").as_deref(), Some("stderr"));
     }
 
     #[test]
@@ -217,7 +217,7 @@ mod tests {
         assert_eq!(e.source, Source::Scheduler);
         assert_eq!(e.level, Level::Error);
         assert!(e.message.contains("OOMKilled"));
-        assert_eq!(e.field("object.name"), Some("foley-infer-1"));
+        assert_eq!(e.field("object.name").as_deref(), Some("foley-infer-1"));
     }
 
     #[test]

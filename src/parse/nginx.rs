@@ -84,7 +84,7 @@ mod tests {
         assert_eq!(e.level, Level::Error);
         assert_eq!(e.video_id.as_deref(), Some("vid_7a3b9c"));
         assert_eq!(e.latency_ms, Some(2512.0));
-        assert_eq!(e.field("path"), Some("/api/v1/generate"));
+        assert_eq!(e.field("path").as_deref(), Some("/api/v1/generate"));
         assert_eq!(e.ts_ms, Some(1_756_736_591_000));
         assert!(e.is_error());
     }

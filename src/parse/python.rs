@@ -126,7 +126,7 @@ mod tests {
             parse("[2025-09-01 14:23:11,189] ERROR in app: Exception on /api/v1/generate [POST]", 0).expect("parses");
         assert_eq!(e.level, Level::Error);
         assert_eq!(e.ts_ms, Some(1_756_736_591_189));
-        assert_eq!(e.field("logger"), Some("app"));
+        assert_eq!(e.field("logger").as_deref(), Some("app"));
         assert_eq!(e.message, "Exception on /api/v1/generate [POST]");
     }
 
@@ -137,7 +137,7 @@ mod tests {
         assert_eq!(e.message, "boom video_id=vid_1");
         let e = parse("2025-09-01 14:23:11,189 - foley.worker - WARNING - slow", 0).expect("parses");
         assert_eq!(e.level, Level::Warn);
-        assert_eq!(e.field("logger"), Some("foley.worker"));
+        assert_eq!(e.field("logger").as_deref(), Some("foley.worker"));
         assert_eq!(e.message, "slow");
         assert!(parse("2025-09-01 14:23:11 [ERROR] video_id=x", 0).is_none(), "seed format is not python");
     }

@@ -33,7 +33,7 @@ pub fn parse<'a>(line: &'a str, default_offset: i64) -> Option<Event<'a>> {
 /// `[ERROR] rest` or `ERROR rest`.
 fn split_level(s: &str) -> Option<(Level, &str)> {
     if let Some(inner) = s.strip_prefix('[') {
-        let end = memchr::memchr(b']', inner.as_bytes())?;
+        let end = inner.bytes().take(12).position(|c| c == b']')?;
         let level = Level::parse(inner[..end].trim())?;
         Some((level, inner[end + 1..].trim_start()))
     } else {
@@ -43,57 +43,83 @@ fn split_level(s: &str) -> Option<(Level, &str)> {
     }
 }
 
-/// Splits `key=value` pairs (values optionally double-quoted with backslash escapes) into the event.
-/// Requires at least one pair, so that plain prose with a timestamp is not mistaken for this format.
+/// Reads the `key=value` pairs of `content` into the event's typed slots and keeps the text as the
+/// event's lazily split fields. Returns the number of pairs.
 pub fn split_pairs<'a>(content: &'a str, event: &mut Event<'a>) -> usize {
-    let b = content.as_bytes();
-    let mut i = 0;
-    let mut pairs = 0;
-    while i < b.len() {
-        while i < b.len() && b[i] == b' ' {
-            i += 1;
-        }
-        let start = i;
-        // key: up to '=' or space
-        while i < b.len() && b[i] != b'=' && b[i] != b' ' {
-            i += 1;
-        }
-        if i >= b.len() || b[i] == b' ' || i == start {
-            // a free word
-            while i < b.len() && b[i] != b' ' {
+    let mut n = 0;
+    for (key, value) in pairs(content) {
+        fields::apply_typed(event, key, &value);
+        n += 1;
+    }
+    event.kv = content;
+    n
+}
+
+/// Iterates the `key=value` pairs of a text (values optionally double-quoted with backslash
+/// escapes; free words between pairs are skipped). Only quoted values with escapes allocate.
+pub fn pairs(content: &str) -> Pairs<'_> {
+    Pairs { text: content, pos: 0 }
+}
+
+pub struct Pairs<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (&'a str, Cow<'a, str>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let content = self.text;
+        let b = content.as_bytes();
+        let mut i = self.pos;
+        while i < b.len() {
+            while i < b.len() && b[i] == b' ' {
                 i += 1;
             }
-            continue;
-        }
-        let key = &content[start..i];
-        i += 1; // '='
-        let value: Cow<'a, str>;
-        if i < b.len() && b[i] == b'"' {
-            i += 1;
-            let vstart = i;
-            let mut escaped = false;
-            while i < b.len() && b[i] != b'"' {
-                if b[i] == b'\\' {
-                    escaped = true;
+            let start = i;
+            while i < b.len() && b[i] != b'=' && b[i] != b' ' {
+                i += 1;
+            }
+            if i >= b.len() || b[i] == b' ' || i == start {
+                // a free word
+                while i < b.len() && b[i] != b' ' {
                     i += 1;
                 }
-                i += 1;
+                continue;
             }
-            let vend = i.min(b.len());
-            let raw = &content[vstart..vend];
-            value = if escaped { Cow::Owned(unescape(raw)) } else { Cow::Borrowed(raw) };
-            i = (i + 1).min(b.len());
-        } else {
-            let vstart = i;
-            while i < b.len() && b[i] != b' ' {
+            let key = &content[start..i];
+            i += 1; // '='
+            let value: Cow<'a, str>;
+            if i < b.len() && b[i] == b'"' {
                 i += 1;
+                let vstart = i;
+                let mut escaped = false;
+                while i < b.len() && b[i] != b'"' {
+                    if b[i] == b'\\' {
+                        escaped = true;
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                let vend = i.min(b.len());
+                let raw = &content[vstart..vend];
+                value = if escaped { Cow::Owned(unescape(raw)) } else { Cow::Borrowed(raw) };
+                i = (i + 1).min(b.len());
+            } else {
+                let vstart = i;
+                // values are short: a plain loop beats a memchr call here
+                while i < b.len() && b[i] != b' ' {
+                    i += 1;
+                }
+                value = Cow::Borrowed(&content[vstart..i]);
             }
-            value = Cow::Borrowed(&content[vstart..i]);
+            self.pos = i;
+            return Some((key, value));
         }
-        fields::apply_field(event, Cow::Borrowed(key), value);
-        pairs += 1;
+        self.pos = b.len();
+        None
     }
-    pairs
 }
 
 fn unescape(raw: &str) -> String {
@@ -131,7 +157,7 @@ mod tests {
         assert_eq!(e.latency_ms, Some(2400.0));
         assert_eq!(e.message, "CUDA out of memory");
         assert!(e.job_outcome);
-        assert!(matches!(e.fields[3].value, Cow::Borrowed(_)), "quoted value without escapes borrows");
+        assert!(matches!(e.field("reason"), Some(Cow::Borrowed(_))), "quoted value without escapes borrows");
     }
 
     #[test]
@@ -147,15 +173,15 @@ mod tests {
         assert_eq!(e.gpu_mem_bytes, Some(56.0 * 1024f64.powi(3)));
         assert_eq!(e.gpu_util_pct, Some(91.0));
         assert!(e.job_outcome);
-        assert_eq!(e.field("duration"), Some("120s"));
+        assert_eq!(e.field("duration").as_deref(), Some("120s"));
     }
 
     #[test]
     fn escaped_quotes_and_empty_values() {
         let e = parse(r#"2025-09-01 14:23:11 [WARN] prompt="say \"hi\"" error_code= reason="""#, 0).expect("parses");
-        assert_eq!(e.field("prompt"), Some("say \"hi\""));
+        assert_eq!(e.field("prompt").as_deref(), Some("say \"hi\""));
         assert_eq!(e.error_code, None, "an empty error_code is no error code");
-        assert_eq!(e.field("reason"), Some(""));
+        assert_eq!(e.field("reason").as_deref(), Some(""));
     }
 
     #[test]

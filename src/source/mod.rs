@@ -159,20 +159,21 @@ pub fn read_one(input: &Input, index: u32, enricher: &Enricher, options: ReadOpt
             if len == 0 {
                 return Ok(Stats::new(enricher.components.len(), options.bucket_ms));
             }
-            // SAFETY: the map is read-only; a log being appended to only grows past the mapped
-            // length. A file truncated underneath us could fault: logs being read by the report
-            // are not expected to be truncated mid-read (the live follower reads, never maps).
-            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| SourceError::Io(name.clone(), e))?;
-            let format = options.format.or_else(|| detect_format(&map, offset));
-            Ok(pipeline::ingest_parallel(
-                &map,
+            let mut head = vec![0u8; 64 * 1024];
+            let n = std::os::unix::fs::FileExt::read_at(&file, &mut head, 0)
+                .map_err(|e| SourceError::Io(name.clone(), e))?;
+            let format = options.format.or_else(|| detect_format(&head[..n], offset));
+            pipeline::ingest_file_parallel(
+                &file,
+                len,
                 enricher,
                 LineParser::new(format, offset),
                 options.pipeline,
                 options.bucket_ms,
                 index,
                 options.threads,
-            ))
+            )
+            .map_err(|e| SourceError::Io(name, e))
         }
     }
 }
