@@ -263,20 +263,28 @@ fn next_newline(file: &std::fs::File, mut from: u64) -> std::io::Result<Option<u
     }
 }
 
+/// What an ingestor for one input is made of.
+#[derive(Clone, Copy)]
+pub struct IngestSetup<'e> {
+    pub enricher: &'e Enricher,
+    pub parser: LineParser,
+    pub options: PipelineOptions,
+    pub bucket_ms: i64,
+    /// Index of the input, for origins.
+    pub index: u32,
+}
+
 /// Ingests a regular file of `len` bytes split across `threads` cores, each streaming its own byte
 /// range through mapped windows (resident memory stays flat whatever the file size); the statistics
 /// are merged in order.
 pub fn ingest_file_parallel(
     file: &std::fs::File,
     len: u64,
-    enricher: &Enricher,
-    parser: LineParser,
-    options: PipelineOptions,
-    bucket_ms: i64,
-    index: u32,
+    setup: &IngestSetup<'_>,
     threads: usize,
 ) -> std::io::Result<Stats> {
     use std::os::unix::fs::FileExt;
+    let IngestSetup { enricher, parser, options, bucket_ms, index } = *setup;
     let mut points = vec![0u64];
     if threads > 1 && len >= 4 << 20 {
         let mut window = vec![0u8; 64 * 1024];

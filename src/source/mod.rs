@@ -163,17 +163,14 @@ pub fn read_one(input: &Input, index: u32, enricher: &Enricher, options: ReadOpt
             let n = std::os::unix::fs::FileExt::read_at(&file, &mut head, 0)
                 .map_err(|e| SourceError::Io(name.clone(), e))?;
             let format = options.format.or_else(|| detect_format(&head[..n], offset));
-            pipeline::ingest_file_parallel(
-                &file,
-                len,
+            let setup = pipeline::IngestSetup {
                 enricher,
-                LineParser::new(format, offset),
-                options.pipeline,
-                options.bucket_ms,
+                parser: LineParser::new(format, offset),
+                options: options.pipeline,
+                bucket_ms: options.bucket_ms,
                 index,
-                options.threads,
-            )
-            .map_err(|e| SourceError::Io(name, e))
+            };
+            pipeline::ingest_file_parallel(&file, len, &setup, options.threads).map_err(|e| SourceError::Io(name, e))
         }
     }
 }
