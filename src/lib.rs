@@ -3,12 +3,14 @@
 //! Data flows one way: sources → parse → enrich → stats → overview → view / report.
 
 pub mod alerts; // threshold alerts over sliding windows of the statistics
+pub mod backend; // the questions screens ask: overview, tail, related lines
 pub mod cli; // command-line definitions
 pub mod commands; // one module per subcommand
 pub mod config; // configuration: defaults < file < environment < flags
 pub mod demo; // the bundled demo logs
 pub mod enrich; // components, rule base, attribution
 pub mod event; // the event model
+pub mod integrate; // clipboard, browser, retry and Kibana links
 pub mod parse; // one parser per log format, detection
 pub mod patterns; // message templates for unknown errors
 pub mod pipeline; // bytes → events → statistics, block by block

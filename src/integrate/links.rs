@@ -1,0 +1,145 @@
+//! Links: the retry link (a configurable template) and Kibana 8 Discover deep links, whose state
+//! is rison-encoded in the URL fragment (`_g=(time:(from:'…',to:'…'))&_a=(index:…,query:(…))`).
+
+use crate::config::Links;
+use crate::parse::time::format_ms;
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Fills the retry template: `{video_id}`, `{request_id}`, `{time}` (URL-encoded).
+pub fn retry_link(template: &str, video_id: &str, request_id: Option<&str>, time_ms: Option<i64>) -> String {
+    template
+        .replace("{video_id}", &url_encode(video_id))
+        .replace("{request_id}", &url_encode(request_id.unwrap_or("")))
+        .replace("{time}", &url_encode(&time_ms.map(format_ms).unwrap_or_default()))
+}
+
+/// Rison-encodes a string: bare when it is a safe id, else quoted with `'` → `!'` and `!` → `!!`.
+pub fn rison_string(s: &str) -> String {
+    let first_ok = s.chars().next().is_some_and(|c| !(c.is_ascii_digit() || c == '-'));
+    let safe = !s.is_empty()
+        && first_ok
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '~' | '-'));
+    if safe {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("!'"),
+            '!' => out.push_str("!!"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Decodes a rison string (the inverse of [`rison_string`]); for tests.
+pub fn rison_decode_string(s: &str) -> Option<String> {
+    let Some(inner) = s.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) else { return Some(s.to_string()) };
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '!' => out.push(chars.next()?),
+            '\'' => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// Characters of rison that may stay literal in a URL fragment; the rest is percent-encoded.
+fn fragment_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~!'()*,:@/?=&$;+".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A KQL string literal: double-quoted, with `"` and `\` escaped.
+pub fn kql_quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Kibana 8 Discover URL for a KQL query over `[from_ms, to_ms]`; `None` without a Kibana URL.
+pub fn kibana_discover(links: &Links, kql: &str, from_ms: i64, to_ms: i64) -> Option<String> {
+    let base = links.kibana_url.trim_end_matches('/');
+    if base.is_empty() {
+        return None;
+    }
+    let g = format!("(time:(from:{},to:{}))", rison_string(&format_ms(from_ms)), rison_string(&format_ms(to_ms)));
+    let a = format!("(index:{},query:(language:kuery,query:{}))", rison_string(&links.data_view), rison_string(kql));
+    Some(format!("{base}/app/discover#/?_g={}&_a={}", fragment_encode(&g), fragment_encode(&a)))
+}
+
+/// The Discover link for one video, its failures ± 15 minutes.
+pub fn kibana_for_video(links: &Links, video_id: &str, first_ms: i64, last_ms: i64) -> Option<String> {
+    kibana_discover(links, &format!("video_id:{}", kql_quote(video_id)), first_ms - 900_000, last_ms + 900_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn rison_ids_and_quoting() {
+        assert_eq!(rison_string("hunyuan-foley"), "hunyuan-foley");
+        assert_eq!(rison_string("2025-09-01T14:00:00.000Z"), "'2025-09-01T14:00:00.000Z'");
+        assert_eq!(rison_string("it's!"), "'it!'s!!'");
+        assert_eq!(rison_string("-x"), "'-x'");
+        assert_eq!(rison_string(""), "''");
+        assert_eq!(rison_string("a b"), "'a b'");
+    }
+
+    #[test]
+    fn discover_link_shape() {
+        let links = Links { kibana_url: "https://kibana.example.com/".into(), ..Links::default() };
+        let url = kibana_for_video(&links, "vid_7a3b9c", 1_756_736_591_000, 1_756_736_591_000).expect("configured");
+        assert!(url.starts_with("https://kibana.example.com/app/discover#/?_g=(time:(from:'2025-09-01T14:08:11.000Z',to:'2025-09-01T14:38:11.000Z'))&_a=(index:hunyuan-foley,query:(language:kuery,query:'video_id:%22vid_7a3b9c%22'))"), "{url}");
+        assert!(kibana_discover(&Links { kibana_url: String::new(), ..Links::default() }, "x", 0, 1).is_none());
+    }
+
+    #[test]
+    fn retry_template() {
+        let link =
+            retry_link("https://x/jobs/{video_id}/retry?r={request_id}&t={time}", "vid_1&x", Some("req 2"), Some(0));
+        assert_eq!(link, "https://x/jobs/vid_1%26x/retry?r=req%202&t=1970-01-01T00%3A00%3A00.000Z");
+    }
+
+    proptest! {
+        #[test]
+        fn rison_round_trips(s in ".*") {
+            let encoded = rison_string(&s);
+            prop_assert_eq!(rison_decode_string(&encoded), Some(s.clone()));
+            // a quoted string has no unescaped quote or bang inside
+            if encoded.starts_with('\'') {
+                let inner = &encoded[1..encoded.len() - 1];
+                let mut chars = inner.chars();
+                while let Some(c) = chars.next() {
+                    prop_assert!(c != '\'');
+                    if c == '!' { prop_assert!(matches!(chars.next(), Some('!') | Some('\''))); }
+                }
+            }
+        }
+    }
+}

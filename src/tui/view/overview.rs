@@ -1,0 +1,220 @@
+//! The overview, the home screen.
+//!
+//! ```text
+//! ┌ ALERT banner (only while a rule fires) ──────────────────────────────────────┐
+//! ┌ Error rate ─────────────────────────┐┌ Component health ─────────────────────┐
+//! │ overall   ▁▂▂▃█▇▅▂  4.1%            ││ model_inference  62 ██████░░░░ 9% 4.9s│
+//! └─────────────────────────────────────┘└───────────────────────────────────────┘
+//! ┌ Error heatmap (codes × time) ───────┐┌ Top failing videos ───────────────────┐
+//! │ MODEL_INFER_FAIL ░░▒▓██▓▒░          ││ vid_7a3b9c  21  14:25:29  CUDA OOM    │
+//! └─────────────────────────────────────┘└───────────────────────────────────────┘
+//! ┌ GPU (when logged) ─────────────────────────────────────────────────────────────┐
+//! ```
+
+use super::{State, Theme, fit, ms_text, sparkline};
+use crate::parse::time::format_clock;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let Some(o) = &state.overview else {
+        frame.render_widget(Paragraph::new(" reading logs…").style(theme.dim), area);
+        return;
+    };
+    let active: Vec<_> = o.alerts.iter().filter(|a| a.active).collect();
+    let wide = area.width >= 120 && area.height >= 30;
+    let has_gpu = o.series.gpu_mem_gib.iter().any(Option::is_some) || o.series.gpu_util_pct.iter().any(Option::is_some);
+    let components = o.by_component.len() as u16;
+    let [banner, top, middle, bottom] = Layout::vertical([
+        Constraint::Length(if active.is_empty() { 0 } else { 1 }),
+        Constraint::Length(components.max(3) + 3),
+        Constraint::Min(5),
+        Constraint::Length(if wide && has_gpu { 4 } else { 0 }),
+    ])
+    .areas(area);
+    if !active.is_empty() {
+        let text: Vec<String> = active.iter().map(|a| format!("{} {:.2} > {}", a.rule, a.value, a.threshold)).collect();
+        frame.render_widget(
+            Paragraph::new(format!(" ALERT  {}", text.join("  ·  ")))
+                .style(theme.critical.add_modifier(Modifier::REVERSED)),
+            banner,
+        );
+    }
+    let [rates, health] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
+    draw_rates(frame, rates, o, theme);
+    draw_health(frame, health, o, theme);
+    if wide {
+        let [left, videos] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
+        let heat_rows = o.series.heatmap.len().max(1) as u16 + 3;
+        let [heat, unknown] = Layout::vertical([Constraint::Length(heat_rows), Constraint::Min(0)]).areas(left);
+        draw_heatmap(frame, heat, o, theme);
+        draw_unknown(frame, unknown, o, theme);
+        draw_videos(frame, videos, state, o, theme);
+        if has_gpu {
+            draw_gpu(frame, bottom, o, theme);
+        }
+    } else {
+        draw_videos(frame, middle, state, o, theme);
+    }
+}
+
+fn block<'a>(title: &'a str, theme: &Theme) -> Block<'a> {
+    Block::default().borders(Borders::ALL).border_style(theme.dim).title(Span::styled(title, theme.accent))
+}
+
+fn draw_rates(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {
+    let inner_width = area.width.saturating_sub(2) as usize;
+    let label_width = 16;
+    let spark_width = inner_width.saturating_sub(label_width + 8).max(4);
+    let rate = |errors: &[u64], events: &[u64]| {
+        let (e, n): (u64, u64) = (errors.iter().sum(), events.iter().sum());
+        if n == 0 { 0.0 } else { 100.0 * e as f64 / n as f64 }
+    };
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("{:<label_width$}", "all errors"), theme.text),
+        Span::styled(sparkline(&o.series.errors, spark_width), theme.bad),
+        Span::styled(format!(" {:>5.1}%", rate(&o.series.errors, &o.series.events)), theme.text),
+    ])];
+    for (name, errors, events) in &o.series.components {
+        let pct = rate(errors, events);
+        let style = if pct >= 10.0 {
+            theme.critical
+        } else if pct >= 2.0 {
+            theme.bad
+        } else {
+            theme.warn
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<label_width$}", fit(name, label_width - 1)), theme.text),
+            Span::styled(sparkline(errors, spark_width), style),
+            Span::styled(format!(" {pct:>5.1}%"), theme.text),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block(" Error rate over the window ", theme)), area);
+}
+
+fn draw_health(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {
+    let inner = area.width.saturating_sub(2) as usize;
+    let bar_width = inner.saturating_sub(16 + 4 + 8 + 8 + 2).clamp(4, 20);
+    let mut rows: Vec<_> = o.by_component.values().collect();
+    rows.sort_by(|a, b| a.score.total_cmp(&b.score));
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{:<16}{:>4} {:<bar_width$} {:>7} {:>7}", "component", "score", "", "errors", "p95"),
+        theme.dim,
+    ))];
+    for c in rows {
+        let filled = ((c.score / 100.0) * bar_width as f64).round() as usize;
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<16}", fit(&c.name, 15)), theme.text),
+            Span::styled(format!("{:>4.0} ", c.score), theme.score(c.score).add_modifier(Modifier::BOLD)),
+            Span::styled("█".repeat(filled), theme.score(c.score)),
+            Span::styled("░".repeat(bar_width.saturating_sub(filled)), theme.dim),
+            Span::styled(format!(" {:>6.1}% {:>7}", c.error_rate * 100.0, ms_text(c.latency.p95)), theme.text),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block(" Component health (0-100) ", theme)), area);
+}
+
+fn draw_heatmap(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {
+    const SHADES: [char; 5] = [' ', '░', '▒', '▓', '█'];
+    let inner = area.width.saturating_sub(2) as usize;
+    let label = 20;
+    let width = inner.saturating_sub(label + 1).max(4);
+    let max = o.series.heatmap.iter().flat_map(|(_, v)| super::rebin(v, width)).max().unwrap_or(0);
+    let mut lines = Vec::new();
+    for (code, values) in o.series.heatmap.iter().take(area.height.saturating_sub(3) as usize) {
+        let cells: String = super::rebin(values, width)
+            .iter()
+            .map(|v| if *v == 0 || max == 0 { SHADES[0] } else { SHADES[(1 + (*v * 3) / max) as usize] })
+            .collect();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<label$} ", fit(code, label)), theme.text),
+            Span::styled(cells, theme.bad),
+        ]));
+    }
+    if let (Some(first), true) = (o.series.start_ms.checked_add(0), o.series.step_ms > 0) {
+        let end = first + o.series.step_ms * o.series.events.len() as i64;
+        let span = format!("{} … {}", format_clock(first), format_clock(end));
+        lines.push(Line::from(Span::styled(format!("{:>w$}", span, w = inner), theme.dim)));
+    }
+    if o.series.heatmap.is_empty() {
+        lines = vec![Line::from(Span::styled("no error codes in this window", theme.good))];
+    }
+    frame.render_widget(Paragraph::new(lines).block(block(" Error heatmap: codes × time ", theme)), area);
+}
+
+fn draw_videos(frame: &mut Frame, area: Rect, state: &State, o: &crate::stats::overview::Overview, theme: &Theme) {
+    let inner = area.width.saturating_sub(2) as usize;
+    let rows = area.height.saturating_sub(3) as usize;
+    let cause_width = inner.saturating_sub(14 + 6 + 10 + 3).max(8);
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{:<14}{:>5} {:<9} {}", "video_id", "fails", "last", "likely cause"),
+        theme.dim,
+    ))];
+    let start = state.video_selected.saturating_sub(rows.saturating_sub(1));
+    for (i, v) in o.top_failing_videos.iter().enumerate().skip(start).take(rows) {
+        let style = if i == state.video_selected { theme.selection } else { theme.text };
+        let text = format!(
+            "{:<14}{:>5} {:<9} {}",
+            fit(&v.video_id, 13),
+            v.failures,
+            v.last_seen.map(format_clock).unwrap_or_default(),
+            fit(&v.cause, cause_width)
+        );
+        lines.push(Line::from(Span::styled(format!("{text:<inner$}"), style)));
+    }
+    if o.top_failing_videos.is_empty() {
+        lines.push(Line::from(Span::styled("no failing videos in this window", theme.good)));
+    }
+    let title = format!(" Top failing videos ({}) · Enter drills down ", o.top_failing_videos.len());
+    frame.render_widget(Paragraph::new(lines).block(block(&title, theme)), area);
+}
+
+fn draw_unknown(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {
+    if area.height < 3 {
+        return;
+    }
+    let inner = area.width.saturating_sub(2) as usize;
+    let mut lines = Vec::new();
+    for p in o.unknown_patterns.iter().take(area.height.saturating_sub(2) as usize) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>6} ", p.count), theme.warn),
+            Span::styled(fit(&p.template, inner.saturating_sub(7)), theme.text),
+        ]));
+    }
+    if lines.is_empty() {
+        lines.push(Line::from(Span::styled("every error in this window is explained by a rule", theme.good)));
+    }
+    let title = format!(" Unknown errors: {} (no rule matches; add one to rules.toml) ", o.unknown_errors);
+    frame.render_widget(Paragraph::new(lines).block(block(&title, theme)), area);
+}
+
+fn draw_gpu(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {
+    let width = area.width.saturating_sub(2 + 26) as usize;
+    let to_int = |v: &[Option<f64>]| v.iter().map(|x| x.map_or(0, |x| x.round() as u64)).collect::<Vec<u64>>();
+    let last = |v: &[Option<f64>]| v.iter().rev().flatten().next().copied();
+    let mem = to_int(&o.series.gpu_mem_gib);
+    let util = to_int(&o.series.gpu_util_pct);
+    let lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{:<18}", "GPU memory (GiB)"), theme.text),
+            Span::styled(sparkline(&mem, width), theme.accent),
+            Span::styled(
+                format!(" {:>6}", last(&o.series.gpu_mem_gib).map_or("-".into(), |v| format!("{v:.1}"))),
+                theme.text,
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled(format!("{:<18}", "GPU utilisation %"), theme.text),
+            Span::styled(sparkline(&util, width), theme.accent),
+            Span::styled(
+                format!(" {:>6}", last(&o.series.gpu_util_pct).map_or("-".into(), |v| format!("{v:.0}%"))),
+                theme.text,
+            ),
+        ]),
+    ];
+    frame.render_widget(Paragraph::new(lines).block(block(" Resources (from the logs) ", theme)), area);
+}
