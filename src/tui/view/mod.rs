@@ -52,9 +52,11 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ("4", "Codes", Screen::Codes),
     ];
     let mut spans = vec![Span::styled(" foley-triage ", theme.header.add_modifier(ratatui::style::Modifier::BOLD))];
+    let narrow = area.width < 120;
     for (key, name, screen) in tabs {
         let style = if state.screen == screen { theme.selection } else { theme.header };
-        spans.push(Span::styled(format!(" {key} {name} "), style));
+        let label = if narrow { format!(" {key}{} ", &name[..1]) } else { format!(" {key} {name} ") };
+        spans.push(Span::styled(label, style));
     }
     let lag = match state.overview.as_ref().and_then(|o| o.data_to) {
         Some(to) if state.now_ms > 0 => {
@@ -83,6 +85,9 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled("▏", theme.accent),
         ]),
         Input::Normal => {
+            // a recent status message wins over the key hints on narrow terminals
+            let recent = state.now_ms - state.status_at_ms < 8000 && !state.status.is_empty();
+            let hints = if area.width < 120 && recent { "? help" } else { hints };
             let room = (area.width as usize).saturating_sub(hints.chars().count() + 3);
             let status: String = state.status.chars().take(room).collect();
             let pad = room.saturating_sub(status.chars().count());

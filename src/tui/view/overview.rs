@@ -98,7 +98,8 @@ fn draw_rates(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overvie
 
 fn draw_health(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {
     let inner = area.width.saturating_sub(2) as usize;
-    let bar_width = inner.saturating_sub(16 + 4 + 8 + 8 + 2).clamp(4, 20);
+    // the bar goes first when the panel is narrow
+    let bar_width = if inner >= 48 { inner.saturating_sub(16 + 5 + 8 + 8 + 2).clamp(4, 20) } else { 0 };
     let mut rows: Vec<_> = o.by_component.values().collect();
     rows.sort_by(|a, b| a.score.total_cmp(&b.score));
     let mut lines = vec![Line::from(Span::styled(
@@ -112,7 +113,7 @@ fn draw_health(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overvi
             Span::styled(format!("{:>4.0} ", c.score), theme.score(c.score).add_modifier(Modifier::BOLD)),
             Span::styled("█".repeat(filled), theme.score(c.score)),
             Span::styled("░".repeat(bar_width.saturating_sub(filled)), theme.dim),
-            Span::styled(format!(" {:>6.1}% {:>7}", c.error_rate * 100.0, ms_text(c.latency.p95)), theme.text),
+            Span::styled(format!("{:>7.1}% {:>7}", c.error_rate * 100.0, ms_text(c.latency.p95)), theme.text),
         ]));
     }
     frame.render_widget(Paragraph::new(lines).block(block(" Component health (0-100) ", theme)), area);
