@@ -19,14 +19,55 @@ pub struct Cli {
     /// Open the console on a simulated incident written live.
     #[arg(long)]
     pub demo: bool,
+
+    #[command(flatten)]
+    pub es: EsArgs,
+}
+
+/// Where the Elasticsearch / OpenSearch cluster is. Secrets are read from the environment
+/// (FOLEY_TRIAGE_ES_API_KEY, FOLEY_TRIAGE_ES_TOKEN, FOLEY_TRIAGE_ES_USER + FOLEY_TRIAGE_ES_PASSWORD) or a
+/// key file, never from the command line.
+#[derive(Debug, Args, Clone, Default)]
+pub struct EsArgs {
+    /// Elasticsearch / OpenSearch URL(s), comma-separated: read logs from the cluster.
+    #[arg(long, global = true, value_delimiter = ',')]
+    pub es: Vec<String>,
+    /// Elastic Cloud id (gives the Elasticsearch and Kibana URLs).
+    #[arg(long, global = true)]
+    pub cloud_id: Option<String>,
+    /// Index pattern to read.
+    #[arg(long, global = true, default_value = "hunyuan-foley-*")]
+    pub index: String,
+    /// File holding an API key (warns when group or others can read it).
+    #[arg(long, global = true)]
+    pub es_key_file: Option<PathBuf>,
+    /// PEM file of a CA to trust besides the system roots.
+    #[arg(long, global = true)]
+    pub ca_file: Option<PathBuf>,
+    /// Do not verify TLS certificates (loudly insecure).
+    #[arg(long, global = true)]
+    pub insecure: bool,
+    /// Seconds before a request to the cluster gives up.
+    #[arg(long, global = true, default_value_t = 30)]
+    pub es_timeout: u64,
+}
+
+impl EsArgs {
+    pub fn enabled(&self) -> bool {
+        !self.es.is_empty() || self.cloud_id.is_some()
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read logs and print a triage summary (or one JSON object with --json).
     Report(ReportArgs),
+    /// Follow files, directories or globs like `tail -F` and print each event as it arrives.
+    Follow(FollowArgs),
     /// Write realistic demo logs with an incident into DIR.
     Simulate(SimulateArgs),
+    /// Parse local logs and bulk-index them into daily indices of a cluster (--es URL).
+    Ship(ShipArgs),
     /// List the rule base, or check a rule file.
     Rules(RulesArgs),
     /// Show or create the configuration.
@@ -67,6 +108,19 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct FollowArgs {
+    /// Files (they may not exist yet), directories (new log files in them are picked up) or globs.
+    #[arg(required = true)]
+    pub paths: Vec<String>,
+    /// Print one JSON object per event, with its source file, instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Read the files from the beginning instead of from the end.
+    #[arg(long)]
+    pub from_start: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// Directory to write the logs into (created if missing).
     pub dir: PathBuf,
@@ -82,6 +136,22 @@ pub struct SimulateArgs {
     /// Keep appending in real time (Ctrl-C stops).
     #[arg(long)]
     pub follow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShipArgs {
+    /// Files, directories or globs to ship.
+    #[arg(required = true)]
+    pub paths: Vec<String>,
+    /// Index name prefix; documents go to <prefix>-YYYY.MM.dd.
+    #[arg(long, default_value = "hunyuan-foley")]
+    pub index_prefix: String,
+    /// Documents per bulk request.
+    #[arg(long, default_value_t = 5000)]
+    pub batch: usize,
+    /// Refresh the indices when done (so that searches see everything at once).
+    #[arg(long)]
+    pub refresh: bool,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ pub mod cli; // command-line definitions
 pub mod commands; // one module per subcommand
 pub mod config; // configuration: defaults < file < environment < flags
 pub mod demo; // the bundled demo logs
+pub mod elastic; // Elasticsearch / OpenSearch: client, documents, aggregations
 pub mod enrich; // components, rule base, attribution
 pub mod event; // the event model
 pub mod integrate; // clipboard, browser, retry and Kibana links

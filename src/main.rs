@@ -25,8 +25,10 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         }
     };
     match &cli.command {
-        Some(Command::Report(args)) => commands::report::run(args, &config),
+        Some(Command::Report(args)) => commands::report::run(args, &cli.es, &config),
+        Some(Command::Follow(args)) => commands::follow::run(args, &config),
         Some(Command::Simulate(args)) => commands::simulate::run(args),
+        Some(Command::Ship(args)) => commands::ship::run(args, &cli.es, &config),
         Some(Command::Rules(args)) => commands::rules::run(args, &config),
         Some(Command::Config { action }) => commands::config::run(action, &config, loaded_from.as_deref()),
         None => foley_triage::tui::run(cli, &config),

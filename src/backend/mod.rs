@@ -2,6 +2,7 @@
 //! the related lines of a video. The local backend answers from files through the engine; an
 //! Elasticsearch backend answers the same questions with aggregations and searches.
 
+pub mod elastic;
 pub mod local;
 
 use crate::event::OwnedEvent;

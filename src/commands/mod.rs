@@ -1,8 +1,10 @@
 //! One module per subcommand; each returns the process exit code.
 
 pub mod config;
+pub mod follow;
 pub mod report;
 pub mod rules;
+pub mod ship;
 pub mod simulate;
 
 /// Exit status for bad arguments or unreadable input.

@@ -69,7 +69,58 @@ pub fn resolve_inputs(args: &InputArgs, config: &Config) -> Result<Resolved> {
     })
 }
 
-pub fn run(args: &ReportArgs, config: &Config) -> Result<i32> {
+/// The report from a cluster: the same overview, computed from aggregations.
+fn run_es(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Result<i32> {
+    let offset = config.offset_seconds().unwrap_or(0);
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut window = Window::ALL;
+    for (arg, slot) in [(&args.input.since, &mut window.from_ms), (&args.input.until, &mut window.to_ms)] {
+        if let Some(s) = arg {
+            match parse_time_arg(s, offset, now) {
+                Some(t) => *slot = Some(t),
+                None => {
+                    eprintln!("foley-triage: `{s}`: not a time (2025-09-01T14:00:00Z) or a duration (30m)");
+                    return Ok(EXIT_USAGE);
+                }
+            }
+        }
+    }
+    let client = match crate::elastic::connect(es) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("foley-triage: {e}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let mut backend = crate::backend::elastic::EsBackend::new(client, config.enricher()?, config);
+    let mut overview = match backend.overview_of(window) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("foley-triage: {e}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    for warning in &backend.warnings {
+        eprintln!("foley-triage: warning: {warning}");
+    }
+    overview.top_failing_videos.truncate(args.top);
+    print_overview(args, &overview)?;
+    Ok(0)
+}
+
+fn print_overview(args: &ReportArgs, overview: &crate::stats::overview::Overview) -> Result<()> {
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&crate::report::to_json(overview))?);
+    } else {
+        print!("{}", crate::report::to_text(overview));
+    }
+    Ok(())
+}
+
+pub fn run(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Result<i32> {
+    if es.enabled() {
+        return run_es(args, es, config);
+    }
     let resolved = match resolve_inputs(&args.input, config) {
         Ok(r) => r,
         Err(e) => {
@@ -93,10 +144,6 @@ pub fn run(args: &ReportArgs, config: &Config) -> Result<i32> {
         resolved.read.pipeline.window,
         OverviewOptions { health: &config.health, alert_rules: &config.alerts, top_videos: args.top, top_patterns: 20 },
     );
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&crate::report::to_json(&overview))?);
-    } else {
-        print!("{}", crate::report::to_text(&overview));
-    }
+    print_overview(args, &overview)?;
     Ok(0)
 }

@@ -34,6 +34,17 @@ pub fn template(message: &str) -> String {
     out
 }
 
+/// The template an unknown error is grouped by: `CODE: masked message`, or `[source] masked message`
+/// without a code; terminal-safe and capped. Shared by the statistics and the documents `ship` writes.
+pub fn unknown_template(event: &crate::event::Event<'_>) -> String {
+    let masked = template(&event.message);
+    let text = match event.error_code.as_deref() {
+        Some(code) => format!("{code}: {masked}"),
+        None => format!("[{}] {masked}", event.source.as_str()),
+    };
+    crate::text::sanitize_owned(&text, 512)
+}
+
 fn classify(word: &str) -> Option<&'static str> {
     if word.is_empty() {
         return None;

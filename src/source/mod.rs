@@ -2,6 +2,7 @@
 //! and reading each — memory-mapped and split across cores, or streamed (stdin, gzip) — through
 //! the pipeline. Problems with one input are reported and the others still read.
 
+pub mod follow;
 pub mod simulate;
 
 use crate::enrich::Enricher;
@@ -43,7 +44,7 @@ pub enum SourceError {
 }
 
 /// True for names that look like log files in a directory listing.
-fn looks_like_log(path: &Path) -> bool {
+pub(crate) fn looks_like_log(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     if name.starts_with('.') || name == "manifest.json" {
         return false;

@@ -22,7 +22,7 @@ pub struct Histogram {
 }
 
 #[inline]
-fn bin_of(value: f64) -> usize {
+pub fn bin_of(value: f64) -> usize {
     if value.is_nan() || value < 1.0 / 1024.0 {
         return 0; // also NaN and negatives
     }
@@ -64,6 +64,27 @@ impl Histogram {
         self.sum += value_ms;
         self.min = self.min.min(value_ms);
         self.max = self.max.max(value_ms);
+    }
+
+    /// Rebuilds a histogram from bin counts (as stored by `ship` and counted by an aggregation).
+    pub fn from_bins(bins: &[(usize, u64)], sum: f64, min: f64, max: f64) -> Histogram {
+        let mut h = Histogram::default();
+        for (bin, n) in bins {
+            if *n == 0 || *bin >= BINS {
+                continue;
+            }
+            if h.bins.is_empty() {
+                h.bins = vec![0; BINS];
+            }
+            h.bins[*bin] += *n as u32;
+            h.count += n;
+        }
+        if h.count > 0 {
+            h.sum = sum;
+            h.min = min;
+            h.max = max;
+        }
+        h
     }
 
     pub fn merge(&mut self, other: &Histogram) {

@@ -291,6 +291,18 @@ impl Stats {
         self.code_index.get(code).copied()
     }
 
+    /// The bucket with this key, created if missing (for statistics rebuilt from aggregations).
+    pub fn bucket_entry(&mut self, key: i64) -> &mut Bucket {
+        self.settle();
+        let components = self.components;
+        self.buckets.entry(key).or_insert_with(|| Bucket::new(components))
+    }
+
+    /// The id of a code, interned if new.
+    pub fn code_id_or_insert(&mut self, code: &str) -> CodeId {
+        self.intern(code)
+    }
+
     pub fn code(&self, id: CodeId) -> &str {
         self.codes.get(id as usize).map(String::as_str).unwrap_or("?")
     }
@@ -440,12 +452,7 @@ impl Stats {
 
     fn record_unknown(&mut self, event: &Event<'_>, ts: Option<i64>, key: Option<i64>, enricher: &Enricher) {
         let _ = enricher;
-        let masked = crate::patterns::template(&event.message);
-        let template = match event.error_code.as_deref() {
-            Some(code) => format!("{code}: {masked}"),
-            None => format!("[{}] {masked}", event.source.as_str()),
-        };
-        let template = crate::text::sanitize_owned(&template, 512);
+        let template = crate::patterns::unknown_template(event);
         let len = self.patterns.len();
         let stats = match self.patterns.get_mut(&template) {
             Some(s) => s,

@@ -101,6 +101,13 @@ pub struct Opened {
 pub fn open_backend(cli: &Cli, config: &Config) -> Result<Opened> {
     let enricher = config.enricher()?;
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    if cli.es.enabled() {
+        let client = crate::elastic::connect(&cli.es)?;
+        return Ok(Opened {
+            backend: Box::new(crate::backend::elastic::EsBackend::new(client, enricher, config)),
+            stop: None,
+        });
+    }
     if cli.demo {
         let dir = std::env::temp_dir().join(format!("foley-triage-live-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);

@@ -1,0 +1,261 @@
+//! The Elasticsearch/OpenSearch backend: the overview from aggregations (rebuilt into the engine's
+//! statistics), the live tail by polling for newer documents with a tie-breaking sort, and the
+//! drill-down by a paged search on the video id (`search_after` in a point in time).
+
+use super::{Backend, Related, Span};
+use crate::elastic::client::EsClient;
+use crate::elastic::{overview as es_overview, schema};
+use crate::enrich::Enricher;
+use crate::event::OwnedEvent;
+use crate::stats::health::HealthConfig;
+use crate::stats::overview::{self, Explanation, Overview, OverviewOptions, Window};
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+
+pub struct EsBackend {
+    pub client: EsClient,
+    enricher: Enricher,
+    health: HealthConfig,
+    alert_rules: Vec<crate::alerts::AlertRule>,
+    bucket_ms: i64,
+    data_end: Option<i64>,
+    lines: u64,
+    tail: VecDeque<(u64, OwnedEvent)>,
+    next_seq: u64,
+    /// Sort values of the newest document seen by the tail (time, file, offset).
+    tail_cursor: Option<Value>,
+    /// The last good overview and when it was made, shown while the cluster misbehaves.
+    last_good: Option<Overview>,
+    pub last_error: Option<String>,
+    pub warnings: Vec<String>,
+    files: Vec<String>,
+    pub bytes_last_refresh: usize,
+}
+
+/// Related documents fetched per page, and at most in all.
+pub const PAGE: usize = 1000;
+pub const RELATED_MAX: usize = 20_000;
+
+impl EsBackend {
+    pub fn new(client: EsClient, enricher: Enricher, config: &crate::config::Config) -> EsBackend {
+        EsBackend {
+            client,
+            enricher,
+            health: config.health.clone(),
+            alert_rules: config.alerts.clone(),
+            bucket_ms: config.bucket_ms().unwrap_or(60_000),
+            data_end: None,
+            lines: 0,
+            tail: VecDeque::new(),
+            next_seq: 1,
+            tail_cursor: None,
+            last_good: None,
+            last_error: None,
+            warnings: Vec::new(),
+            files: Vec::new(),
+            bytes_last_refresh: 0,
+        }
+    }
+
+    fn file_index(&mut self, path: &str) -> u32 {
+        match self.files.iter().position(|f| f == path) {
+            Some(i) => i as u32,
+            None => {
+                self.files.push(crate::text::sanitize_owned(path, 512));
+                (self.files.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The overview of the last `span` before the newest document, or the error in words.
+    pub fn try_overview(&mut self, span: Span) -> Result<Overview, crate::elastic::EsError> {
+        if self.data_end.is_none() && span.is_some() {
+            let answer = self.client.search(&json!({"size": 0, "aggs": {"last": {"max": {"field": "@timestamp"}}}}))?;
+            self.data_end = answer.body["aggregations"]["last"]["value"].as_f64().map(|v| v as i64);
+        }
+        let window = match (span, self.data_end) {
+            (Some(span), Some(end)) => Window::last(span, end),
+            _ => Window::ALL,
+        };
+        self.overview_of(window)
+    }
+
+    /// The overview of an explicit window (whole buckets, as the file engine counts them).
+    pub fn overview_of(&mut self, window: Window) -> Result<Overview, crate::elastic::EsError> {
+        let keys = match (window.from_ms, window.to_ms) {
+            (None, None) => None,
+            (f, t) => Some((
+                f.map_or(i64::MIN / (2 * self.bucket_ms), |f| f.div_euclid(self.bucket_ms)),
+                t.map_or(i64::MAX / (2 * self.bucket_ms), |t| t.div_euclid(self.bucket_ms)),
+            )),
+        };
+        let answer = self.client.search(&es_overview::query(self.bucket_ms, keys))?;
+        self.bytes_last_refresh = answer.bytes;
+        self.warnings = answer.warnings;
+        let stats = es_overview::stats_from_answer(&answer.body, &self.enricher, self.bucket_ms);
+        self.data_end = stats.last_ms.or(self.data_end);
+        self.lines = stats.lines.total;
+        let options =
+            OverviewOptions { health: &self.health, alert_rules: &self.alert_rules, top_videos: 50, top_patterns: 20 };
+        Ok(overview::compute(&stats, &self.enricher, window, options))
+    }
+
+    /// New documents since the last poll, oldest first, exactly once (sort on time, file, offset).
+    pub fn poll_tail(&mut self) -> Result<usize, crate::elastic::EsError> {
+        let mut body = json!({
+            "size": 1000,
+            "sort": [{"@timestamp": "asc"}, {"log_file": "asc"}, {"log_offset": "asc"}],
+            "query": {"exists": {"field": "@timestamp"}}
+        });
+        match &self.tail_cursor {
+            Some(cursor) => body["search_after"] = cursor.clone(),
+            None => {
+                // start with the newest page: look backwards once
+                let mut last = body.clone();
+                last["sort"] = json!([{"@timestamp": "desc"}, {"log_file": "desc"}, {"log_offset": "desc"}]);
+                last["size"] = json!(500);
+                let answer = self.client.search(&last)?;
+                let mut hits: Vec<Value> = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();
+                hits.reverse();
+                return Ok(self.take_hits(&hits));
+            }
+        }
+        let answer = self.client.search(&body)?;
+        let hits: Vec<Value> = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();
+        Ok(self.take_hits(&hits))
+    }
+
+    fn take_hits(&mut self, hits: &[Value]) -> usize {
+        for hit in hits {
+            let path = hit["_source"]["log_file"].as_str().unwrap_or("").to_string();
+            let index = self.file_index(&path);
+            let event = schema::owned_from_document(&hit["_source"], index);
+            if self.tail.len() >= crate::backend::local::TAIL_CAPACITY {
+                self.tail.pop_front();
+            }
+            self.tail.push_back((self.next_seq, event));
+            self.next_seq += 1;
+            if let Some(sort) = hit.get("sort") {
+                self.tail_cursor = Some(sort.clone());
+            }
+        }
+        hits.len()
+    }
+
+    /// Every document of a video in time order, paged with `search_after` inside a point in time.
+    pub fn try_related(&mut self, video_id: &str) -> Result<(Vec<OwnedEvent>, bool), crate::elastic::EsError> {
+        let pit = self.client.open_pit("1m").ok();
+        let mut events = Vec::new();
+        let mut after: Option<Value> = None;
+        let mut truncated = false;
+        loop {
+            let mut body = json!({
+                "size": PAGE,
+                "sort": [{"@timestamp": "asc"}, {"log_file": "asc"}, {"log_offset": "asc"}],
+                "query": {"term": {"video_id": video_id}}
+            });
+            if let Some(a) = &after {
+                body["search_after"] = a.clone();
+            }
+            let answer = match &pit {
+                Some(id) => {
+                    body["pit"] = json!({"id": id, "keep_alive": "1m"});
+                    self.client.search_pit(&body)?
+                }
+                None => self.client.search(&body)?,
+            };
+            let hits: Vec<Value> = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();
+            for hit in &hits {
+                let path = hit["_source"]["log_file"].as_str().unwrap_or("").to_string();
+                let index = self.file_index(&path);
+                events.push(schema::owned_from_document(&hit["_source"], index));
+            }
+            after = hits.last().and_then(|h| h.get("sort").cloned());
+            if hits.len() < PAGE || after.is_none() {
+                break;
+            }
+            if events.len() >= RELATED_MAX {
+                truncated = true;
+                break;
+            }
+        }
+        if let Some(id) = pit {
+            self.client.close_pit(&id);
+        }
+        Ok((events, truncated))
+    }
+}
+
+impl Backend for EsBackend {
+    fn describe(&self) -> String {
+        let flavor = self.client.flavor.map(|f| f.describe()).unwrap_or_else(|| "cluster".into());
+        let mut text = format!("{flavor} {} {}", self.client.options.urls.join(","), self.client.options.index);
+        if let Some(e) = &self.last_error {
+            text.push_str(&format!(" · ERROR: {e}"));
+        } else if !self.warnings.is_empty() {
+            text.push_str(&format!(" · WARNING: {}", self.warnings.join("; ")));
+        }
+        text
+    }
+
+    fn refresh(&mut self) -> Vec<String> {
+        match self.poll_tail() {
+            Ok(_) => Vec::new(),
+            Err(e) => vec![e.to_string()],
+        }
+    }
+
+    fn overview(&mut self, span: Span) -> Overview {
+        match self.try_overview(span) {
+            Ok(o) => {
+                self.last_error = None;
+                self.last_good = Some(o.clone());
+                o
+            }
+            Err(e) => {
+                self.last_error = Some(e.to_string());
+                // keep showing the last good data (its age is in the header)
+                self.last_good.clone().unwrap_or_else(|| {
+                    let stats = crate::stats::Stats::new(self.enricher.components.len(), self.bucket_ms);
+                    let options = OverviewOptions {
+                        health: &self.health,
+                        alert_rules: &self.alert_rules,
+                        top_videos: 50,
+                        top_patterns: 20,
+                    };
+                    overview::compute(&stats, &self.enricher, Window::ALL, options)
+                })
+            }
+        }
+    }
+
+    fn tail(&self, after: u64, limit: usize) -> Vec<(u64, OwnedEvent)> {
+        let fresh: Vec<&(u64, OwnedEvent)> = self.tail.iter().filter(|(seq, _)| *seq > after).collect();
+        let skip = fresh.len().saturating_sub(limit);
+        fresh.into_iter().skip(skip).cloned().collect()
+    }
+
+    fn related(&mut self, video_id: &str) -> Related {
+        let (events, truncated) = self.try_related(video_id).unwrap_or_else(|e| {
+            self.last_error = Some(e.to_string());
+            (Vec::new(), false)
+        });
+        let row =
+            self.last_good.as_ref().and_then(|o| o.top_failing_videos.iter().find(|v| v.video_id == video_id).cloned());
+        let explanation = match &row {
+            Some(r) => Explanation {
+                rule: r.rule.clone(),
+                category: String::new(),
+                severity: String::new(),
+                cause: r.cause.clone(),
+                fix: r.fix.clone(),
+            },
+            None => Explanation::unknown(),
+        };
+        Related { video_id: video_id.to_string(), events, truncated, explanation, row, files: self.files.clone() }
+    }
+
+    fn lines_read(&self) -> u64 {
+        self.lines
+    }
+}

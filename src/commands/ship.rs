@@ -1,0 +1,172 @@
+//! `foley-triage ship PATHS --es URL`: parse local logs with the same pipeline and bulk-index them
+//! into daily indices, with ids from file and offset (shipping twice creates no duplicates);
+//! per-document failures are reported, 429s retried, progress shown on stderr.
+
+use crate::cli::{EsArgs, ShipArgs};
+use crate::config::Config;
+use crate::elastic::{client::EsClient, schema};
+use crate::enrich::Enricher;
+use crate::parse::LineParser;
+use crate::pipeline::{Ingestor, PipelineOptions};
+use crate::stats::overview::Window;
+use anyhow::{Context, Result};
+use std::io::Write;
+
+/// Counts of one shipping run.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Shipped {
+    pub documents: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub failed: u64,
+}
+
+/// Sends one bulk body; retries items rejected with 429 (up to 3 times); returns per-item outcome.
+fn send_bulk(client: &EsClient, lines: &[(String, String)], totals: &mut Shipped) -> Result<()> {
+    let mut pending: Vec<&(String, String)> = lines.iter().collect();
+    for attempt in 0..4 {
+        let body: String = pending.iter().map(|(action, doc)| format!("{action}\n{doc}\n")).collect();
+        let answer = client.bulk(body).context("bulk request")?;
+        let items = answer["items"].as_array().cloned().unwrap_or_default();
+        let mut retry = Vec::new();
+        for (item, line) in items.iter().zip(pending.iter()) {
+            let result = &item["index"];
+            match result["status"].as_u64().unwrap_or(0) {
+                201 => totals.created += 1,
+                200 => totals.updated += 1,
+                429 if attempt < 3 => retry.push(*line),
+                status => {
+                    totals.failed += 1;
+                    let reason = result["error"]["reason"].as_str().unwrap_or("unknown reason");
+                    eprintln!(
+                        "foley-triage: document {} failed (HTTP {status}): {}",
+                        result["_id"].as_str().unwrap_or("?"),
+                        crate::text::sanitize_owned(reason, 200)
+                    );
+                }
+            }
+        }
+        if retry.is_empty() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200 << attempt));
+        pending = retry;
+    }
+    Ok(())
+}
+
+/// Ships every input; returns the counts.
+pub fn ship(client: &EsClient, enricher: &Enricher, config: &Config, args: &ShipArgs) -> Result<Shipped> {
+    let inputs = crate::source::resolve(&args.paths)?;
+    client
+        .put(&format!("/_index_template/{}", args.index_prefix), &schema::index_template(&args.index_prefix))
+        .context("creating the index template")?;
+    let options = PipelineOptions {
+        max_line: config.max_line_bytes,
+        window: Window::ALL,
+        default_offset: config.offset_seconds().unwrap_or(0),
+    };
+    let total_bytes: u64 = inputs
+        .iter()
+        .filter_map(|i| match i {
+            crate::source::Input::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            _ => None,
+        })
+        .sum();
+    let mut done_bytes = 0u64;
+    let mut totals = Shipped::default();
+    let batch = args.batch.max(1);
+    for (index, input) in inputs.iter().enumerate() {
+        let crate::source::Input::File(path) = input else {
+            eprintln!("foley-triage: ship reads files, not stdin; skipped -");
+            continue;
+        };
+        let name = std::fs::canonicalize(path).unwrap_or(path.clone()).display().to_string();
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let format = crate::source::detect_format(&bytes[..bytes.len().min(64 * 1024)], options.default_offset);
+        let mut ingestor = Ingestor::new(
+            enricher,
+            LineParser::new(format, options.default_offset),
+            options,
+            config.bucket_ms().unwrap_or(60_000),
+        );
+        ingestor.file = index as u32;
+        let mut buffer: Vec<(String, String)> = Vec::with_capacity(batch);
+        let mut failure: Option<anyhow::Error> = None;
+        {
+            let mut sink = |event: &crate::event::Event<'_>,
+                            enriched: &crate::enrich::Enriched,
+                            origin: crate::event::Origin,
+                            raw: &[u8]| {
+                if failure.is_some() {
+                    return;
+                }
+                let doc = schema::document(enricher, event, enriched, origin, raw, &name);
+                let action = serde_json::json!({"index": {"_index": schema::index_name(&args.index_prefix, event.ts_ms), "_id": schema::document_id(&name, origin.offset)}});
+                buffer.push((action.to_string(), doc.to_string()));
+                totals.documents += 1;
+                if buffer.len() >= batch {
+                    if let Err(e) = send_bulk(client, &buffer, &mut totals) {
+                        failure = Some(e);
+                    }
+                    buffer.clear();
+                    done_bytes = done_bytes.max(origin.offset);
+                    progress(totals.documents, done_bytes, total_bytes);
+                }
+            };
+            ingestor.ingest_block(&bytes, 0, true, &mut sink);
+        }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if !buffer.is_empty() {
+            send_bulk(client, &buffer, &mut totals)?;
+        }
+        done_bytes += bytes.len() as u64;
+        progress(totals.documents, done_bytes.min(total_bytes), total_bytes);
+    }
+    if args.refresh {
+        client
+            .request(reqwest::Method::POST, &format!("/{}-*/_refresh", args.index_prefix), None, false)
+            .context("refreshing the indices")?;
+    }
+    eprintln!();
+    Ok(totals)
+}
+
+fn progress(documents: u64, done: u64, total: u64) {
+    let width = 30usize;
+    let filled = if total == 0 { width } else { ((done as f64 / total as f64) * width as f64) as usize }.min(width);
+    eprint!(
+        "\r[{}{}] {:>3}% {documents} documents",
+        "#".repeat(filled),
+        " ".repeat(width - filled),
+        (done * 100).checked_div(total).unwrap_or(100)
+    );
+    let _ = std::io::stderr().flush();
+}
+
+pub fn run(args: &ShipArgs, es: &EsArgs, config: &Config) -> Result<i32> {
+    if !es.enabled() {
+        eprintln!("foley-triage: ship needs a cluster: --es URL (or --cloud-id)");
+        return Ok(super::EXIT_USAGE);
+    }
+    let client = match crate::elastic::connect(es) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("foley-triage: {e}");
+            return Ok(super::EXIT_USAGE);
+        }
+    };
+    let enricher = config.enricher()?;
+    let totals = ship(&client, &enricher, config, args)?;
+    eprintln!(
+        "shipped {} documents to {} ({} created, {} already there, {} failed)",
+        totals.documents,
+        client.flavor.map(|f| f.describe()).unwrap_or_default(),
+        totals.created,
+        totals.updated,
+        totals.failed
+    );
+    Ok(if totals.failed > 0 { 1 } else { 0 })
+}

@@ -1,0 +1,172 @@
+//! Elasticsearch and OpenSearch: connecting (URLs or an Elastic Cloud id, auth from the
+//! environment or a key file — never from argv), a thin client with retries, the document schema
+//! that `ship` writes, and the aggregation queries that answer the screens' questions.
+
+pub mod client;
+pub mod overview;
+pub mod schema;
+
+use secrecy::SecretString;
+use std::path::PathBuf;
+
+/// How to authenticate. Secrets live in [`SecretString`]s and are never printed.
+#[derive(Clone, Default)]
+pub enum Auth {
+    #[default]
+    None,
+    Basic {
+        user: String,
+        password: SecretString,
+    },
+    ApiKey(SecretString),
+    Bearer(SecretString),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Auth::None => "none",
+            Auth::Basic { .. } => "basic (user and password)",
+            Auth::ApiKey(_) => "API key",
+            Auth::Bearer(_) => "bearer token",
+        })
+    }
+}
+
+/// Everything needed to reach a cluster.
+#[derive(Debug, Clone)]
+pub struct EsOptions {
+    pub urls: Vec<String>,
+    pub index: String,
+    pub auth: Auth,
+    pub ca_file: Option<PathBuf>,
+    pub insecure: bool,
+    pub timeout: std::time::Duration,
+    /// Kibana URL derived from an Elastic Cloud id, when one was given.
+    pub kibana_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EsError {
+    #[error("{url}: authentication failed (HTTP {status}) using {auth:?}; check the credential in {hint}")]
+    Auth { url: String, status: u16, auth: Auth, hint: String },
+    #[error("{url}: no index matches `{index}` (HTTP 404); check --index or ship logs first")]
+    NoIndex { url: String, index: String },
+    #[error("{url}: the server rejected the query (HTTP 400): {reason}")]
+    BadQuery { url: String, reason: String },
+    #[error("{url}: still failing after {tries} tries (HTTP {status}: {reason}); the cluster is overloaded or down")]
+    Unavailable { url: String, status: u16, tries: usize, reason: String },
+    #[error("{url}: no answer within {secs} s (timed out)")]
+    Timeout { url: String, secs: u64 },
+    #[error("{url}: cannot connect: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("{url}: HTTP {status}: {reason}")]
+    Http { url: String, status: u16, reason: String },
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Where the secret came from, for messages.
+pub const AUTH_HINT: &str =
+    "FOLEY_TRIAGE_ES_API_KEY / FOLEY_TRIAGE_ES_USER + FOLEY_TRIAGE_ES_PASSWORD / FOLEY_TRIAGE_ES_TOKEN or the key file";
+
+/// Reads a secret from a key file; warns (on stderr) when others can read it.
+pub fn read_key_file(path: &std::path::Path) -> Result<SecretString, EsError> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).map_err(|e| EsError::Config(format!("key file {}: {e}", path.display())))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        eprintln!("foley-triage: warning: key file {} is readable by group or others; chmod 600 it", path.display());
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|e| EsError::Config(format!("key file {}: {e}", path.display())))?;
+    Ok(SecretString::from(text.trim().to_string()))
+}
+
+/// Auth from the environment: API key, then bearer token, then user + password; or a key file
+/// (its contents are an API key).
+pub fn auth_from_env(key_file: Option<&std::path::Path>) -> Result<Auth, EsError> {
+    if let Some(path) = key_file {
+        return Ok(Auth::ApiKey(read_key_file(path)?));
+    }
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let Some(key) = var("FOLEY_TRIAGE_ES_API_KEY") {
+        return Ok(Auth::ApiKey(SecretString::from(key)));
+    }
+    if let Some(token) = var("FOLEY_TRIAGE_ES_TOKEN") {
+        return Ok(Auth::Bearer(SecretString::from(token)));
+    }
+    if let (Some(user), Some(password)) = (var("FOLEY_TRIAGE_ES_USER"), var("FOLEY_TRIAGE_ES_PASSWORD")) {
+        return Ok(Auth::Basic { user, password: SecretString::from(password) });
+    }
+    Ok(Auth::None)
+}
+
+/// Decodes an Elastic Cloud id (`name:base64(host$es_id$kibana_id)`) into the Elasticsearch and
+/// Kibana URLs.
+pub fn decode_cloud_id(cloud_id: &str) -> Result<(String, Option<String>), EsError> {
+    use base64::Engine;
+    let bad = || EsError::Config(format!("`{cloud_id}` is not an Elastic Cloud id (name:base64)"));
+    let encoded = cloud_id.split_once(':').map_or(cloud_id, |(_, e)| e);
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
+    let text = String::from_utf8(decoded).map_err(|_| bad())?;
+    let mut parts = text.split('$');
+    let host = parts.next().filter(|h| !h.is_empty()).ok_or_else(bad)?;
+    let es = parts.next().filter(|h| !h.is_empty()).ok_or_else(bad)?;
+    let (host, port) = host.split_once(':').unwrap_or((host, "443"));
+    let kibana = parts.next().filter(|k| !k.is_empty()).map(|k| format!("https://{k}.{host}:{port}"));
+    Ok((format!("https://{es}.{host}:{port}"), kibana))
+}
+
+/// The connection settings from the command line and environment.
+pub fn options_from_args(args: &crate::cli::EsArgs) -> Result<EsOptions, EsError> {
+    let mut urls: Vec<String> =
+        args.es.iter().map(|u| u.trim().trim_end_matches('/').to_string()).filter(|u| !u.is_empty()).collect();
+    let mut kibana_url = None;
+    if let Some(id) = &args.cloud_id {
+        let (es, kibana) = decode_cloud_id(id)?;
+        urls.push(es);
+        kibana_url = kibana;
+    }
+    Ok(EsOptions {
+        urls,
+        index: args.index.clone(),
+        auth: auth_from_env(args.es_key_file.as_deref())?,
+        ca_file: args.ca_file.clone(),
+        insecure: args.insecure,
+        timeout: std::time::Duration::from_secs(args.es_timeout.max(1)),
+        kibana_url,
+    })
+}
+
+/// Connects: builds the client and detects the product with `GET /`.
+pub fn connect(args: &crate::cli::EsArgs) -> Result<client::EsClient, EsError> {
+    let mut client = client::EsClient::new(options_from_args(args)?)?;
+    client.connect()?;
+    Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cloud_id() {
+        use base64::Engine;
+        let id = format!(
+            "prod:{}",
+            base64::engine::general_purpose::STANDARD.encode("eu-west-1.aws.found.io$abc123$def456")
+        );
+        let (es, kibana) = decode_cloud_id(&id).expect("valid");
+        assert_eq!(es, "https://abc123.eu-west-1.aws.found.io:443");
+        assert_eq!(kibana.as_deref(), Some("https://def456.eu-west-1.aws.found.io:443"));
+        assert!(decode_cloud_id("nonsense").is_err());
+    }
+
+    #[test]
+    fn auth_debug_never_shows_the_secret() {
+        let auth = Auth::ApiKey(SecretString::from("s3cr3t".to_string()));
+        assert!(!format!("{auth:?}").contains("s3cr3t"));
+        let auth = Auth::Basic { user: "u".into(), password: SecretString::from("pw-123".to_string()) };
+        assert!(!format!("{auth:?}").contains("pw-123"));
+    }
+}

@@ -1,0 +1,250 @@
+//! The overview from a cluster: one `_search` of aggregations (never documents), whose answer is
+//! turned back into the same [`Stats`] the file engine builds, so that the very same
+//! `overview::compute` produces every number — the console and the report agree with the files
+//! number for number, and the bytes per refresh depend on the window, not the index size.
+
+use crate::enrich::{Attribution, Enricher};
+use crate::event::{Level, Source};
+use crate::stats::histogram::Histogram;
+use crate::stats::{Bucket, Gauge, PatternStats, Stats, VideoStats};
+use serde_json::{Value, json};
+
+/// Failing videos and unknown templates fetched per refresh (the screens show fewer).
+pub const TOP_VIDEOS: usize = 500;
+pub const TOP_PATTERNS: usize = 200;
+
+fn per_bucket_aggs() -> Value {
+    json!({
+        "levels": {"terms": {"field": "level", "size": 10}},
+        "sources": {"terms": {"field": "source", "size": 10}},
+        "components": {"terms": {"field": "component", "size": 50}, "aggs": {
+            "errors": {"filter": {"term": {"is_error": true}}},
+            "bins": {"terms": {"field": "latency_bin", "size": 700}},
+            "latency": {"stats": {"field": "latency_ms"}}
+        }},
+        "codes": {"terms": {"field": "error_code", "size": 500}},
+        "rules": {"terms": {"field": "rule", "size": 500}},
+        "unknown": {"filter": {"exists": {"field": "unknown_template"}}},
+        "errors": {"filter": {"term": {"is_error": true}}},
+        "jobs": {"filter": {"term": {"job_outcome": true}}, "aggs": {
+            "failed": {"filter": {"term": {"is_error": true}}},
+            "good_by_component": {"filter": {"term": {"is_error": false}}, "aggs": {"c": {"terms": {"field": "component", "size": 50}}}}
+        }},
+        "gpu_mem": {"stats": {"field": "gpu_mem_bytes"}},
+        "gpu_util": {"stats": {"field": "gpu_util_pct"}}
+    })
+}
+
+/// The aggregation query for a window given as whole buckets `[from_key, to_key]` (or everything).
+pub fn query(bucket_ms: i64, keys: Option<(i64, i64)>) -> Value {
+    let interval = format!("{bucket_ms}ms");
+    let filter = match keys {
+        Some((from, to)) => {
+            json!({"range": {"@timestamp": {"gte": from * bucket_ms, "lt": (to + 1) * bucket_ms, "format": "epoch_millis"}}})
+        }
+        None => json!({"match_all": {}}),
+    };
+    let mut aggs = json!({
+        "all": {"global": {}, "aggs": {
+            "first": {"min": {"field": "@timestamp"}},
+            "last": {"max": {"field": "@timestamp"}},
+            "lines": {"sum": {"field": "lines"}},
+            "parsed": {"filter": {"term": {"parsed": true}}},
+            "untimed": {"filter": {"bool": {"must_not": {"exists": {"field": "@timestamp"}}}}},
+            "sources": {"terms": {"field": "source", "size": 10}}
+        }},
+        "series": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}, "aggs": per_bucket_aggs()},
+        "videos": {"filter": {"bool": {"filter": [{"exists": {"field": "error_code"}}, {"exists": {"field": "video_id"}}]}}, "aggs": {
+            "ids": {"terms": {"field": "video_id", "size": TOP_VIDEOS}, "aggs": {
+                "codes": {"terms": {"field": "error_code", "size": 20}},
+                "first": {"min": {"field": "@timestamp"}},
+                "last": {"max": {"field": "@timestamp"}},
+                "latest": {"top_hits": {"size": 1, "sort": [{"@timestamp": {"order": "desc"}}], "_source": ["rule", "request_id", "unknown_template"]}},
+                "per_bucket": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}}
+            }}
+        }},
+        "patterns": {"terms": {"field": "unknown_template", "size": TOP_PATTERNS}, "aggs": {
+            "first": {"min": {"field": "@timestamp"}},
+            "last": {"max": {"field": "@timestamp"}},
+            "earliest": {"top_hits": {"size": 1, "sort": [{"@timestamp": {"order": "asc"}}], "_source": ["message"]}},
+            "per_bucket": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}}
+        }}
+    });
+    if keys.is_none() {
+        aggs["untimed_events"] =
+            json!({"filter": {"bool": {"must_not": {"exists": {"field": "@timestamp"}}}}, "aggs": per_bucket_aggs()});
+    }
+    json!({"size": 0, "track_total_hits": true, "query": filter, "aggs": aggs})
+}
+
+fn buckets(v: &Value) -> &[Value] {
+    v["buckets"].as_array().map(Vec::as_slice).unwrap_or(&[])
+}
+
+fn count(v: &Value) -> u64 {
+    v["doc_count"].as_u64().unwrap_or(0)
+}
+
+fn key_str(v: &Value) -> String {
+    match &v["key"] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn time_of(v: &Value) -> Option<i64> {
+    v["value"].as_f64().map(|f| f as i64)
+}
+
+fn gauge(v: &Value) -> Gauge {
+    let n = v["count"].as_u64().unwrap_or(0) as u32;
+    if n == 0 {
+        return Gauge::default();
+    }
+    Gauge { sum: v["sum"].as_f64().unwrap_or(0.0), count: n, max: v["max"].as_f64().unwrap_or(0.0) }
+}
+
+/// Fills one statistics bucket from its aggregation results.
+fn fill_bucket(bucket: &mut Bucket, agg: &Value, stats_codes: &mut dyn FnMut(&str) -> u32, enricher: &Enricher) {
+    let components = &enricher.components;
+    bucket.events += count(agg) as u32;
+    for b in buckets(&agg["levels"]) {
+        if let Some(level) = Level::parse(&key_str(b)) {
+            bucket.by_level[level.index()] += count(b) as u32;
+        }
+    }
+    for b in buckets(&agg["sources"]) {
+        if let Some(source) = Source::parse(&key_str(b)) {
+            bucket.by_source[source.index()] += count(b) as u32;
+        }
+    }
+    for b in buckets(&agg["components"]) {
+        let Some(c) = components.id(&key_str(b)).map(usize::from) else { continue };
+        if let Some(slot) = bucket.component_events.get_mut(c) {
+            *slot += count(b) as u32;
+        }
+        if let Some(slot) = bucket.component_errors.get_mut(c) {
+            *slot += count(&b["errors"]) as u32;
+        }
+        let bins: Vec<(usize, u64)> =
+            buckets(&b["bins"]).iter().filter_map(|x| Some((x["key"].as_u64()? as usize, count(x)))).collect();
+        let stats = &b["latency"];
+        if let Some(h) = bucket.latency.get_mut(c) {
+            let rebuilt = Histogram::from_bins(
+                &bins,
+                stats["sum"].as_f64().unwrap_or(0.0),
+                stats["min"].as_f64().unwrap_or(0.0),
+                stats["max"].as_f64().unwrap_or(0.0),
+            );
+            h.merge(&rebuilt);
+        }
+    }
+    for b in buckets(&agg["codes"]) {
+        let id = stats_codes(&key_str(b));
+        bucket.codes.push((id, count(b) as u32));
+    }
+    for b in buckets(&agg["rules"]) {
+        if let Some(i) = enricher.rules.iter().position(|r| r.spec.id == key_str(b)) {
+            bucket.rules.push((i as u16, count(b) as u32));
+        }
+    }
+    bucket.unknown_errors += count(&agg["unknown"]) as u32;
+    bucket.errors += count(&agg["errors"]) as u32;
+    bucket.jobs += count(&agg["jobs"]) as u32;
+    bucket.job_failures += count(&agg["jobs"]["failed"]) as u32;
+    // a successful job counts as a good event for every other pipeline stage (as in the engine)
+    for b in buckets(&agg["jobs"]["good_by_component"]["c"]) {
+        let own = components.id(&key_str(b));
+        for stage in &components.pipeline {
+            if Some(*stage) != own
+                && let Some(slot) = bucket.component_events.get_mut(*stage as usize)
+            {
+                *slot += count(b) as u32;
+            }
+        }
+    }
+    bucket.gpu_mem_bytes.merge(&gauge(&agg["gpu_mem"]));
+    bucket.gpu_util_pct.merge(&gauge(&agg["gpu_util"]));
+}
+
+/// Rebuilds statistics from the answer to [`query`].
+pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) -> Stats {
+    let aggs = &answer["aggregations"];
+    let mut stats = Stats::new(enricher.components.len(), bucket_ms);
+    let all = &aggs["all"];
+    let events = count(all);
+    stats.lines.total = all["lines"]["value"].as_f64().unwrap_or(0.0) as u64;
+    stats.lines.parsed = count(&all["parsed"]);
+    stats.lines.unparsed = events.saturating_sub(stats.lines.parsed);
+    stats.lines.joined = stats.lines.total.saturating_sub(events);
+    stats.lines.untimed = count(&all["untimed"]);
+    for b in buckets(&all["sources"]) {
+        if let Some(source) = Source::parse(&key_str(b)) {
+            stats.lines.by_source[source.index()] += count(b);
+        }
+    }
+    stats.first_ms = time_of(&all["first"]);
+    stats.last_ms = time_of(&all["last"]);
+
+    for b in buckets(&aggs["series"]) {
+        let Some(start) = b["key"].as_i64().or_else(|| b["key"].as_f64().map(|f| f as i64)) else { continue };
+        let key = start.div_euclid(bucket_ms);
+        let mut bucket = Bucket::new(enricher.components.len());
+        let mut codes = |code: &str| stats.code_id_or_insert(code);
+        fill_bucket(&mut bucket, b, &mut codes, enricher);
+        stats.bucket_entry(key).merge(&bucket, &[]);
+    }
+    if !aggs["untimed_events"].is_null() {
+        let mut bucket = Bucket::new(enricher.components.len());
+        let mut codes = |code: &str| stats.code_id_or_insert(code);
+        fill_bucket(&mut bucket, &aggs["untimed_events"], &mut codes, enricher);
+        stats.untimed.merge(&bucket, &[]);
+    }
+    for v in buckets(&aggs["videos"]["ids"]) {
+        let latest = &v["latest"]["hits"]["hits"][0]["_source"];
+        let attribution = match latest["rule"].as_str().and_then(|r| enricher.rules.iter().position(|x| x.spec.id == r))
+        {
+            Some(i) => Attribution::Rule(i as u16),
+            None => Attribution::Unknown,
+        };
+        let last = time_of(&v["last"]);
+        let mut video = VideoStats {
+            failures: count(v) as u32,
+            first_ms: time_of(&v["first"]),
+            last_ms: last,
+            last_attribution: Some((last.unwrap_or(i64::MIN), attribution)),
+            last_request_id: latest["request_id"].as_str().map(|r| crate::text::sanitize_owned(r, 128)),
+            ..VideoStats::default()
+        };
+        for c in buckets(&v["codes"]) {
+            let id = stats.code_id_or_insert(&key_str(c));
+            video.codes.push((id, count(c) as u32));
+        }
+        for p in buckets(&v["per_bucket"]) {
+            if let Some(start) = p["key"].as_i64() {
+                video.by_bucket.push((start.div_euclid(bucket_ms), count(p) as u32));
+            }
+        }
+        stats.videos.insert(key_str(v), video);
+    }
+    for p in buckets(&aggs["patterns"]) {
+        let mut pattern = PatternStats {
+            count: count(p),
+            example: crate::text::sanitize_owned(
+                p["earliest"]["hits"]["hits"][0]["_source"]["message"].as_str().unwrap_or(""),
+                512,
+            ),
+            first_ms: time_of(&p["first"]),
+            last_ms: time_of(&p["last"]),
+            ..PatternStats::default()
+        };
+        for b in buckets(&p["per_bucket"]) {
+            if let Some(start) = b["key"].as_i64() {
+                pattern.by_bucket.push((start.div_euclid(bucket_ms), count(b) as u32));
+            }
+        }
+        stats.patterns.insert(key_str(p), pattern);
+    }
+    stats.settle();
+    stats
+}
