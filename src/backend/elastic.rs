@@ -77,17 +77,20 @@ impl EsBackend {
             (Some(span), Some(end)) => Window::last(span, end),
             _ => Window::ALL,
         };
-        self.overview_of(window)
+        self.overview_of(window, false)
     }
 
-    /// The overview of an explicit window (whole buckets, as the file engine counts them).
-    pub fn overview_of(&mut self, window: Window) -> Result<Overview, crate::elastic::EsError> {
+    /// The overview of an explicit window. With `exact`, only documents inside it count (the
+    /// report's `--since/--until`, which filter events); without, whole buckets count (the
+    /// console's windows), exactly as the file engine does in each case.
+    pub fn overview_of(&mut self, window: Window, exact: bool) -> Result<Overview, crate::elastic::EsError> {
+        let b = self.bucket_ms;
         let keys = match (window.from_ms, window.to_ms) {
             (None, None) => None,
-            (f, t) => Some((
-                f.map_or(i64::MIN / (2 * self.bucket_ms), |f| f.div_euclid(self.bucket_ms)),
-                t.map_or(i64::MAX / (2 * self.bucket_ms), |t| t.div_euclid(self.bucket_ms)),
-            )),
+            (f, t) if exact => Some((f.unwrap_or(0), t.unwrap_or(i64::MAX / 2))),
+            (f, t) => {
+                Some((f.map_or(0, |f| f.div_euclid(b) * b), t.map_or(i64::MAX / 2, |t| (t.div_euclid(b) + 1) * b - 1)))
+            }
         };
         let answer = self.client.search(&es_overview::query(self.bucket_ms, keys))?;
         self.bytes_last_refresh = answer.bytes;

@@ -93,7 +93,7 @@ fn run_es(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Result
         }
     };
     let mut backend = crate::backend::elastic::EsBackend::new(client, config.enricher()?, config);
-    let mut overview = match backend.overview_of(window) {
+    let mut overview = match backend.overview_of(window, true) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("foley-triage: {e}");

@@ -35,13 +35,11 @@ fn per_bucket_aggs() -> Value {
     })
 }
 
-/// The aggregation query for a window given as whole buckets `[from_key, to_key]` (or everything).
-pub fn query(bucket_ms: i64, keys: Option<(i64, i64)>) -> Value {
+/// The aggregation query for documents with times in `[from, to]` (ms, inclusive), or everything.
+pub fn query(bucket_ms: i64, range: Option<(i64, i64)>) -> Value {
     let interval = format!("{bucket_ms}ms");
-    let filter = match keys {
-        Some((from, to)) => {
-            json!({"range": {"@timestamp": {"gte": from * bucket_ms, "lt": (to + 1) * bucket_ms, "format": "epoch_millis"}}})
-        }
+    let filter = match range {
+        Some((from, to)) => json!({"range": {"@timestamp": {"gte": from, "lte": to, "format": "epoch_millis"}}}),
         None => json!({"match_all": {}}),
     };
     let mut aggs = json!({
@@ -70,7 +68,7 @@ pub fn query(bucket_ms: i64, keys: Option<(i64, i64)>) -> Value {
             "per_bucket": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}}
         }}
     });
-    if keys.is_none() {
+    if range.is_none() {
         aggs["untimed_events"] =
             json!({"filter": {"bool": {"must_not": {"exists": {"field": "@timestamp"}}}}, "aggs": per_bucket_aggs()});
     }

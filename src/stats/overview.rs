@@ -376,7 +376,12 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
     patterns.truncate(options.top_patterns);
 
     // alerts
-    let data_end = stats.last_ms.map(|t| (stats.bucket_of(t) + 1) * bucket_ms);
+    // "still firing" means firing at the end of the data shown: the window's end when it has one
+    let shown_end = match window.to_ms {
+        Some(to) => stats.last_ms.map(|last| last.min(to)),
+        None => stats.last_ms,
+    };
+    let data_end = shown_end.map(|t| (stats.bucket_of(t) + 1) * bucket_ms);
     let alerts: Vec<AlertRow> = alerts::evaluate_stats(options.alert_rules, stats, components, from_key, to_key)
         .into_iter()
         .map(|f: Firing| AlertRow {
