@@ -1,0 +1,200 @@
+//! What the cluster client does when the server misbehaves, against a local HTTP server on
+//! 127.0.0.1 that answers 401, 404, 400, 429-then-200, 503, slowly, or with partial shard
+//! failures: each case gives a plain message (or a warning) and never a panic; no secret leaks.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+type Handler = Arc<dyn Fn(&str, &str, usize) -> (u16, String, Duration) + Send + Sync>;
+
+struct Mock {
+    url: String,
+    searches: Arc<AtomicUsize>,
+    headers: Arc<Mutex<Vec<String>>>,
+}
+
+const INFO: &str = r#"{"name":"n","cluster_name":"c","version":{"number":"8.15.0","build_flavor":"default"},"tagline":"You Know, for Search"}"#;
+
+fn mock(handler: Handler) -> Mock {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let searches = Arc::new(AtomicUsize::new(0));
+    let headers = Arc::new(Mutex::new(Vec::new()));
+    let (count, seen) = (Arc::clone(&searches), Arc::clone(&headers));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            let (handler, count, seen) = (Arc::clone(&handler), Arc::clone(&count), Arc::clone(&seen));
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut stream = stream;
+                loop {
+                    let mut request_line = String::new();
+                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut length = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        seen.lock().unwrap().push(line.trim().to_string());
+                    }
+                    let mut body = vec![0u8; length];
+                    let _ = reader.read_exact(&mut body);
+                    let mut parts = request_line.split(' ');
+                    let (method, path) =
+                        (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
+                    let (status, text, delay) = if path == "/" {
+                        (200, INFO.to_string(), Duration::ZERO)
+                    } else {
+                        let n = count.fetch_add(1, Ordering::SeqCst);
+                        handler(&method, &path, n)
+                    };
+                    std::thread::sleep(delay);
+                    let response = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{text}",
+                        text.len()
+                    );
+                    if stream.write_all(response.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Mock { url, searches, headers }
+}
+
+fn empty_search() -> String {
+    json!({"took": 1, "timed_out": false, "_shards": {"total": 1, "successful": 1, "failed": 0}, "hits": {"total": {"value": 0, "relation": "eq"}, "hits": []}, "aggregations": {}}).to_string()
+}
+
+fn report(url: &str, env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_foley-triage"));
+    cmd.args(["report", "--json", "--es", url, "--es-timeout", "2"]);
+    for var in ["FOLEY_TRIAGE_ES_API_KEY", "FOLEY_TRIAGE_ES_TOKEN", "FOLEY_TRIAGE_ES_USER", "FOLEY_TRIAGE_ES_PASSWORD"]
+    {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn unauthorized_names_the_credential_and_never_shows_it() {
+    let m = mock(Arc::new(|_, _, _| {
+        (401, r#"{"error":{"type":"security_exception","reason":"unable to authenticate"}}"#.into(), Duration::ZERO)
+    }));
+    let (code, _, stderr) = report(&m.url, &[("FOLEY_TRIAGE_ES_API_KEY", "s3cret-key-value")]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("authentication failed (HTTP 401) using API key"), "{stderr}");
+    assert!(stderr.contains("FOLEY_TRIAGE_ES_API_KEY"), "{stderr}");
+    assert!(!stderr.contains("s3cret-key-value"), "the secret leaked: {stderr}");
+    let headers = m.headers.lock().unwrap().join("\n");
+    assert!(headers.contains("ApiKey s3cret-key-value"), "the key was sent to the server");
+}
+
+#[test]
+fn missing_index_says_which_pattern() {
+    let m = mock(Arc::new(|_, _, _| {
+        (
+            404,
+            r#"{"error":{"type":"index_not_found_exception","reason":"no such index [hunyuan-foley-*]"}}"#.into(),
+            Duration::ZERO,
+        )
+    }));
+    let (code, _, stderr) = report(&m.url, &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no index matches `hunyuan-foley-*`"), "{stderr}");
+}
+
+#[test]
+fn bad_query_shows_the_server_reason() {
+    let m = mock(Arc::new(|_, _, _| {
+        (400, r#"{"error":{"root_cause":[{"type":"parsing_exception","reason":"unknown field [fixed_intervall]"}],"type":"x","reason":"y"}}"#.into(), Duration::ZERO)
+    }));
+    let (code, _, stderr) = report(&m.url, &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("rejected the query (HTTP 400): unknown field [fixed_intervall]"), "{stderr}");
+}
+
+#[test]
+fn too_many_requests_is_retried_then_succeeds() {
+    let m = mock(Arc::new(|_, _, n| {
+        if n == 0 {
+            (429, r#"{"error":"too many requests"}"#.into(), Duration::ZERO)
+        } else {
+            (200, empty_search(), Duration::ZERO)
+        }
+    }));
+    let (code, stdout, stderr) = report(&m.url, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["lines"]["total"], 0);
+    assert_eq!(m.searches.load(Ordering::SeqCst), 2, "one 429, one retry");
+}
+
+#[test]
+fn unavailable_gives_up_with_backoff_and_says_so() {
+    let m = mock(Arc::new(|_, _, _| (503, r#"{"error":{"reason":"cluster is recovering"}}"#.into(), Duration::ZERO)));
+    let started = std::time::Instant::now();
+    let (code, _, stderr) = report(&m.url, &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("still failing after 5 tries (HTTP 503: cluster is recovering)"), "{stderr}");
+    assert_eq!(m.searches.load(Ordering::SeqCst), 5);
+    assert!(started.elapsed() >= Duration::from_millis(300), "backed off between tries");
+}
+
+#[test]
+fn slow_server_times_out_in_plain_words() {
+    let m = mock(Arc::new(|_, _, _| (200, empty_search(), Duration::from_secs(4))));
+    let (code, _, stderr) = report(&m.url, &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no answer within 2 s (timed out)"), "{stderr}");
+}
+
+#[test]
+fn partial_results_are_shown_with_a_warning() {
+    let m = mock(Arc::new(|_, _, _| {
+        let body = json!({"took": 1, "timed_out": true, "_shards": {"total": 5, "successful": 3, "failed": 2, "failures": [{"reason": {"reason": "node left"}}]}, "hits": {"total": {"value": 10000, "relation": "gte"}, "hits": []}, "aggregations": {}});
+        (200, body.to_string(), Duration::ZERO)
+    }));
+    let (code, stdout, stderr) = report(&m.url, &[]);
+    assert_eq!(code, 0, "partial results are still results");
+    assert!(stderr.contains("2 of 5 shards failed (node left): results are incomplete"), "{stderr}");
+    assert!(stderr.contains("timed out on the server"), "{stderr}");
+    assert!(serde_json::from_str::<Value>(&stdout).is_ok());
+    let answer = json!({"hits": {"total": {"value": 10000, "relation": "gte"}}});
+    assert_eq!(foley_triage::elastic::client::total_text(&answer), "≥ 10000");
+}
+
+#[test]
+fn unreachable_cluster_is_a_message() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let (code, _, stderr) = report(&url, &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot connect"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+}
