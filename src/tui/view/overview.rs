@@ -25,11 +25,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     };
     let active: Vec<_> = o.alerts.iter().filter(|a| a.active).collect();
+    let fired = !o.alerts.is_empty();
     let wide = area.width >= 120 && area.height >= 30;
     let has_gpu = o.series.gpu_mem_gib.iter().any(Option::is_some) || o.series.gpu_util_pct.iter().any(Option::is_some);
     let components = o.by_component.len() as u16;
     let [banner, top, middle, bottom] = Layout::vertical([
-        Constraint::Length(if active.is_empty() { 0 } else { 1 }),
+        Constraint::Length(if fired { 1 } else { 0 }),
         Constraint::Length(components.max(3) + 3),
         Constraint::Min(5),
         Constraint::Length(if wide && has_gpu { 4 } else { 0 }),
@@ -40,6 +41,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         frame.render_widget(
             Paragraph::new(format!(" ALERT  {}", text.join("  ·  ")))
                 .style(theme.critical.add_modifier(Modifier::REVERSED)),
+            banner,
+        );
+    } else if fired {
+        let text: Vec<String> = o
+            .alerts
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {}–{} (peak {})",
+                    a.rule,
+                    format_clock(a.from),
+                    format_clock(a.to),
+                    alert_value(a.value, a.threshold)
+                )
+            })
+            .collect();
+        frame.render_widget(
+            Paragraph::new(format!(" fired in this window: {}", text.join("  ·  "))).style(theme.warn),
             banner,
         );
     }
@@ -58,6 +77,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
     } else {
         draw_videos(frame, middle, state, o, theme);
+    }
+}
+
+/// An alert value in its unit: a share as a percentage, a latency in seconds, a count as is.
+fn alert_value(value: f64, threshold: f64) -> String {
+    if threshold < 1.0 {
+        format!("{:.1}%", value * 100.0)
+    } else if threshold >= 1000.0 {
+        format!("{:.2}s", value / 1000.0)
+    } else {
+        format!("{value:.0}")
     }
 }
 
