@@ -57,7 +57,10 @@ pub fn query(bucket_ms: i64, range: Option<(i64, i64)>) -> Value {
                 "codes": {"terms": {"field": "error_code", "size": 20}},
                 "first": {"min": {"field": "@timestamp"}},
                 "last": {"max": {"field": "@timestamp"}},
-                "latest": {"top_hits": {"size": 1, "sort": [{"@timestamp": {"order": "desc"}}], "_source": ["rule", "request_id", "unknown_template"]}},
+                "latest": {"top_hits": {"size": 1, "sort": [{"@timestamp": {"order": "desc"}}], "_source": ["rule", "unknown_template"]}},
+                "with_request": {"filter": {"exists": {"field": "request_id"}}, "aggs": {
+                    "latest": {"top_hits": {"size": 1, "sort": [{"@timestamp": {"order": "desc"}}], "_source": ["request_id", "@timestamp"]}}
+                }},
                 "per_bucket": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}}
             }}
         }},
@@ -211,7 +214,8 @@ pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) ->
             first_ms: time_of(&v["first"]),
             last_ms: last,
             last_attribution: Some((last.unwrap_or(i64::MIN), attribution)),
-            last_request_id: latest["request_id"].as_str().map(|r| crate::text::sanitize_owned(r, 128)),
+            last_request_id: v["with_request"]["latest"]["hits"]["hits"][0]["_source"]["request_id"].as_str().map(|r| crate::text::sanitize_owned(r, 128)),
+            last_request_ms: v["with_request"]["latest"]["hits"]["hits"][0]["_source"]["@timestamp"].as_i64(),
             ..VideoStats::default()
         };
         for c in buckets(&v["codes"]) {

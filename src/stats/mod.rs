@@ -177,7 +177,9 @@ pub struct VideoStats {
     pub codes: SmallVec<[(CodeId, u32); 2]>,
     /// The latest failure's explanation, with its time.
     pub last_attribution: Option<(i64, Attribution)>,
+    /// The request id of the latest failure that carried one (for the retry link), with its time.
     pub last_request_id: Option<String>,
+    pub last_request_ms: Option<i64>,
     /// Failures per time bucket, for windowed rankings.
     pub by_bucket: SmallVec<[(i64, u32); 4]>,
 }
@@ -440,7 +442,12 @@ impl Stats {
             stats.last_ms = Some(stats.last_ms.map_or(t, |l| l.max(t)));
             if stats.last_attribution.is_none_or(|(at, _)| at <= t) {
                 stats.last_attribution = Some((t, attribution));
-                stats.last_request_id = request_id.map(|r| crate::text::sanitize_owned(r, 128));
+            }
+            if let Some(r) = request_id
+                && stats.last_request_ms.is_none_or(|at| at <= t)
+            {
+                stats.last_request_id = Some(crate::text::sanitize_owned(r, 128));
+                stats.last_request_ms = Some(t);
             }
         } else if stats.last_attribution.is_none() {
             stats.last_attribution = Some((i64::MIN, attribution));
@@ -519,6 +526,11 @@ impl Stats {
                 && ours.last_attribution.is_none_or(|(ot, _)| ot <= t)
             {
                 ours.last_attribution = Some((t, a));
+            }
+            if let Some(t) = theirs.last_request_ms
+                && ours.last_request_ms.is_none_or(|ot| ot <= t)
+            {
+                ours.last_request_ms = Some(t);
                 ours.last_request_id = theirs.last_request_id;
             }
         }
