@@ -22,6 +22,32 @@ pub struct Cli {
 
     #[command(flatten)]
     pub es: EsArgs,
+
+    #[command(flatten)]
+    pub overrides: Overrides,
+}
+
+/// Settings that override the config file (flags win over the environment, which wins over the file).
+#[derive(Debug, Args, Clone, Default)]
+pub struct Overrides {
+    /// Theme: dark, light, high-contrast, solarized, or a theme file.
+    #[arg(long, global = true, env = "FOLEY_TRIAGE_THEME")]
+    pub theme: Option<String>,
+    /// Clipboard: auto, osc52, system or none.
+    #[arg(long, global = true, env = "FOLEY_TRIAGE_CLIPBOARD")]
+    pub clipboard: Option<String>,
+    /// Offset of zone-less timestamps, e.g. +08:00.
+    #[arg(long, global = true, env = "FOLEY_TRIAGE_TIMEZONE", allow_hyphen_values = true)]
+    pub timezone: Option<String>,
+    /// Kibana base URL for deep links.
+    #[arg(long, global = true, env = "FOLEY_TRIAGE_KIBANA_URL")]
+    pub kibana_url: Option<String>,
+    /// Kibana data view id.
+    #[arg(long, global = true, env = "FOLEY_TRIAGE_DATA_VIEW")]
+    pub data_view: Option<String>,
+    /// Retry link template ({video_id}, {request_id}, {time}).
+    #[arg(long, global = true, env = "FOLEY_TRIAGE_RETRY_URL")]
+    pub retry_url: Option<String>,
 }
 
 /// Where the Elasticsearch / OpenSearch cluster is. Secrets are read from the environment

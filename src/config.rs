@@ -142,6 +142,22 @@ impl Config {
         Ok(())
     }
 
+    /// Applies command-line / environment overrides, then validates the result.
+    pub fn apply(&mut self, o: &crate::cli::Overrides) -> Result<(), ConfigError> {
+        let set = |slot: &mut String, value: &Option<String>| {
+            if let Some(v) = value {
+                *slot = v.clone();
+            }
+        };
+        set(&mut self.theme, &o.theme);
+        set(&mut self.clipboard, &o.clipboard);
+        set(&mut self.timezone, &o.timezone);
+        set(&mut self.links.kibana_url, &o.kibana_url);
+        set(&mut self.links.data_view, &o.data_view);
+        set(&mut self.links.retry_url, &o.retry_url);
+        self.validate("command line / environment")
+    }
+
     /// Seconds east of UTC for zone-less timestamps.
     pub fn offset_seconds(&self) -> Option<i64> {
         let s = self.timezone.trim();

@@ -17,13 +17,24 @@ fn main() {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<i32> {
-    let (config, loaded_from) = match Config::load(cli.config.as_deref()) {
+    let (mut config, loaded_from) = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("foley-triage: {e}");
             return Ok(commands::EXIT_USAGE);
         }
     };
+    if let Err(e) = config.apply(&cli.overrides) {
+        eprintln!("foley-triage: {e}");
+        return Ok(commands::EXIT_USAGE);
+    }
+    if let Some(kibana) =
+        cli.es.cloud_id.as_deref().and_then(|id| foley_triage::elastic::decode_cloud_id(id).ok()).and_then(|(_, k)| k)
+    {
+        if cli.overrides.kibana_url.is_none() {
+            config.links.kibana_url = kibana;
+        }
+    }
     match &cli.command {
         Some(Command::Report(args)) => commands::report::run(args, &cli.es, &config),
         Some(Command::Follow(args)) => commands::follow::run(args, &config),

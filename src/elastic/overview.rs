@@ -214,7 +214,9 @@ pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) ->
             first_ms: time_of(&v["first"]),
             last_ms: last,
             last_attribution: Some((last.unwrap_or(i64::MIN), attribution)),
-            last_request_id: v["with_request"]["latest"]["hits"]["hits"][0]["_source"]["request_id"].as_str().map(|r| crate::text::sanitize_owned(r, 128)),
+            last_request_id: v["with_request"]["latest"]["hits"]["hits"][0]["_source"]["request_id"]
+                .as_str()
+                .map(|r| crate::text::sanitize_owned(r, 128)),
             last_request_ms: v["with_request"]["latest"]["hits"]["hits"][0]["_source"]["@timestamp"].as_i64(),
             ..VideoStats::default()
         };

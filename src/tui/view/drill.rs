@@ -15,7 +15,7 @@ use crate::parse::time::format_clock;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let drill = &state.drill;
@@ -74,7 +74,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Line::from(vec![label("retry (y)"), Span::styled(retry, theme.accent)]),
     ];
     frame.render_widget(
-        Paragraph::new(info_lines).wrap(Wrap { trim: true }).block(
+        Paragraph::new(info_lines).block(
             Block::default().borders(Borders::ALL).border_style(theme.dim).title(Span::styled(title, theme.accent)),
         ),
         info,
