@@ -30,10 +30,9 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
     }
     if let Some(kibana) =
         cli.es.cloud_id.as_deref().and_then(|id| foley_triage::elastic::decode_cloud_id(id).ok()).and_then(|(_, k)| k)
+        && cli.overrides.kibana_url.is_none()
     {
-        if cli.overrides.kibana_url.is_none() {
-            config.links.kibana_url = kibana;
-        }
+        config.links.kibana_url = kibana;
     }
     match &cli.command {
         Some(Command::Report(args)) => commands::report::run(args, &cli.es, &config),
