@@ -158,3 +158,27 @@ fn live_demo_shows_events_arriving() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// CPU ticks (user + system) a process has used, from /proc.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn an_idle_console_does_not_spin() {
+    let mut s = Session::start(&[]);
+    s.wait_for("Top failing videos");
+    let pid = s.child.process_id().expect("pid");
+    std::thread::sleep(Duration::from_millis(500));
+    let before = cpu_ticks(pid);
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs(3));
+    let used = cpu_ticks(pid) - before;
+    let ticks_per_second = 100.0; // USER_HZ on Linux
+    let share = used as f64 / ticks_per_second / started.elapsed().as_secs_f64();
+    assert!(share < 0.25, "idle console used {:.0}% of a core", share * 100.0);
+    s.keys(b"q");
+}

@@ -78,14 +78,10 @@ impl<'a> Iterator for Pairs<'a> {
                 i += 1;
             }
             let start = i;
-            while i < b.len() && b[i] != b'=' && b[i] != b' ' {
-                i += 1;
-            }
+            i = find_either(b, i, b'=', b' ');
             if i >= b.len() || b[i] == b' ' || i == start {
                 // a free word
-                while i < b.len() && b[i] != b' ' {
-                    i += 1;
-                }
+                i = find_either(b, i, b' ', b' ');
                 continue;
             }
             let key = &content[start..i];
@@ -95,12 +91,14 @@ impl<'a> Iterator for Pairs<'a> {
                 i += 1;
                 let vstart = i;
                 let mut escaped = false;
-                while i < b.len() && b[i] != b'"' {
-                    if b[i] == b'\\' {
+                loop {
+                    i = find_either(b, i, b'"', b'\\');
+                    if i < b.len() && b[i] == b'\\' {
                         escaped = true;
-                        i += 1;
+                        i += 2;
+                        continue;
                     }
-                    i += 1;
+                    break;
                 }
                 let vend = i.min(b.len());
                 let raw = &content[vstart..vend];
@@ -108,10 +106,7 @@ impl<'a> Iterator for Pairs<'a> {
                 i = (i + 1).min(b.len());
             } else {
                 let vstart = i;
-                // values are short: a plain loop beats a memchr call here
-                while i < b.len() && b[i] != b' ' {
-                    i += 1;
-                }
+                i = find_either(b, i, b' ', b' ');
                 value = Cow::Borrowed(&content[vstart..i]);
             }
             self.pos = i;
@@ -120,6 +115,32 @@ impl<'a> Iterator for Pairs<'a> {
         self.pos = b.len();
         None
     }
+}
+
+/// Position of the first `c1` or `c2` at or after `from` (or the length). Eight bytes at a time
+/// (SWAR): keys and values are 5–40 bytes, too short for a memchr call to pay off and long enough
+/// for a byte loop to dominate the profile.
+#[inline]
+fn find_either(b: &[u8], from: usize, c1: u8, c2: u8) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let (m1, m2) = (LO * c1 as u64, LO * c2 as u64);
+    let mut i = from;
+    while i + 8 <= b.len() {
+        let Ok(chunk) = <[u8; 8]>::try_from(&b[i..i + 8]) else { break };
+        let word = u64::from_le_bytes(chunk);
+        let (x1, x2) = (word ^ m1, word ^ m2);
+        // a zero byte in x1 or x2 marks a match; the lowest flagged byte is exact
+        let found = (x1.wrapping_sub(LO) & !x1 & HI) | (x2.wrapping_sub(LO) & !x2 & HI);
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && b[i] != c1 && b[i] != c2 {
+        i += 1;
+    }
+    i.min(b.len())
 }
 
 fn unescape(raw: &str) -> String {
@@ -188,6 +209,15 @@ mod tests {
     fn unterminated_quote_does_not_panic() {
         let e = parse(r#"2025-09-01 14:23:11 [ERROR] reason="never closed \"#, 0).expect("parses");
         assert_eq!(e.level, Level::Error);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn find_either_matches_a_plain_scan(bytes in proptest::collection::vec(proptest::sample::select(vec![b'a', b'=', b' ', b'"', b'\\', 0xff]), 0..40), from in 0usize..40) {
+            let from = from.min(bytes.len());
+            let plain = bytes[from..].iter().position(|c| *c == b'=' || *c == b' ').map_or(bytes.len(), |p| from + p);
+            proptest::prop_assert_eq!(find_either(&bytes, from, b'=', b' '), plain);
+        }
     }
 
     #[test]

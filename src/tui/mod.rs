@@ -204,7 +204,10 @@ fn ui_loop(
             msgs.push(msg);
             dirty = true;
         }
-        let timeout = FRAME.saturating_sub(last_draw.elapsed());
+        // wait for input up to the next frame when something must be drawn, else a whole frame:
+        // never a zero timeout when idle (that would spin a core)
+        let timeout =
+            if dirty { FRAME.saturating_sub(last_draw.elapsed()).max(Duration::from_millis(1)) } else { FRAME };
         if event::poll(timeout)? {
             match event::read()? {
                 TermEvent::Key(key) if key.kind != KeyEventKind::Release => msgs.push(Msg::Key(key)),
