@@ -6,10 +6,12 @@ use foley_triage::parse::LineParser;
 use foley_triage::pipeline::{ingest_reader, Ingestor, NoSink, PipelineOptions};
 use libfuzzer_sys::fuzz_target;
 
+static ENRICHER: std::sync::OnceLock<Enricher> = std::sync::OnceLock::new();
+
 fuzz_target!(|data: &[u8]| {
-    let enricher = Enricher::builtin();
+    let enricher = ENRICHER.get_or_init(Enricher::builtin);
     let options = PipelineOptions { max_line: 256, ..PipelineOptions::default() };
-    let mut whole = Ingestor::new(&enricher, LineParser::new(None, 0), options, 60_000);
+    let mut whole = Ingestor::new(enricher, LineParser::new(None, 0), options, 60_000);
     let consumed = whole.ingest_block(data, 0, true, &mut NoSink);
     assert_eq!(consumed, data.len());
     struct Chunks<'a>(&'a [u8]);
@@ -21,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
             Ok(n)
         }
     }
-    let mut streamed = Ingestor::new(&enricher, LineParser::new(None, 0), options, 60_000);
+    let mut streamed = Ingestor::new(enricher, LineParser::new(None, 0), options, 60_000);
     let _ = ingest_reader(&mut streamed, Chunks(data), &mut NoSink);
     whole.stats.settle();
 });
