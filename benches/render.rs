@@ -1,0 +1,61 @@
+//! Frame time: rendering each screen with a full window of the demo data on ratatui's TestBackend
+//! at 160×48 and 80×24 (the draw only reads state, so this is the whole per-frame cost).
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use foley_triage::backend::Backend;
+use foley_triage::backend::local::LocalBackend;
+use foley_triage::config::Config;
+use foley_triage::tui::state::{Screen, State};
+use foley_triage::tui::theme::Theme;
+use foley_triage::tui::update::{Msg, update};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::time::Duration;
+
+fn state() -> (State, LocalBackend) {
+    let dir = foley_triage::demo::materialize().unwrap();
+    let paths = foley_triage::source::simulate::FILE_NAMES.iter().map(|n| dir.join(n)).collect();
+    let config = Config::default();
+    let mut backend = LocalBackend::open(paths, config.enricher().unwrap(), &config, 2, false);
+    let mut state = State::new("bench".into(), &config);
+    state.window = 4; // all data: the fullest window
+    update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });
+    let overview = backend.overview(None);
+    update(&mut state, Msg::Overview { overview: Box::new(overview), events_per_second: 0.0, source: "bench".into() });
+    update(&mut state, Msg::Tail(backend.tail(0, 20_000)));
+    (state, backend)
+}
+
+fn frames(c: &mut Criterion) {
+    let (mut state, mut backend) = state();
+    let theme = Theme::load("dark").unwrap();
+    let top = state.overview.as_ref().unwrap().top_failing_videos[0].video_id.clone();
+    update(&mut state, Msg::Related(Box::new(backend.related(&top))));
+    state.drill.video_id = top;
+    let mut group = c.benchmark_group("frame");
+    group.measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1)).sample_size(30);
+    for (name, screen) in
+        [("overview", Screen::Overview), ("drill", Screen::Drill), ("tail", Screen::Tail), ("codes", Screen::Codes)]
+    {
+        for (w, h) in [(160u16, 48u16), (80, 24)] {
+            state.screen = screen;
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+            group.bench_function(format!("{name}_{w}x{h}"), |b| {
+                b.iter(|| {
+                    terminal.draw(|f| foley_triage::tui::view::draw(f, &state, &theme)).unwrap();
+                })
+            });
+        }
+    }
+    group.finish();
+    // the engine's side of a refresh: the overview of the whole demo window
+    let mut group = c.benchmark_group("engine");
+    group.measurement_time(Duration::from_secs(3)).sample_size(20);
+    group.bench_function("overview_all", |b| b.iter(|| backend.overview(None)));
+    group.bench_function("overview_1h", |b| b.iter(|| backend.overview(Some(3_600_000))));
+    group.finish();
+}
+
+criterion_group!(benches, frames);
+criterion_main!(benches);
