@@ -30,8 +30,8 @@ fn main() {
                 let due = (started.elapsed().as_secs_f64() * RATE as f64) as u64;
                 let mut batch = String::new();
                 while n < due {
-                    let level = if n % 50 == 0 { "ERROR" } else { "INFO" };
-                    let code = if n % 50 == 0 {
+                    let level = if n.is_multiple_of(50) { "ERROR" } else { "INFO" };
+                    let code = if n.is_multiple_of(50) {
                         " error_code=MODEL_INFER_FAIL reason=\"CUDA out of memory\""
                     } else {
                         " audio_gen_success=True"
