@@ -17,7 +17,7 @@ fn state() -> (State, LocalBackend) {
     let dir = foley_triage::demo::materialize().unwrap();
     let paths = foley_triage::source::simulate::FILE_NAMES.iter().map(|n| dir.join(n)).collect();
     let config = Config::default();
-    let mut backend = LocalBackend::open(paths, config.enricher().unwrap(), &config, 2, false);
+    let mut backend = LocalBackend::open(paths, config.enricher().unwrap(), &config, 2, false, Vec::new());
     let mut state = State::new("bench".into(), &config);
     state.window = 4; // all data: the fullest window
     update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });

@@ -18,7 +18,7 @@ fn demo_backend() -> LocalBackend {
     let dir = foley_triage::demo::materialize().expect("demo");
     let paths: Vec<PathBuf> = foley_triage::source::simulate::FILE_NAMES.iter().map(|n| dir.join(n)).collect();
     let config = Config::default();
-    LocalBackend::open(paths, config.enricher().expect("rules"), &config, 2, false)
+    LocalBackend::open(paths, config.enricher().expect("rules"), &config, 2, false, Vec::new())
 }
 
 /// A state as the runtime would build it, with the clock and source fixed for stable snapshots.
@@ -173,7 +173,7 @@ fn hostile_lines_leave_no_control_character_on_screen() {
     bytes.extend_from_slice(b"\x1b[?1049l\x1b]0;title\x07 \xff\xfe raw garbage\n");
     std::fs::write(&path, &bytes).unwrap();
     let config = Config::default();
-    let mut backend = LocalBackend::open(vec![path], config.enricher().unwrap(), &config, 1, false);
+    let mut backend = LocalBackend::open(vec![path], config.enricher().unwrap(), &config, 1, false, Vec::new());
     let mut state = demo_state(&mut backend);
     for screen in ['1', '3', '4'] {
         update(&mut state, key(KeyCode::Char(screen)));

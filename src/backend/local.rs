@@ -7,6 +7,7 @@ use crate::enrich::{Attribution, Enricher};
 use crate::event::{Event, Origin, OwnedEvent};
 use crate::parse::LineParser;
 use crate::pipeline::{self, IngestSetup, Ingestor, PipelineOptions};
+use crate::source::follow::{FollowItem, FollowOptions, Follower};
 use crate::stats::Stats;
 use crate::stats::health::HealthConfig;
 use crate::stats::overview::{self, Explanation, Overview, OverviewOptions, Window};
@@ -43,6 +44,8 @@ pub struct LocalBackend {
     tail: VecDeque<(u64, OwnedEvent)>,
     next_seq: u64,
     live: bool,
+    /// Follows the inputs by name after the first read (live mode).
+    follower: Option<Follower>,
 }
 
 /// Offset just after the last newline in `[0, len)`: the complete lines of a file being written.
@@ -66,6 +69,7 @@ impl LocalBackend {
         config: &crate::config::Config,
         threads: usize,
         live: bool,
+        follow_specs: Vec<String>,
     ) -> LocalBackend {
         let options = PipelineOptions {
             max_line: config.max_line_bytes,
@@ -84,6 +88,7 @@ impl LocalBackend {
             tail: VecDeque::new(),
             next_seq: 1,
             live,
+            follower: None,
         };
         let mut history: Vec<OwnedEvent> = Vec::new();
         for (index, path) in paths.into_iter().enumerate() {
@@ -110,6 +115,24 @@ impl LocalBackend {
                 followed.offset = end;
             }
             backend.files.push(followed);
+        }
+        if live {
+            let specs: Vec<String> = if follow_specs.is_empty() {
+                backend.files.iter().map(|f| f.path.display().to_string()).collect()
+            } else {
+                follow_specs
+            };
+            let options = FollowOptions {
+                from_start: false,
+                history_bytes: 0,
+                max_line: options.max_line,
+                ..FollowOptions::default()
+            };
+            let mut follower = Follower::new(&specs, options);
+            for f in &backend.files {
+                follower.start_at(&f.path, f.offset);
+            }
+            backend.follower = Some(follower);
         }
         history.sort_by_key(|e| e.ts_ms.unwrap_or(i64::MIN));
         let skip = history.len().saturating_sub(TAIL_CAPACITY);
@@ -151,52 +174,47 @@ impl LocalBackend {
         events
     }
 
-    /// Reads new complete lines of every file; handles truncation and replacement by name.
+    /// Reads what the follower found new (rotation, truncation and new files handled there) into
+    /// the statistics and the tail; returns its notices for the status line.
     fn follow_once(&mut self) -> Vec<String> {
+        let Some(follower) = self.follower.as_mut() else { return Vec::new() };
+        let items = follower.poll();
         let mut notices = Vec::new();
-        for index in 0..self.files.len() {
-            let (path, offset, inode, format) = {
-                let f = &self.files[index];
-                (f.path.clone(), f.offset, f.inode, f.format)
-            };
-            let Ok(file) = File::open(&path) else { continue };
-            let Ok(meta) = file.metadata() else { continue };
-            let mut offset = offset;
-            if meta.ino() != inode {
-                notices.push(format!("{}: file replaced (rotated); following the new file", path.display()));
-                offset = 0;
-                self.files[index].inode = meta.ino();
-            } else if meta.len() < offset {
-                notices.push(format!("{}: file truncated; reading from the start", path.display()));
-                offset = 0;
+        for item in items {
+            match item {
+                FollowItem::Notice { path, message, .. } => notices.push(format!("{}: {message}", path.display())),
+                FollowItem::Lines { path, offset, bytes, .. } => {
+                    let index = match self.files.iter().position(|f| f.path == path) {
+                        Some(i) => i,
+                        None => {
+                            let format = crate::source::detect_format(&bytes, self.options.default_offset);
+                            self.files.push(Followed { path: path.clone(), format, offset: 0, inode: 0 });
+                            self.files.len() - 1
+                        }
+                    };
+                    let format = self.files[index].format;
+                    let mut ingestor = Ingestor::new(
+                        &self.enricher,
+                        LineParser::new(format, self.options.default_offset),
+                        self.options,
+                        self.bucket_ms,
+                    );
+                    ingestor.file = index as u32;
+                    let mut fresh = Vec::new();
+                    let enricher = &self.enricher;
+                    let mut sink =
+                        |event: &Event<'_>, enriched: &crate::enrich::Enriched, origin: Origin, raw: &[u8]| {
+                            fresh.push(owned(enricher, event, enriched, origin, raw));
+                        };
+                    ingestor.ingest_block(&bytes, offset, true, &mut sink);
+                    let stats = std::mem::replace(&mut ingestor.stats, Stats::new(0, self.bucket_ms));
+                    self.stats.merge(stats);
+                    for event in fresh {
+                        self.push_tail(event);
+                    }
+                    self.files[index].offset = offset + bytes.len() as u64;
+                }
             }
-            let end = complete_len(&file, meta.len()).max(offset);
-            if end <= offset {
-                self.files[index].offset = offset;
-                continue;
-            }
-            let mut buf = vec![0u8; (end - offset).min(64 << 20) as usize];
-            let n = file.read_at(&mut buf, offset).unwrap_or(0);
-            buf.truncate(n);
-            let mut ingestor = Ingestor::new(
-                &self.enricher,
-                LineParser::new(format, self.options.default_offset),
-                self.options,
-                self.bucket_ms,
-            );
-            ingestor.file = index as u32;
-            let mut fresh = Vec::new();
-            let enricher = &self.enricher;
-            let mut sink = |event: &Event<'_>, enriched: &crate::enrich::Enriched, origin: Origin, raw: &[u8]| {
-                fresh.push(owned(enricher, event, enriched, origin, raw));
-            };
-            let consumed = ingestor.ingest_block(&buf, offset, true, &mut sink);
-            let stats = std::mem::replace(&mut ingestor.stats, Stats::new(0, self.bucket_ms));
-            self.stats.merge(stats);
-            for event in fresh {
-                self.push_tail(event);
-            }
-            self.files[index].offset = offset + consumed as u64;
         }
         if let Some(last) = self.stats.last_ms {
             self.stats.trim_before(last - KEEP_HISTORY_MS);

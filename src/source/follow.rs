@@ -706,6 +706,9 @@ pub struct Follower {
     main_path: PathBuf,
     /// The first poll is over: names found from now on are new files, read from their start.
     started: bool,
+    /// Where to start reading files present at the first poll, when the caller already read them
+    /// up to there (the console reads whole files on all cores first, then follows from the end).
+    start_at: FxHashMap<PathBuf, u64>,
 }
 
 impl Follower {
@@ -727,6 +730,7 @@ impl Follower {
             more_pending: false,
             main_path: specs.first().map(PathBuf::from).unwrap_or_default(),
             started: false,
+            start_at: FxHashMap::default(),
         };
         for text in specs {
             let path = Path::new(text);
@@ -754,6 +758,12 @@ impl Follower {
         }
         follower.rescan();
         follower
+    }
+
+    /// Starts `path` at `offset` (a line start) at the first poll instead of the start rule, so that
+    /// a caller who already read the file up to there neither loses nor repeats a line.
+    pub fn start_at(&mut self, path: &Path, offset: u64) {
+        self.start_at.insert(path.to_path_buf(), offset);
     }
 
     /// Paths by file index.
@@ -1099,6 +1109,7 @@ impl Follower {
                 return false;
             }
         };
+        let preset = if self.slots[i].initial { self.start_at.remove(&self.slots[i].path) } else { None };
         let slot = &mut self.slots[i];
         slot.last_error = None;
         let (dev, ino) = (fmeta.dev(), fmeta.ino());
@@ -1152,7 +1163,9 @@ impl Follower {
             binary_checked: !sample.is_empty(),
             fresh: !initial,
         };
-        if initial && !self.options.from_start {
+        if let Some(start) = preset.filter(|s| *s <= size && !gzip) {
+            t.seek(start);
+        } else if initial && !self.options.from_start {
             let start = size.saturating_sub(self.options.history_bytes);
             t.seek(start);
             // start at a line start: drop the rest of a line begun before `start`

@@ -126,7 +126,14 @@ pub fn open_backend(cli: &Cli, config: &Config) -> Result<Opened> {
         });
         let paths = crate::source::simulate::FILE_NAMES.iter().map(|n| dir.join(n)).collect();
         return Ok(Opened {
-            backend: Box::new(LocalBackend::open(paths, enricher, config, threads, true)),
+            backend: Box::new(LocalBackend::open(
+                paths,
+                enricher,
+                config,
+                threads,
+                true,
+                vec![dir.display().to_string()],
+            )),
             stop: Some(stop),
         });
     }
@@ -144,7 +151,8 @@ pub fn open_backend(cli: &Cli, config: &Config) -> Result<Opened> {
             .collect();
         (paths, true)
     };
-    Ok(Opened { backend: Box::new(LocalBackend::open(paths, enricher, config, threads, live)), stop: None })
+    let specs = if live { cli.paths.clone() } else { Vec::new() };
+    Ok(Opened { backend: Box::new(LocalBackend::open(paths, enricher, config, threads, live, specs)), stop: None })
 }
 
 fn init_logging() {
