@@ -119,6 +119,9 @@ fn cluster_report_matches_files_and_shipping_is_idempotent() {
         assert_eq!(cluster_w[key], files_w[key], "windowed `{key}` differs");
     }
 
+    // every screen computed from the cluster matches the same screen computed from the files
+    screens_match(&server.url, dir.path());
+
     // shipping the same files again creates no duplicates
     let out = binary(&["ship", path, "--es", &server.url, "--refresh"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -206,4 +209,64 @@ fn tail_exactly_once_and_drill_down_past_10000() {
     // overview works on these documents too
     let overview = es.overview(None);
     assert_eq!(overview.lines.total, 11_700);
+}
+
+fn render(state: &foley_triage::tui::state::State) -> String {
+    let theme = foley_triage::tui::theme::Theme::monochrome();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+    terminal.draw(|f| foley_triage::tui::view::draw(f, state, &theme)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    // everything below the header (which names the source)
+    (1..48u16).map(|y| (0..160u16).map(|x| buffer[(x, y)].symbol().to_string()).collect::<String>() + "\n").collect()
+}
+
+fn screens_match(url: &str, dir: &std::path::Path) {
+    use foley_triage::backend::Backend;
+    use foley_triage::tui::state::{Screen, State, WINDOWS};
+    use foley_triage::tui::update::{Msg, update};
+    let config = foley_triage::config::Config::default();
+    let paths = simulate::FILE_NAMES.iter().map(|n| dir.join(n)).collect();
+    let mut files = foley_triage::backend::local::LocalBackend::open(
+        paths,
+        config.enricher().unwrap(),
+        &config,
+        2,
+        false,
+        Vec::new(),
+    );
+    let mut cluster = backend(url);
+    for (window, (label, span)) in WINDOWS.iter().enumerate() {
+        let mut states = Vec::new();
+        for b in [&mut files as &mut dyn Backend, &mut cluster as &mut dyn Backend] {
+            let mut state = State::new("x".into(), &config);
+            state.window = window;
+            update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });
+            update(
+                &mut state,
+                Msg::Overview { overview: Box::new(b.overview(*span)), events_per_second: 0.0, source: "x".into() },
+            );
+            states.push(state);
+        }
+        for screen in [Screen::Overview, Screen::Codes] {
+            let rendered: Vec<String> = states
+                .iter_mut()
+                .map(|s| {
+                    s.screen = screen;
+                    render(s)
+                })
+                .collect();
+            assert_eq!(
+                rendered[0], rendered[1],
+                "{screen:?} screen for window {label} differs between files and cluster"
+            );
+        }
+        // the drill-down of the top video: same lines from both
+        let top = states[0].overview.as_ref().unwrap().top_failing_videos.first().map(|v| v.video_id.clone());
+        if let Some(top) = top {
+            let a = files.related(&top);
+            let b = cluster.related(&top);
+            let raw = |r: &foley_triage::backend::Related| r.events.iter().map(|e| e.raw.clone()).collect::<Vec<_>>();
+            assert_eq!(raw(&a), raw(&b), "drill-down lines of {top} for window {label}");
+        }
+    }
 }
