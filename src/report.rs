@@ -80,7 +80,11 @@ pub fn to_text(o: &Overview) -> String {
     };
     let _ = writeln!(s, "foley-triage report  ({span})");
     let l = &o.lines;
-    let sources: Vec<String> = l.by_source.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let sources: Vec<String> = crate::event::Source::ALL
+        .into_iter()
+        .filter(|s| l.by_source[s.index()] > 0)
+        .map(|s| format!("{} {}", s.as_str(), l.by_source[s.index()]))
+        .collect();
     let _ = writeln!(
         s,
         "lines    {} read, {} parsed, {} unparsed, {} joined to tracebacks  [{}]",

@@ -148,7 +148,20 @@ pub struct LineCounts {
     pub invalid_utf8: u64,
     /// Lines whose timestamp was missing or impossible.
     pub untimed: u64,
+    /// Events per source (shown as a map of the sources seen).
+    #[serde(serialize_with = "by_source_map")]
     pub by_source: [u64; 6],
+}
+
+fn by_source_map<S: serde::Serializer>(counts: &[u64; 6], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(None)?;
+    for source in Source::ALL {
+        if counts[source.index()] > 0 {
+            map.serialize_entry(source.as_str(), &counts[source.index()])?;
+        }
+    }
+    map.end()
 }
 
 impl LineCounts {

@@ -7,7 +7,7 @@ use super::histogram::{Histogram, LatencySummary};
 use super::{Bucket, Stats};
 use crate::alerts::{self, AlertRule, Firing};
 use crate::enrich::{Attribution, Enricher};
-use crate::event::{Level, Source};
+use crate::event::Level;
 use crate::parse::time::format_ms;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -44,19 +44,6 @@ fn iso<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
 
 fn iso_required<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_ms(*ms))
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LinesRow {
-    pub total: u64,
-    pub parsed: u64,
-    pub unparsed: u64,
-    pub joined: u64,
-    pub filtered: u64,
-    pub truncated: u64,
-    pub invalid_utf8: u64,
-    pub untimed: u64,
-    pub by_source: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -207,7 +194,7 @@ pub struct Overview {
     pub data_from: Option<i64>,
     #[serde(serialize_with = "iso")]
     pub data_to: Option<i64>,
-    pub lines: LinesRow,
+    pub lines: super::LineCounts,
     pub events: u64,
     pub errors: u64,
     pub by_level: BTreeMap<String, u64>,
@@ -402,21 +389,7 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
         window_to: window.to_ms,
         data_from: stats.first_ms,
         data_to: stats.last_ms,
-        lines: LinesRow {
-            total: lines.total,
-            parsed: lines.parsed,
-            unparsed: lines.unparsed,
-            joined: lines.joined,
-            filtered: lines.filtered,
-            truncated: lines.truncated,
-            invalid_utf8: lines.invalid_utf8,
-            untimed: lines.untimed,
-            by_source: Source::ALL
-                .into_iter()
-                .filter(|s| lines.by_source[s.index()] > 0)
-                .map(|s| (s.as_str().to_string(), lines.by_source[s.index()]))
-                .collect(),
-        },
+        lines: *lines,
         events: total.events as u64,
         errors: total.errors as u64,
         by_level: Level::ALL
