@@ -75,4 +75,5 @@ fn main() {
         );
     }
     let _ = server.kill();
+    let _ = server.wait();
 }
