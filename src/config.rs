@@ -51,6 +51,16 @@ pub struct Config {
     pub clipboard: String,
     /// Theme name (`dark`, `light`, `high-contrast`, `solarized`) or a path to a theme file.
     pub theme: String,
+    pub elastic: ElasticConfig,
+}
+
+/// Cluster settings that are not secrets (those come from the environment).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ElasticConfig {
+    /// Our field name → the index's, for indices filled by another pipeline
+    /// (e.g. `latency_ms = "inference_ms"`). `.keyword` sub-fields are found by themselves.
+    pub fields: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -66,6 +76,7 @@ impl Default for Config {
             links: Links::default(),
             clipboard: "auto".into(),
             theme: "dark".into(),
+            elastic: ElasticConfig::default(),
         }
     }
 }

@@ -270,3 +270,50 @@ fn screens_match(url: &str, dir: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn indices_with_dynamic_text_mappings_and_renamed_fields_work() {
+    // documents indexed without our template (strings become text + .keyword), one field renamed
+    let server = start_server();
+    let mut bulk = String::new();
+    for i in 0..40 {
+        let code = if i % 4 == 0 { "\"error_code\":\"MODEL_INFER_FAIL\",\"rule\":\"cuda-oom\"," } else { "" };
+        let level = if i % 4 == 0 { "ERROR" } else { "INFO" };
+        bulk.push_str(&format!("{{\"index\":{{\"_index\":\"logstash-foley-2025.09.01\",\"_id\":\"d{i}\"}}}}\n"));
+        bulk.push_str(&format!(
+            "{{\"@timestamp\":\"2025-09-01T14:{:02}:00Z\",\"level\":\"{level}\",\"source\":\"inference\",\"component\":\"model_inference\",{code}\"video\":\"vid_{:02}\",\"is_error\":{},\"parsed\":true,\"lines\":1,\"message\":\"m{i}\"}}\n",
+            i % 60,
+            i % 8,
+            i % 4 == 0
+        ));
+    }
+    let args = foley_triage::cli::EsArgs {
+        es: vec![server.url.clone()],
+        index: "logstash-foley-*".into(),
+        es_timeout: 30,
+        ..Default::default()
+    };
+    let client = foley_triage::elastic::connect(&args).unwrap();
+    let answer = client.bulk(bulk).unwrap();
+    assert_eq!(answer["errors"], false);
+    client.request(reqwest::Method::POST, "/_refresh", None, false).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[elastic]\nfields = { video_id = \"video\" }\n").unwrap();
+    let out = binary(&[
+        "report",
+        "--json",
+        "--es",
+        &server.url,
+        "--index",
+        "logstash-foley-*",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let report = json_of(&out);
+    assert_eq!(report["by_code"]["MODEL_INFER_FAIL"], 10, "terms on a text field's .keyword");
+    assert_eq!(report["by_level"]["ERROR"], 10);
+    let top = report["top_failing_videos"].as_array().unwrap();
+    assert_eq!(top.len(), 2, "videos found through the renamed field: {top:?}");
+    assert_eq!(top[0]["failures"], 5);
+}

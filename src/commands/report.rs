@@ -85,7 +85,7 @@ fn run_es(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Result
             }
         }
     }
-    let client = match crate::elastic::connect(es) {
+    let client = match crate::elastic::connect_with_fields(es, &config.elastic.fields) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("foley-triage: {e}");

@@ -52,6 +52,8 @@ pub struct EsClient {
     http: reqwest::blocking::Client,
     pub options: EsOptions,
     pub flavor: Option<Flavor>,
+    /// Our field names → the index's (renames, `.keyword` sub-fields).
+    pub fields: super::fields::FieldMap,
     /// Total bytes received so far.
     pub bytes_received: std::sync::atomic::AtomicU64,
 }
@@ -121,7 +123,7 @@ impl EsClient {
             builder = builder.danger_accept_invalid_certs(true);
         }
         let http = builder.build().map_err(|e| EsError::Config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(EsClient { http, options, flavor: None, bytes_received: Default::default() })
+        Ok(EsClient { http, options, flavor: None, fields: Default::default(), bytes_received: Default::default() })
     }
 
     /// One request with retries on 429/502/503/504 and fail-over to the next URL when a node cannot
@@ -225,14 +227,20 @@ impl EsClient {
     pub fn search(&self, body: &Value) -> Result<Answer, EsError> {
         let before = self.bytes_received.load(std::sync::atomic::Ordering::Relaxed);
         let path = format!("/{}/_search?allow_no_indices=true&ignore_unavailable=true", self.options.index);
-        let body = self.post(&path, body)?;
+        let mut query = body.clone();
+        self.fields.rewrite_query(&mut query);
+        let mut body = self.post(&path, &query)?;
+        self.fields.rewrite_answer(&mut body);
         let bytes = (self.bytes_received.load(std::sync::atomic::Ordering::Relaxed) - before) as usize;
         Ok(Answer { warnings: incomplete_warnings(&body), body, bytes })
     }
 
     /// A search inside a point in time (no index in the path).
     pub fn search_pit(&self, body: &Value) -> Result<Answer, EsError> {
-        let body = self.post("/_search", body)?;
+        let mut query = body.clone();
+        self.fields.rewrite_query(&mut query);
+        let mut body = self.post("/_search", &query)?;
+        self.fields.rewrite_answer(&mut body);
         Ok(Answer { warnings: incomplete_warnings(&body), body, bytes: 0 })
     }
 

@@ -3,6 +3,7 @@
 //! that `ship` writes, and the aggregation queries that answer the screens' questions.
 
 pub mod client;
+pub mod fields;
 pub mod overview;
 pub mod schema;
 
@@ -138,10 +139,26 @@ pub fn options_from_args(args: &crate::cli::EsArgs) -> Result<EsOptions, EsError
     })
 }
 
-/// Connects: builds the client and detects the product with `GET /`.
+/// Connects: builds the client, detects the product with `GET /`, and learns the index's field
+/// names (renames from the config, `.keyword` sub-fields from `_field_caps`).
 pub fn connect(args: &crate::cli::EsArgs) -> Result<client::EsClient, EsError> {
+    connect_with_fields(args, &std::collections::BTreeMap::new())
+}
+
+pub fn connect_with_fields(
+    args: &crate::cli::EsArgs,
+    renames: &std::collections::BTreeMap<String, String>,
+) -> Result<client::EsClient, EsError> {
     let mut client = client::EsClient::new(options_from_args(args)?)?;
     client.connect()?;
+    let mut fields = fields::FieldMap::new(renames);
+    let wanted = fields.caps_fields();
+    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    // an index pattern that matches nothing yet (before the first ship) has no field caps: fine
+    if let Ok(caps) = client.field_caps(&wanted) {
+        fields.learn(&caps);
+    }
+    client.fields = fields;
     Ok(client)
 }
 

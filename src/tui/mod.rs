@@ -102,7 +102,7 @@ pub fn open_backend(cli: &Cli, config: &Config) -> Result<Opened> {
     let enricher = config.enricher()?;
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     if cli.es.enabled() {
-        let client = crate::elastic::connect(&cli.es)?;
+        let client = crate::elastic::connect_with_fields(&cli.es, &config.elastic.fields)?;
         return Ok(Opened {
             backend: Box::new(crate::backend::elastic::EsBackend::new(client, enricher, config)),
             stop: None,
