@@ -111,8 +111,9 @@ pub struct Field<'a> {
     pub value: Cow<'a, str>,
 }
 
-/// Fields stored explicitly (formats that are not `key=value` text); inline up to 6.
-pub type Fields<'a> = SmallVec<[Field<'a>; 6]>;
+/// Fields stored explicitly (formats that are not `key=value` text); inline up to 2, so that the
+/// event stays small to move (the seed format keeps its fields as text and stores none).
+pub type Fields<'a> = SmallVec<[Field<'a>; 2]>;
 
 /// A parsed record, borrowed from its line. Typed slots hold what the statistics use; `fields` keeps
 /// everything else for display.

@@ -1,19 +1,39 @@
 //! Values with units, normalised: durations to milliseconds (`2.4s`, `300ms`, `1m`), sizes to bytes
 //! (`56GiB`, `512MB`), percentages to numbers (`87%`).
 
-/// Splits `12.5ms` into the number and the unit suffix.
+/// Splits `12.5ms` into the number and the unit suffix, in one pass for the common short
+/// values (the slow, general path only for long or odd numbers).
 #[inline]
 fn split_number(s: &str) -> Option<(f64, &str)> {
     let b = s.as_bytes();
-    let mut end = 0;
-    while end < b.len() && (b[end].is_ascii_digit() || b[end] == b'.' || (end == 0 && b[end] == b'-')) {
-        end += 1;
+    let negative = b.first() == Some(&b'-');
+    let mut i = usize::from(negative);
+    let (mut int, mut scale, mut digits, mut dot) = (0u64, 1u64, 0usize, false);
+    while i < b.len() {
+        match b[i] {
+            c @ b'0'..=b'9' => {
+                int = int.wrapping_mul(10).wrapping_add((c - b'0') as u64);
+                if dot {
+                    scale = scale.wrapping_mul(10);
+                }
+                digits += 1;
+            }
+            b'.' if !dot => dot = true,
+            _ => break,
+        }
+        i += 1;
     }
-    if end == 0 {
+    if digits == 0 {
         return None;
     }
-    let number = parse_decimal(&s[..end])?;
-    Some((number, s[end..].trim_start()))
+    let number = if digits <= 15 {
+        let v = int as f64 / scale as f64;
+        if negative { -v } else { v }
+    } else {
+        parse_decimal(&s[..i])?
+    };
+    let unit = &s[i..];
+    Some((number, if unit.starts_with(' ') { unit.trim_start() } else { unit }))
 }
 
 /// A small decimal parser for `123`, `2.4`, `-0.5`: faster than `str::parse::<f64>` for the short
@@ -112,6 +132,16 @@ mod tests {
         assert_eq!(size_bytes("512MB"), Some(512e6));
         assert_eq!(size_bytes("100"), Some(100.0));
         assert_eq!(size_bytes("lots"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_numbers_match_std(int in 0u64..10_000_000, frac in proptest::option::of("[0-9]{1,6}"), negative: bool) {
+            let text = format!("{}{int}{}", if negative { "-" } else { "" }, frac.map(|f| format!(".{f}")).unwrap_or_default());
+            let expected: f64 = text.parse().unwrap_or(0.0);
+            let got = duration_ms(&format!("{text}ms"), 1.0).unwrap_or(f64::NAN);
+            proptest::prop_assert!((got - expected).abs() <= expected.abs() * 1e-12, "{} -> {}", text, got);
+        }
     }
 
     #[test]
