@@ -120,7 +120,7 @@ impl<'e> Ingestor<'e> {
                 continue;
             }
             if let Some(p) = pending.take() {
-                self.emit(p.event, &block[p.start..p.end], block_offset + p.start as u64, p.lines, p.flags, sink);
+                self.emit(&p.event, &block[p.start..p.end], block_offset + p.start as u64, p.lines, p.flags, sink);
             }
             if text.is_empty() {
                 // blank lines are counted, not turned into events
@@ -132,13 +132,13 @@ impl<'e> Ingestor<'e> {
             if event.source == crate::event::Source::Flask {
                 pending = Some(Pending { event, start: pos, end: next, lines: 1, flags });
             } else {
-                self.emit(event, &block[pos..next], block_offset + pos as u64, 1, flags, sink);
+                self.emit(&event, &block[pos..next], block_offset + pos as u64, 1, flags, sink);
             }
             pos = next;
         }
         if let Some(p) = pending.take() {
             if eof || p.end - p.start > self.options.max_line {
-                self.emit(p.event, &block[p.start..p.end], block_offset + p.start as u64, p.lines, p.flags, sink);
+                self.emit(&p.event, &block[p.start..p.end], block_offset + p.start as u64, p.lines, p.flags, sink);
             } else {
                 return p.start;
             }
@@ -148,7 +148,7 @@ impl<'e> Ingestor<'e> {
 
     fn emit<S: EventSink>(
         &mut self,
-        event: Event<'_>,
+        event: &Event<'_>,
         raw: &[u8],
         offset: u64,
         lines: u64,
@@ -166,9 +166,9 @@ impl<'e> Ingestor<'e> {
             self.stats.lines.filtered += lines;
             return;
         }
-        let enriched = self.enricher.enrich(&event);
-        self.stats.record(&event, &enriched, self.enricher);
-        sink.event(&event, &enriched, Origin { file: self.file, offset }, trim_newline(raw));
+        let enriched = self.enricher.enrich(event);
+        self.stats.record(event, &enriched, self.enricher);
+        sink.event(event, &enriched, Origin { file: self.file, offset }, trim_newline(raw));
     }
 }
 

@@ -73,9 +73,17 @@ pub fn parse_iso_prefix(s: &str, default_offset_seconds: i64) -> Option<(i64, us
     if b[10] != b' ' && b[10] != b'T' {
         return None;
     }
-    let year = digits(b, 0, 4)? as i64;
-    let month = digits(b, 5, 2)?;
-    let day = digits(b, 8, 2)?;
+    // consecutive lines almost always share the date: its day number is cached per thread
+    let date_key = u128::from_le_bytes({
+        let mut k = [0u8; 16];
+        k[..10].copy_from_slice(&b[..10]);
+        k
+    });
+    let cached = LAST_DATE.with(|c| c.get()).filter(|(k, _)| *k == date_key).map(|(_, d)| d);
+    let (year, month, day) = match cached {
+        Some(_) => (0, 1, 1),
+        None => (digits(b, 0, 4)? as i64, digits(b, 5, 2)?, digits(b, 8, 2)?),
+    };
     let hour = digits(b, 11, 2)?;
     let minute = digits(b, 14, 2)?;
     let second = digits(b, 17, 2)?;
@@ -124,7 +132,27 @@ pub fn parse_iso_prefix(s: &str, default_offset_seconds: i64) -> Option<(i64, us
             _ => {}
         }
     }
-    Some((epoch_ms(year, month, day, hour, minute, second, millis, offset)?, i))
+    let days = match cached {
+        Some(days) => days,
+        None => {
+            if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+                return None;
+            }
+            let days = days_from_civil(year, month, day);
+            LAST_DATE.with(|c| c.set(Some((date_key, days))));
+            days
+        }
+    };
+    if hour > 23 || minute > 59 || second > 60 || millis > 999 {
+        return None;
+    }
+    let secs = days * 86_400 + (hour * 3600 + minute * 60 + second) as i64 - offset;
+    Some((secs * 1000 + millis as i64, i))
+}
+
+thread_local! {
+    /// The last valid `YYYY-MM-DD` seen (as bytes) and its day number.
+    static LAST_DATE: std::cell::Cell<Option<(u128, i64)>> = const { std::cell::Cell::new(None) };
 }
 
 fn month_from_abbrev(m: &[u8]) -> Option<u32> {
