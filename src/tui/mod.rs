@@ -45,19 +45,30 @@ pub fn run_engine(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Reques
     let mut eps = 0.0;
     loop {
         let mut publish_now = last_publish.is_none();
-        match requests.recv_timeout(Duration::from_millis(200)) {
-            Ok(Request::Window(s)) => {
-                span = s;
-                publish_now = true;
-            }
-            Ok(Request::Related(id)) => {
-                let related = backend.related(&id);
-                if to_ui.send(Msg::Related(Box::new(related))).is_err() {
-                    return;
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        let mut pending = match requests.recv_timeout(Duration::from_millis(200)) {
+            Ok(request) => vec![request],
+            Err(mpsc::RecvTimeoutError::Timeout) => Vec::new(),
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        pending.extend(requests.try_iter());
+        // requests that queued up while the backend was busy: only the newest window and the
+        // newest drill-down still matter (the user has moved on from the others)
+        let newest_related = pending.iter().rev().find_map(|r| match r {
+            Request::Related(id) => Some(id.clone()),
+            Request::Window(_) => None,
+        });
+        if let Some(s) = pending.iter().rev().find_map(|r| match r {
+            Request::Window(s) => Some(*s),
+            Request::Related(_) => None,
+        }) {
+            span = s;
+            publish_now = true;
+        }
+        if let Some(id) = newest_related {
+            let related = backend.related(&id);
+            if to_ui.send(Msg::Related(Box::new(related))).is_err() {
+                return;
+            }
         }
         for notice in backend.refresh() {
             let _ = to_ui.send(Msg::Notice(crate::text::sanitize_owned(&notice, 300)));
