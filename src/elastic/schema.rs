@@ -12,18 +12,7 @@ pub fn index_template(prefix: &str) -> Value {
     let mut properties = Map::new();
     properties
         .insert("@timestamp".into(), json!({"type": "date", "format": "epoch_millis||strict_date_optional_time"}));
-    for field in [
-        "level",
-        "source",
-        "component",
-        "error_code",
-        "error_category",
-        "video_id",
-        "request_id",
-        "rule",
-        "unknown_template",
-        "log_file",
-    ] {
+    for field in super::fields::KEYWORD_FIELDS {
         properties.insert(field.into(), keyword.clone());
     }
     for field in ["latency_ms", "gpu_mem_bytes", "gpu_util_pct"] {
