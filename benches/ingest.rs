@@ -204,11 +204,11 @@ fn machine_busy_ticks() -> u64 {
     v.iter().take(8).enumerate().filter(|(i, _)| *i != 3 && *i != 4).map(|(_, t)| t).sum()
 }
 
-/// Waits (up to `FOLEY_BENCH_QUIET_WAIT` seconds, default 20) until other processes use less than a
+/// Waits (up to `FOLEY_BENCH_QUIET_WAIT` seconds, default 10) until other processes use less than a
 /// quarter of a core, so that a run does not share the two cores with someone's build. Returns the
 /// load seen last, in cores.
 fn wait_for_quiet() -> f64 {
-    let limit: u64 = std::env::var("FOLEY_BENCH_QUIET_WAIT").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    let limit: u64 = std::env::var("FOLEY_BENCH_QUIET_WAIT").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
     let started = Instant::now();
     loop {
         let before = machine_busy_ticks();
