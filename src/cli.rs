@@ -178,6 +178,11 @@ pub struct ShipArgs {
     /// Refresh the indices when done (so that searches see everything at once).
     #[arg(long)]
     pub refresh: bool,
+    /// Write the bulk requests to files in DIR instead of sending them (INDEX.NNNN.ndjson, each
+    /// under 90 MiB, plus the mappings as INDEX.index.json), for a cluster this host cannot reach:
+    /// load each with `curl -H 'Content-Type: application/x-ndjson' --data-binary @FILE URL/_bulk`.
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

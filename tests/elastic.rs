@@ -23,6 +23,11 @@ impl Drop for Server {
 }
 
 fn start_server() -> Server {
+    start_server_seeded(&[])
+}
+
+/// A server loaded at start from `-seed` directories of bulk NDJSON files.
+fn start_server_seeded(seeds: &[&std::path::Path]) -> Server {
     let out = Command::new("python3")
         .args(["-c", "import osmem_server; print(osmem_server.resolve_binary())"])
         .output()
@@ -33,8 +38,13 @@ fn start_server() -> Server {
         String::from_utf8_lossy(&out.stderr)
     );
     let binary = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let mut args =
+        vec!["-addr".to_string(), "127.0.0.1:0".into(), "-parent-pid".into(), std::process::id().to_string()];
+    for seed in seeds {
+        args.extend(["-seed".to_string(), seed.display().to_string()]);
+    }
     let mut child = Command::new(binary)
-        .args(["-addr", "127.0.0.1:0", "-parent-pid", &std::process::id().to_string()])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -128,6 +138,39 @@ fn cluster_report_matches_files_and_shipping_is_idempotent() {
     assert!(stderr.contains("(0 created, "), "{stderr}");
     let again = json_of(&binary(&["report", "--es", &server.url, "--json"]));
     assert_eq!(again["lines"]["total"], files["lines"]["total"]);
+}
+
+/// `ship --output` writes bulk files that a cluster loads as they are: the report from a server
+/// seeded with them equals the report from the files.
+#[test]
+fn shipping_to_files_gives_loadable_bulk_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    simulate::write_logs(&logs, &SimulateOptions { rate: 0.6, minutes: 20, ..SimulateOptions::default() }).unwrap();
+    std::fs::remove_file(logs.join("manifest.json")).unwrap();
+    let bulk = dir.path().join("bulk");
+    let out = binary(&["ship", logs.to_str().unwrap(), "--output", bulk.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut names: Vec<String> =
+        std::fs::read_dir(&bulk).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["hunyuan-foley-2025.09.01.0001.ndjson", "hunyuan-foley-2025.09.01.index.json"]);
+    let body = std::fs::read_to_string(bulk.join(&names[0])).unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    assert!(lines.len() > 1000 && lines.len().is_multiple_of(2), "action and document pairs: {}", lines.len());
+    for pair in lines.chunks(2) {
+        let action: Value = serde_json::from_str(pair[0]).unwrap();
+        assert_eq!(action["index"]["_index"], "hunyuan-foley-2025.09.01", "{}", pair[0]);
+        assert!(serde_json::from_str::<Value>(pair[1]).unwrap()["@timestamp"].is_i64(), "{}", pair[1]);
+    }
+    let server = start_server_seeded(&[&bulk]);
+    let files = json_of(&binary(&["report", logs.to_str().unwrap(), "--json"]));
+    let cluster = json_of(&binary(&["report", "--es", &server.url, "--json"]));
+    assert_eq!(cluster["lines"]["total"], files["lines"]["total"]);
+    assert_eq!(cluster["events"].as_u64().unwrap() * 2, lines.len() as u64, "one document per event");
+    for key in ["by_code", "by_component", "health", "latency_ms", "alerts", "top_failing_videos", "unknown_patterns"] {
+        assert_eq!(cluster[key], files[key], "`{key}` differs between the seeded cluster and the files");
+    }
 }
 
 fn backend(url: &str) -> foley_triage::backend::elastic::EsBackend {

@@ -22,10 +22,10 @@ pub struct Shipped {
 }
 
 /// Sends one bulk body; retries items rejected with 429 (up to 3 times); returns per-item outcome.
-fn send_bulk(client: &EsClient, lines: &[(String, String)], totals: &mut Shipped) -> Result<()> {
-    let mut pending: Vec<&(String, String)> = lines.iter().collect();
+fn send_bulk(client: &EsClient, lines: &[(String, String, String)], totals: &mut Shipped) -> Result<()> {
+    let mut pending: Vec<&(String, String, String)> = lines.iter().collect();
     for attempt in 0..4 {
-        let body: String = pending.iter().map(|(action, doc)| format!("{action}\n{doc}\n")).collect();
+        let body: String = pending.iter().map(|(_, action, doc)| format!("{action}\n{doc}\n")).collect();
         let answer = client.bulk(body).context("bulk request")?;
         let items = answer["items"].as_array().cloned().unwrap_or_default();
         let mut retry = Vec::new();
@@ -55,12 +55,102 @@ fn send_bulk(client: &EsClient, lines: &[(String, String)], totals: &mut Shipped
     Ok(())
 }
 
+/// Where the bulk requests go: a cluster, or NDJSON files to load later.
+pub enum Destination<'a> {
+    Cluster(&'a EsClient),
+    /// Per index, `INDEX.index.json` (mappings) and bulk bodies `INDEX.NNNN.ndjson`, each below
+    /// [`PART_BYTES`] (clusters refuse bodies above `http.max_content_length`, 100 MB by default).
+    Files {
+        dir: std::path::PathBuf,
+        open: std::collections::HashMap<String, Part>,
+    },
+}
+
+/// Largest bulk file written by `ship --output`.
+pub const PART_BYTES: u64 = 90 * 1024 * 1024;
+
+/// The bulk file being written for one index.
+pub struct Part {
+    out: std::io::BufWriter<std::fs::File>,
+    number: u32,
+    bytes: u64,
+}
+
+fn create_part(dir: &std::path::Path, index: &str, number: u32) -> Result<std::io::BufWriter<std::fs::File>> {
+    let path = dir.join(format!("{index}.{number:04}.ndjson"));
+    let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    Ok(std::io::BufWriter::new(file))
+}
+
+impl Destination<'_> {
+    fn prepare(&mut self, prefix: &str) -> Result<()> {
+        match self {
+            Destination::Cluster(client) => {
+                client
+                    .put(&format!("/_index_template/{prefix}"), &schema::index_template(prefix))
+                    .context("creating the index template")?;
+            }
+            Destination::Files { dir, .. } => {
+                std::fs::create_dir_all(&*dir).with_context(|| format!("creating {}", dir.display()))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, prefix: &str, lines: &[(String, String, String)], totals: &mut Shipped) -> Result<()> {
+        match self {
+            Destination::Cluster(client) => send_bulk(client, lines, totals),
+            Destination::Files { dir, open } => {
+                for (index, action, doc) in lines {
+                    let part = match open.get_mut(index) {
+                        Some(part) => part,
+                        None => {
+                            let mappings = &schema::index_template(prefix)["template"];
+                            let path = dir.join(format!("{index}.index.json"));
+                            std::fs::write(&path, mappings.to_string())
+                                .with_context(|| format!("writing {}", path.display()))?;
+                            let out = create_part(dir, index, 1)?;
+                            open.entry(index.clone()).or_insert(Part { out, number: 1, bytes: 0 })
+                        }
+                    };
+                    let size = (action.len() + doc.len() + 2) as u64;
+                    if part.bytes > 0 && part.bytes + size > PART_BYTES {
+                        part.out.flush().with_context(|| format!("writing to {}", dir.display()))?;
+                        part.number += 1;
+                        part.out = create_part(dir, index, part.number)?;
+                        part.bytes = 0;
+                    }
+                    writeln!(part.out, "{action}\n{doc}").with_context(|| format!("writing to {}", dir.display()))?;
+                    part.bytes += size;
+                    totals.created += 1;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(&mut self, prefix: &str, refresh: bool) -> Result<()> {
+        match self {
+            Destination::Cluster(client) if refresh => {
+                client
+                    .request(reqwest::Method::POST, &format!("/{prefix}-*/_refresh"), None, false)
+                    .context("refreshing the indices")?;
+            }
+            Destination::Cluster(_) => {}
+            Destination::Files { dir, open } => {
+                for part in open.values_mut() {
+                    part.out.flush().with_context(|| format!("writing to {}", dir.display()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Ships every input; returns the counts.
-pub fn ship(client: &EsClient, enricher: &Enricher, config: &Config, args: &ShipArgs) -> Result<Shipped> {
+pub fn ship(to: &mut Destination<'_>, enricher: &Enricher, config: &Config, args: &ShipArgs) -> Result<Shipped> {
     let inputs = crate::source::resolve(&args.paths)?;
-    client
-        .put(&format!("/_index_template/{}", args.index_prefix), &schema::index_template(&args.index_prefix))
-        .context("creating the index template")?;
+    to.prepare(&args.index_prefix)?;
     let options = PipelineOptions {
         max_line: config.max_line_bytes,
         window: Window::ALL,
@@ -91,7 +181,7 @@ pub fn ship(client: &EsClient, enricher: &Enricher, config: &Config, args: &Ship
             config.bucket_ms().unwrap_or(60_000),
         );
         ingestor.file = index as u32;
-        let mut buffer: Vec<(String, String)> = Vec::with_capacity(batch);
+        let mut buffer: Vec<(String, String, String)> = Vec::with_capacity(batch);
         let mut failure: Option<anyhow::Error> = None;
         {
             let mut sink = |event: &crate::event::Event<'_>,
@@ -102,11 +192,13 @@ pub fn ship(client: &EsClient, enricher: &Enricher, config: &Config, args: &Ship
                     return;
                 }
                 let doc = schema::document(enricher, event, enriched, origin, raw, &name);
-                let action = serde_json::json!({"index": {"_index": schema::index_name(&args.index_prefix, event.ts_ms), "_id": schema::document_id(&name, origin.offset)}});
-                buffer.push((action.to_string(), doc.to_string()));
+                let index = schema::index_name(&args.index_prefix, event.ts_ms);
+                let action =
+                    serde_json::json!({"index": {"_index": index, "_id": schema::document_id(&name, origin.offset)}});
+                buffer.push((index, action.to_string(), doc.to_string()));
                 totals.documents += 1;
                 if buffer.len() >= batch {
-                    if let Err(e) = send_bulk(client, &buffer, &mut totals) {
+                    if let Err(e) = to.send(&args.index_prefix, &buffer, &mut totals) {
                         failure = Some(e);
                     }
                     buffer.clear();
@@ -120,16 +212,12 @@ pub fn ship(client: &EsClient, enricher: &Enricher, config: &Config, args: &Ship
             return Err(e);
         }
         if !buffer.is_empty() {
-            send_bulk(client, &buffer, &mut totals)?;
+            to.send(&args.index_prefix, &buffer, &mut totals)?;
         }
         done_bytes += bytes.len() as u64;
         progress(totals.documents, done_bytes.min(total_bytes), total_bytes);
     }
-    if args.refresh {
-        client
-            .request(reqwest::Method::POST, &format!("/{}-*/_refresh", args.index_prefix), None, false)
-            .context("refreshing the indices")?;
-    }
+    to.finish(&args.index_prefix, args.refresh)?;
     eprintln!();
     Ok(totals)
 }
@@ -147,6 +235,13 @@ fn progress(documents: u64, done: u64, total: u64) {
 }
 
 pub fn run(args: &ShipArgs, es: &EsArgs, config: &Config) -> Result<i32> {
+    if let Some(dir) = &args.output {
+        let enricher = config.enricher()?;
+        let mut to = Destination::Files { dir: dir.clone(), open: Default::default() };
+        let totals = ship(&mut to, &enricher, config, args)?;
+        eprintln!("wrote {} documents as bulk requests into {}", totals.documents, dir.display());
+        return Ok(0);
+    }
     if !es.enabled() {
         eprintln!("foley-triage: ship needs a cluster: --es URL (or --cloud-id)");
         return Ok(super::EXIT_USAGE);
@@ -159,7 +254,7 @@ pub fn run(args: &ShipArgs, es: &EsArgs, config: &Config) -> Result<i32> {
         }
     };
     let enricher = config.enricher()?;
-    let totals = ship(&client, &enricher, config, args)?;
+    let totals = ship(&mut Destination::Cluster(&client), &enricher, config, args)?;
     eprintln!(
         "shipped {} documents to {} ({} created, {} already there, {} failed)",
         totals.documents,
