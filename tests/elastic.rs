@@ -225,6 +225,9 @@ fn tail_exactly_once_and_drill_down_past_10000() {
     let start = es.poll_tail().unwrap();
     assert!(start > 0);
     assert_eq!(es.poll_tail().unwrap(), 0, "nothing new");
+    // a live refresh covers the window only; new documents move it and count as arrivals
+    let before = es.overview(Some(3_600_000));
+    assert_eq!(es.lines_read(), 0, "no arrivals yet");
     let second = dir.path().join("b.log");
     write_lines(&second, 10_500, 11_700, "vid_deep02");
     let out = binary(&["ship", second.to_str().unwrap(), "--es", &server.url, "--refresh"]);
@@ -238,6 +241,14 @@ fn tail_exactly_once_and_drill_down_past_10000() {
         new += n;
     }
     assert_eq!(new, 1_200, "each new document exactly once");
+    let after = es.overview(Some(3_600_000));
+    assert!(
+        after.data_to > before.data_to,
+        "the window follows new documents: {:?} -> {:?}",
+        before.data_to,
+        after.data_to
+    );
+    assert_eq!(es.lines_read(), 1_200, "the lines that arrived since the last refresh");
     let tail = es.tail(0, 100_000);
     let mut seen: Vec<usize> = tail
         .iter()

@@ -70,8 +70,15 @@ impl EsBackend {
     /// The overview of the last `span` before the newest document, or the error in words.
     pub fn try_overview(&mut self, span: Span) -> Result<Overview, crate::elastic::EsError> {
         if self.data_end.is_none() && span.is_some() {
-            let answer = self.client.search(&json!({"size": 0, "aggs": {"last": {"max": {"field": "@timestamp"}}}}))?;
-            self.data_end = answer.body["aggregations"]["last"]["value"].as_f64().map(|v| v as i64);
+            // the newest document by a sorted search of one hit: servers stop early on a sorted
+            // field, where a `max` aggregation visits every document (4x slower on the test server)
+            let answer = self.client.search(&json!({
+                "size": 1, "_source": false, "track_total_hits": false,
+                "sort": [{"@timestamp": {"order": "desc"}}],
+                "query": {"exists": {"field": "@timestamp"}}
+            }))?;
+            let newest = &answer.body["hits"]["hits"][0]["sort"][0];
+            self.data_end = newest.as_i64().or_else(|| newest.as_f64().map(|v| v as i64));
         }
         let window = match (span, self.data_end) {
             (Some(span), Some(end)) => Window::last(span, end),
@@ -92,12 +99,23 @@ impl EsBackend {
                 Some((f.map_or(0, |f| f.div_euclid(b) * b), t.map_or(i64::MAX / 2, |t| (t.div_euclid(b) + 1) * b - 1)))
             }
         };
-        let answer = self.client.search(&es_overview::query(self.bucket_ms, keys))?;
+        // the report wants whole-index totals; a console refresh only what its window needs
+        let scope = match (exact, keys, self.data_end) {
+            (false, Some(_), Some(end)) => es_overview::Scope::Live { newer_than: end },
+            _ => es_overview::Scope::Report,
+        };
+        let answer = self.client.search(&es_overview::query(self.bucket_ms, keys, scope))?;
         self.bytes_last_refresh = answer.bytes;
         self.warnings = answer.warnings;
         let stats = es_overview::stats_from_answer(&answer.body, &self.enricher, self.bucket_ms);
         self.data_end = stats.last_ms.or(self.data_end);
-        self.lines = stats.lines.total;
+        self.lines = match scope {
+            es_overview::Scope::Report => stats.lines.total,
+            // lines of documents newer than the last refresh's newest: the rate of arrival
+            es_overview::Scope::Live { .. } => {
+                self.lines + answer.body["aggregations"]["newer"]["lines"]["value"].as_f64().unwrap_or(0.0) as u64
+            }
+        };
         let options =
             OverviewOptions { health: &self.health, alert_rules: &self.alert_rules, top_videos: 50, top_patterns: 20 };
         Ok(overview::compute(&stats, &self.enricher, window, options))

@@ -35,22 +35,31 @@ fn per_bucket_aggs() -> Value {
     })
 }
 
+/// What one overview query covers besides the window's aggregations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The headless report: totals of the whole index too (line counts, first and last time),
+    /// which cost a pass over every document — fine once, not on every refresh.
+    Report,
+    /// A console refresh: only documents from the window's start on (no upper bound, so that new
+    /// documents move the window), plus the lines of the documents newer than `newer_than` (the
+    /// newest time seen so far) for the ingest rate. Its cost follows the window, not the index.
+    Live { newer_than: i64 },
+}
+
 /// The aggregation query for documents with times in `[from, to]` (ms, inclusive), or everything.
-pub fn query(bucket_ms: i64, range: Option<(i64, i64)>) -> Value {
+pub fn query(bucket_ms: i64, range: Option<(i64, i64)>, scope: Scope) -> Value {
     let interval = format!("{bucket_ms}ms");
-    let filter = match range {
-        Some((from, to)) => json!({"range": {"@timestamp": {"gte": from, "lte": to, "format": "epoch_millis"}}}),
-        None => json!({"match_all": {}}),
+    let filter = match (range, scope) {
+        (Some((from, _)), Scope::Live { .. }) => {
+            json!({"range": {"@timestamp": {"gte": from, "format": "epoch_millis"}}})
+        }
+        (Some((from, to)), Scope::Report) => {
+            json!({"range": {"@timestamp": {"gte": from, "lte": to, "format": "epoch_millis"}}})
+        }
+        (None, _) => json!({"match_all": {}}),
     };
     let mut aggs = json!({
-        "all": {"global": {}, "aggs": {
-            "first": {"min": {"field": "@timestamp"}},
-            "last": {"max": {"field": "@timestamp"}},
-            "lines": {"sum": {"field": "lines"}},
-            "parsed": {"filter": {"term": {"parsed": true}}},
-            "untimed": {"filter": {"bool": {"must_not": {"exists": {"field": "@timestamp"}}}}},
-            "sources": {"terms": {"field": "source", "size": 10}}
-        }},
         "series": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}, "aggs": per_bucket_aggs()},
         "videos": {"filter": {"bool": {"filter": [{"exists": {"field": "error_code"}}, {"exists": {"field": "video_id"}}]}}, "aggs": {
             "ids": {"terms": {"field": "video_id", "size": TOP_VIDEOS}, "aggs": {
@@ -71,11 +80,30 @@ pub fn query(bucket_ms: i64, range: Option<(i64, i64)>) -> Value {
             "per_bucket": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}}
         }}
     });
+    match scope {
+        Scope::Report => {
+            aggs["all"] = json!({"global": {}, "aggs": {
+                "first": {"min": {"field": "@timestamp"}},
+                "last": {"max": {"field": "@timestamp"}},
+                "lines": {"sum": {"field": "lines"}},
+                "parsed": {"filter": {"term": {"parsed": true}}},
+                "untimed": {"filter": {"bool": {"must_not": {"exists": {"field": "@timestamp"}}}}},
+                "sources": {"terms": {"field": "source", "size": 10}}
+            }});
+        }
+        Scope::Live { newer_than } => {
+            aggs["first"] = json!({"min": {"field": "@timestamp"}});
+            aggs["last"] = json!({"max": {"field": "@timestamp"}});
+            aggs["newer"] = json!({"filter": {"range": {"@timestamp": {"gt": newer_than, "format": "epoch_millis"}}},
+                "aggs": {"lines": {"sum": {"field": "lines"}}}});
+        }
+    }
     if range.is_none() {
         aggs["untimed_events"] =
             json!({"filter": {"bool": {"must_not": {"exists": {"field": "@timestamp"}}}}, "aggs": per_bucket_aggs()});
     }
-    json!({"size": 0, "track_total_hits": true, "query": filter, "aggs": aggs})
+    // the live refresh counts from its aggregations; only the report wants the exact total
+    json!({"size": 0, "track_total_hits": scope == Scope::Report, "query": filter, "aggs": aggs})
 }
 
 fn buckets(v: &Value) -> &[Value] {
@@ -186,6 +214,11 @@ pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) ->
     }
     stats.first_ms = time_of(&all["first"]);
     stats.last_ms = time_of(&all["last"]);
+    if all.is_null() {
+        // a live refresh: the window's own first and last times
+        stats.first_ms = time_of(&aggs["first"]);
+        stats.last_ms = time_of(&aggs["last"]);
+    }
 
     for b in buckets(&aggs["series"]) {
         let Some(start) = b["key"].as_i64().or_else(|| b["key"].as_f64().map(|f| f as i64)) else { continue };
