@@ -674,3 +674,27 @@ proptest! {
         prop_assert_eq!(got, expected);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The splitter alone, with caps small enough that over-long lines are common: every complete
+    /// line once, in order, at its offset, heads within the cap on a UTF-8 boundary.
+    #[test]
+    fn the_line_splitter_keeps_every_complete_line(
+        data in prop::collection::vec(prop::sample::select(vec![b'a', b'\n', 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0]), 0..600),
+        cuts in prop::collection::vec(0usize..600, 0..8),
+        max_line in 1usize..40,
+    ) {
+        let mut points: Vec<usize> = cuts.into_iter().map(|c| c.min(data.len())).collect();
+        points.push(data.len());
+        points.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut from = 0;
+        for to in points {
+            chunks.push(&data[from..to]);
+            from = to;
+        }
+        prop_assert_eq!(foley_triage::source::follow::check_splitter(&chunks, max_line), Ok(()));
+    }
+}

@@ -136,6 +136,53 @@ enum Piece {
     Truncated { offset: u64, head: Vec<u8>, skipped: u64 },
 }
 
+/// Runs the line splitter over `chunks` (one stream cut at arbitrary points) and checks what it
+/// gives against the stream: every complete line once, in order, at its offset, byte for byte,
+/// over-long lines cut to at most `max_line` bytes on a UTF-8 boundary with the rest counted.
+/// For the fuzz target and the property test; `Err` says what broke.
+#[doc(hidden)]
+pub fn check_splitter(chunks: &[&[u8]], max_line: usize) -> Result<(), String> {
+    let stream: Vec<u8> = chunks.concat();
+    let mut splitter = Splitter::default();
+    let mut out = Vec::new();
+    let mut offset = 0u64;
+    for chunk in chunks {
+        splitter.feed(chunk, offset, max_line, &mut out);
+        offset += chunk.len() as u64;
+    }
+    let mut next = 0usize; // where the next line must start
+    for piece in &out {
+        match piece {
+            Piece::Lines { offset, bytes } => {
+                let at = *offset as usize;
+                if at != next || stream.get(at..at + bytes.len()) != Some(bytes.as_slice()) {
+                    return Err(format!("lines at {at} (expected {next}) differ from the stream"));
+                }
+                if bytes.last() != Some(&b'\n') || bytes.split(|&b| b == b'\n').any(|l| l.len() > max_line) {
+                    return Err(format!("lines at {at}: not whole lines within the cap"));
+                }
+                next = at + bytes.len();
+            }
+            Piece::Truncated { offset, head, skipped } => {
+                let at = *offset as usize;
+                let end = at + head.len() + *skipped as usize;
+                if at != next || head.len() > max_line || stream.get(at..at + head.len()) != Some(head.as_slice()) {
+                    return Err(format!("truncated line at {at} (expected {next}): head differs or too long"));
+                }
+                if stream.get(end) != Some(&b'\n') || stream[at..end].contains(&b'\n') {
+                    return Err(format!("truncated line at {at}: head + skipped is not the line"));
+                }
+                next = end + 1;
+            }
+        }
+    }
+    let complete = stream.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    if next != complete {
+        return Err(format!("complete lines end at {complete}, output ends at {next}"));
+    }
+    Ok(())
+}
+
 /// Cuts a byte stream into complete lines, holding a partial last line until its newline arrives;
 /// an over-long line keeps its first `max_line` bytes and the rest is counted, not buffered.
 #[derive(Debug, Default)]
