@@ -212,13 +212,10 @@ pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) ->
             stats.lines.by_source[source.index()] += count(b);
         }
     }
-    stats.first_ms = time_of(&all["first"]);
-    stats.last_ms = time_of(&all["last"]);
-    if all.is_null() {
-        // a live refresh: the window's own first and last times
-        stats.first_ms = time_of(&aggs["first"]);
-        stats.last_ms = time_of(&aggs["last"]);
-    }
+    // the whole index's first and last times, or on a live refresh the window's own
+    let times = if all.is_null() { aggs } else { all };
+    stats.first_ms = time_of(&times["first"]);
+    stats.last_ms = time_of(&times["last"]);
 
     for b in buckets(&aggs["series"]) {
         let Some(start) = b["key"].as_i64().or_else(|| b["key"].as_f64().map(|f| f as i64)) else { continue };

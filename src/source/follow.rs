@@ -143,13 +143,7 @@ enum Piece {
 #[doc(hidden)]
 pub fn check_splitter(chunks: &[&[u8]], max_line: usize) -> Result<(), String> {
     let stream: Vec<u8> = chunks.concat();
-    let mut splitter = Splitter::default();
-    let mut out = Vec::new();
-    let mut offset = 0u64;
-    for chunk in chunks {
-        splitter.feed(chunk, offset, max_line, &mut out);
-        offset += chunk.len() as u64;
-    }
+    let out = split_chunks(chunks, max_line);
     let mut next = 0usize; // where the next line must start
     for piece in &out {
         match piece {
@@ -181,6 +175,18 @@ pub fn check_splitter(chunks: &[&[u8]], max_line: usize) -> Result<(), String> {
         return Err(format!("complete lines end at {complete}, output ends at {next}"));
     }
     Ok(())
+}
+
+/// The splitter's output for one stream given as consecutive chunks.
+fn split_chunks(chunks: &[&[u8]], max_line: usize) -> Vec<Piece> {
+    let mut splitter = Splitter::default();
+    let mut out = Vec::new();
+    let mut offset = 0u64;
+    for chunk in chunks {
+        splitter.feed(chunk, offset, max_line, &mut out);
+        offset += chunk.len() as u64;
+    }
+    out
 }
 
 /// Cuts a byte stream into complete lines, holding a partial last line until its newline arrives;
@@ -1581,14 +1587,7 @@ mod tests {
     use std::io::Write;
 
     fn split(chunks: &[&[u8]], max_line: usize) -> Vec<Piece> {
-        let mut splitter = Splitter::default();
-        let mut out = Vec::new();
-        let mut offset = 0;
-        for chunk in chunks {
-            splitter.feed(chunk, offset, max_line, &mut out);
-            offset += chunk.len() as u64;
-        }
-        out
+        split_chunks(chunks, max_line)
     }
 
     #[test]
