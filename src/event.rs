@@ -23,6 +23,14 @@ impl Level {
 
     /// Parses the usual spellings (`ERROR`, `error`, `WARNING`, `CRITICAL`, `E`…), ASCII case-insensitive.
     pub fn parse(s: &str) -> Option<Level> {
+        // the spellings nearly every line uses, compared whole before the case-insensitive match
+        match s {
+            "INFO" => return Some(Level::Info),
+            "ERROR" => return Some(Level::Error),
+            "WARN" => return Some(Level::Warn),
+            "DEBUG" => return Some(Level::Debug),
+            _ => {}
+        }
         let b = s.as_bytes();
         let upper = |i: usize| b.get(i).map(|c| c.to_ascii_uppercase());
         Some(match (b.len(), upper(0)?) {

@@ -259,7 +259,7 @@ pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) ->
                 video.by_bucket.push((start.div_euclid(bucket_ms), count(p) as u32));
             }
         }
-        stats.videos.insert(key_str(v), video);
+        stats.videos.insert(key_str(v).into(), video);
     }
     for p in buckets(&aggs["patterns"]) {
         let mut pattern = PatternStats {

@@ -8,14 +8,14 @@ fn split_number(s: &str) -> Option<(f64, &str)> {
     let b = s.as_bytes();
     let negative = b.first() == Some(&b'-');
     let mut i = usize::from(negative);
-    let (mut int, mut scale, mut digits, mut dot) = (0u64, 1u64, 0usize, false);
+    // `int` stays below 10^15 on the fast path, so the signed conversion (one instruction, where
+    // the unsigned one is a sequence) is exact
+    let (mut int, mut frac_digits, mut digits, mut dot) = (0i64, 0u32, 0usize, false);
     while i < b.len() {
         match b[i] {
             c @ b'0'..=b'9' => {
-                int = int.wrapping_mul(10).wrapping_add((c - b'0') as u64);
-                if dot {
-                    scale = scale.wrapping_mul(10);
-                }
+                int = int.wrapping_mul(10).wrapping_add((c - b'0') as i64);
+                frac_digits += u32::from(dot);
                 digits += 1;
             }
             b'.' if !dot => dot = true,
@@ -27,7 +27,10 @@ fn split_number(s: &str) -> Option<(f64, &str)> {
         return None;
     }
     let number = if digits <= 15 {
-        let v = int as f64 / scale as f64;
+        let v = match frac_digits {
+            0 => int as f64,
+            f => int as f64 / POW10[f as usize],
+        };
         if negative { -v } else { v }
     } else {
         parse_decimal(&s[..i])?
@@ -35,6 +38,9 @@ fn split_number(s: &str) -> Option<(f64, &str)> {
     let unit = &s[i..];
     Some((number, if unit.starts_with(' ') { unit.trim_start() } else { unit }))
 }
+
+/// Exact powers of ten for the fast path's at most 15 digits.
+const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 /// A small decimal parser for `123`, `2.4`, `-0.5`: faster than `str::parse::<f64>` for the short
 /// values logs carry; falls back to it for anything unusual.

@@ -10,6 +10,7 @@ pub mod overview;
 
 use crate::enrich::{Attribution, Enriched, Enricher, RuleId};
 use crate::event::{Event, Level, Source};
+use compact_str::CompactString;
 use histogram::Histogram;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -221,7 +222,7 @@ pub struct Stats {
     hot: Option<(i64, Bucket)>,
     /// Events without a valid timestamp.
     pub untimed: Bucket,
-    pub videos: FxHashMap<String, VideoStats>,
+    pub videos: FxHashMap<CompactString, VideoStats>,
     pub patterns: FxHashMap<String, PatternStats>,
     pub first_ms: Option<i64>,
     pub last_ms: Option<i64>,
@@ -445,7 +446,7 @@ impl Stats {
                     self.videos_over_cap += 1;
                     return;
                 }
-                self.videos.entry(crate::text::sanitize_owned(video, 128)).or_default()
+                self.videos.entry(CompactString::new(crate::text::sanitize_owned(video, 128))).or_default()
             }
         };
         stats.failures += 1;

@@ -303,8 +303,9 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
     let model = components.id("model_inference").map(usize::from);
     let latency_ms = model.and_then(|i| total.latency.get(i)).map(Histogram::summary).unwrap_or_default();
 
-    // videos
-    let mut videos: Vec<VideoRow> = stats
+    // videos: rank on (failures, last seen, id) first and build rows for the top ones only; a
+    // long incident has hundreds of thousands of failing videos and the screen shows ten
+    let mut ranked: Vec<(u64, &str, &crate::stats::VideoStats)> = stats
         .videos
         .iter()
         .filter_map(|(id, v)| {
@@ -313,14 +314,25 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
             } else {
                 v.by_bucket.iter().filter(|(k, _)| in_window(*k)).map(|(_, n)| *n as u64).sum()
             };
-            if failures == 0 {
-                return None;
-            }
+            (failures > 0).then_some((failures, id.as_str(), v))
+        })
+        .collect();
+    let rank = |a: &(u64, &str, &crate::stats::VideoStats), b: &(u64, &str, &crate::stats::VideoStats)| {
+        b.0.cmp(&a.0).then_with(|| b.2.last_ms.cmp(&a.2.last_ms)).then_with(|| a.1.cmp(b.1))
+    };
+    if ranked.len() > options.top_videos && options.top_videos > 0 {
+        ranked.select_nth_unstable_by(options.top_videos - 1, rank);
+    }
+    ranked.truncate(options.top_videos);
+    ranked.sort_unstable_by(rank);
+    let videos: Vec<VideoRow> = ranked
+        .into_iter()
+        .map(|(failures, id, v)| {
             let explanation = Explanation::of(enricher, v.last_attribution.map_or(Attribution::Unknown, |(_, a)| a));
             let mut video_codes: Vec<(u32, u32)> = v.codes.iter().copied().collect();
             video_codes.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-            Some(VideoRow {
-                video_id: id.clone(),
+            VideoRow {
+                video_id: id.to_string(),
                 failures,
                 codes: video_codes.iter().map(|(c, _)| stats.code(*c).to_string()).collect(),
                 cause: explanation.cause,
@@ -329,16 +341,9 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
                 first_seen: v.first_ms,
                 last_seen: v.last_ms,
                 request_id: v.last_request_id.clone(),
-            })
+            }
         })
         .collect();
-    videos.sort_by(|a, b| {
-        b.failures
-            .cmp(&a.failures)
-            .then_with(|| b.last_seen.cmp(&a.last_seen))
-            .then_with(|| a.video_id.cmp(&b.video_id))
-    });
-    videos.truncate(options.top_videos);
 
     // unknown templates
     let mut patterns: Vec<PatternRow> = stats
