@@ -201,3 +201,157 @@ fn unreachable_cluster_is_a_message() {
     assert!(stderr.contains("cannot connect"), "{stderr}");
     assert!(!stderr.contains("panicked"));
 }
+
+/// A server whose first aggregation search hangs for `slow` (later ones answer at once) and that
+/// counts the hanging requests whose connection the client closed before the answer.
+struct SlowMock {
+    url: String,
+    aggregations: Arc<AtomicUsize>,
+    closed_early: Arc<AtomicUsize>,
+}
+
+fn slow_mock(slow: Duration) -> SlowMock {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let aggregations = Arc::new(AtomicUsize::new(0));
+    let closed_early = Arc::new(AtomicUsize::new(0));
+    let (count, closed) = (Arc::clone(&aggregations), Arc::clone(&closed_early));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            let (count, closed) = (Arc::clone(&count), Arc::clone(&closed));
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut stream = stream;
+                loop {
+                    let mut request_line = String::new();
+                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut length = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0u8; length];
+                    let _ = reader.read_exact(&mut body);
+                    let body = String::from_utf8_lossy(&body);
+                    let path = request_line.split(' ').nth(1).unwrap_or("").to_string();
+                    let text = if path == "/" {
+                        INFO.to_string()
+                    } else if path.contains("_field_caps") {
+                        r#"{"indices":[],"fields":{}}"#.to_string()
+                    } else {
+                        if body.contains("\"aggs\"") && count.fetch_add(1, Ordering::SeqCst) == 0 {
+                            // hang, watching for the client to hang up
+                            stream.set_read_timeout(Some(Duration::from_millis(10))).unwrap();
+                            let until = std::time::Instant::now() + slow;
+                            while std::time::Instant::now() < until {
+                                match stream.peek(&mut [0u8; 1]) {
+                                    Ok(0) => {
+                                        closed.fetch_add(1, Ordering::SeqCst);
+                                        return;
+                                    }
+                                    Ok(_) => break,
+                                    Err(_) => {}
+                                }
+                            }
+                            stream.set_read_timeout(None).unwrap();
+                        }
+                        empty_search()
+                    };
+                    let response = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{text}",
+                        text.len()
+                    );
+                    if stream.write_all(response.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    SlowMock { url, aggregations, closed_early }
+}
+
+fn wait_until(what: &str, deadline: Duration, mut done: impl FnMut() -> bool) {
+    let until = std::time::Instant::now() + deadline;
+    while !done() {
+        assert!(std::time::Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn es_backend(url: &str) -> foley_triage::backend::elastic::EsBackend {
+    let args = foley_triage::cli::EsArgs { es: vec![url.to_string()], es_timeout: 60, ..Default::default() };
+    let client = foley_triage::elastic::connect(&args).expect("connect");
+    let config = foley_triage::config::Config::default();
+    foley_triage::backend::elastic::EsBackend::new(client, config.enricher().unwrap(), &config)
+}
+
+/// The slow answer would come after this; everything the tests wait for must come long before.
+const SLOW: Duration = Duration::from_secs(40);
+
+#[test]
+fn a_cancelled_search_returns_at_once_and_closes_its_connection() {
+    let m = slow_mock(SLOW);
+    let client = foley_triage::elastic::connect(&foley_triage::cli::EsArgs {
+        es: vec![m.url.clone()],
+        es_timeout: 60,
+        ..Default::default()
+    })
+    .unwrap();
+    let cancel = client.cancel.clone();
+    cancel.begin();
+    let search =
+        std::thread::spawn(move || client.search(&json!({"size": 0, "aggs": {"n": {"value_count": {"field": "x"}}}})));
+    wait_until("the search to reach the server", Duration::from_secs(20), || {
+        m.aggregations.load(Ordering::SeqCst) == 1
+    });
+    cancel.cancel();
+    wait_until("the client to hang up", Duration::from_secs(20), || m.closed_early.load(Ordering::SeqCst) == 1);
+    let result = search.join().unwrap();
+    assert!(matches!(result, Err(foley_triage::elastic::EsError::Cancelled)), "{result:?}");
+}
+
+#[test]
+fn the_console_drops_a_stale_refresh_and_shows_the_new_window_first() {
+    use foley_triage::backend::Backend;
+    use foley_triage::tui::update::Msg;
+    use foley_triage::tui::{EngineLink, Request, run_engine};
+    let m = slow_mock(SLOW);
+    let backend = es_backend(&m.url);
+    let (requests, from_ui) = std::sync::mpsc::channel();
+    let (to_ui, from_engine) = std::sync::mpsc::channel();
+    let link = EngineLink { requests, cancel: backend.canceller() };
+    assert!(link.cancel.is_some(), "the cluster backend can cancel");
+    std::thread::spawn(move || run_engine(Box::new(backend), from_ui, to_ui));
+    // the first overview is stuck on the slow server
+    wait_until("the first refresh to reach the server", Duration::from_secs(20), || {
+        m.aggregations.load(Ordering::SeqCst) == 1
+    });
+    link.send(Request::Window(Some(3_600_000)));
+    // the new window's overview comes long before the stuck one could have
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    let mut overviews = 0;
+    while overviews == 0 {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        assert!(!left.is_zero(), "no overview within 20 s: the stale refresh was waited for");
+        if let Ok(Msg::Overview { source, .. }) = from_engine.recv_timeout(left) {
+            assert!(!source.contains("ERROR"), "a cancel is not an error: {source}");
+            overviews += 1;
+        }
+    }
+    assert!(m.aggregations.load(Ordering::SeqCst) >= 2, "the overview was asked again");
+    wait_until("the stale request's connection to close", Duration::from_secs(20), || {
+        m.closed_early.load(Ordering::SeqCst) == 1
+    });
+}

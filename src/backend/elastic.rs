@@ -2,9 +2,10 @@
 //! statistics), the live tail by polling for newer documents with a tie-breaking sort, and the
 //! drill-down by a paged search on the video id (`search_after` in a point in time).
 
+use super::cancel::Canceller;
 use super::{Backend, Related, Span};
 use crate::elastic::client::EsClient;
-use crate::elastic::{overview as es_overview, schema};
+use crate::elastic::{EsError, overview as es_overview, schema};
 use crate::enrich::Enricher;
 use crate::event::OwnedEvent;
 use crate::stats::health::HealthConfig;
@@ -221,7 +222,7 @@ impl Backend for EsBackend {
 
     fn refresh(&mut self) -> Vec<String> {
         match self.poll_tail() {
-            Ok(_) => Vec::new(),
+            Ok(_) | Err(EsError::Cancelled) => Vec::new(),
             Err(e) => vec![e.to_string()],
         }
     }
@@ -234,7 +235,10 @@ impl Backend for EsBackend {
                 o
             }
             Err(e) => {
-                self.last_error = Some(e.to_string());
+                // a cancelled refresh is no error: the engine drops this answer and asks again
+                if !matches!(e, EsError::Cancelled) {
+                    self.last_error = Some(e.to_string());
+                }
                 // keep showing the last good data (its age is in the header)
                 self.last_good.clone().unwrap_or_else(|| {
                     let stats = crate::stats::Stats::new(self.enricher.components.len(), self.bucket_ms);
@@ -258,7 +262,9 @@ impl Backend for EsBackend {
 
     fn related(&mut self, video_id: &str) -> Related {
         let (events, truncated) = self.try_related(video_id).unwrap_or_else(|e| {
-            self.last_error = Some(e.to_string());
+            if !matches!(e, EsError::Cancelled) {
+                self.last_error = Some(e.to_string());
+            }
             (Vec::new(), false)
         });
         let row =
@@ -278,5 +284,9 @@ impl Backend for EsBackend {
 
     fn lines_read(&self) -> u64 {
         self.lines
+    }
+
+    fn canceller(&self) -> Option<Canceller> {
+        Some(self.client.cancel.clone())
     }
 }

@@ -2,6 +2,7 @@
 //! the related lines of a video. The local backend answers from files through the engine; an
 //! Elasticsearch backend answers the same questions with aggregations and searches.
 
+pub mod cancel;
 pub mod elastic;
 pub mod local;
 
@@ -40,4 +41,9 @@ pub trait Backend: Send {
     fn related(&mut self, video_id: &str) -> Related;
     /// Lines read so far (for the events-per-second figure).
     fn lines_read(&self) -> u64;
+    /// A handle that abandons the work in flight (for backends whose answers take a round trip);
+    /// the console fires it when the view changes.
+    fn canceller(&self) -> Option<cancel::Canceller> {
+        None
+    }
 }

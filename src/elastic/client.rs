@@ -1,10 +1,16 @@
-//! A thin, blocking Elasticsearch/OpenSearch client on reqwest: one request function with
-//! fail-over across the given URLs, jittered exponential backoff for 429/502/503/504, errors in
-//! plain words, and the few endpoints we use (info, search, bulk, field caps, point in time).
+//! A thin Elasticsearch/OpenSearch client on reqwest: one request function with fail-over across
+//! the given URLs, jittered exponential backoff for 429/502/503/504, errors in plain words, and the
+//! few endpoints we use (info, search, bulk, field caps, point in time).
 //! Hand-written: the official Rust client has no stable release and no retries.
+//!
+//! Callers see blocking functions; inside, each request is an async reqwest request driven by the
+//! client's own single-threaded tokio runtime and raced against the client's [`Canceller`], so
+//! that a request the console no longer needs is dropped on the wire (its connection closed)
+//! instead of being waited for.
 
 use super::{AUTH_HINT, Auth, EsError, EsOptions};
-use backon::{BlockingRetryable, ExponentialBuilder};
+use crate::backend::cancel::Canceller;
+use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use secrecy::ExposeSecret;
 use serde_json::Value;
@@ -49,7 +55,10 @@ pub struct Answer {
 }
 
 pub struct EsClient {
-    http: reqwest::blocking::Client,
+    http: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+    /// Cancels the request in flight (see [`Canceller`]); never fired by the headless commands.
+    pub cancel: Canceller,
     pub options: EsOptions,
     pub flavor: Option<Flavor>,
     /// Our field names → the index's (renames, `.keyword` sub-fields).
@@ -105,7 +114,7 @@ impl EsClient {
                 return Err(EsError::Config(format!("`{url}` is not an http(s) URL")));
             }
         }
-        let mut builder = reqwest::blocking::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(Duration::from_secs(5))
             .default_headers(auth_headers(&options.auth)?)
@@ -123,12 +132,42 @@ impl EsClient {
             builder = builder.danger_accept_invalid_certs(true);
         }
         let http = builder.build().map_err(|e| EsError::Config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(EsClient { http, options, flavor: None, fields: Default::default(), bytes_received: Default::default() })
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| EsError::Config(format!("cannot start the HTTP client's runtime: {e}")))?;
+        Ok(EsClient {
+            http,
+            runtime,
+            cancel: Canceller::new(),
+            options,
+            flavor: None,
+            fields: Default::default(),
+            bytes_received: Default::default(),
+        })
     }
 
     /// One request with retries on 429/502/503/504 and fail-over to the next URL when a node cannot
-    /// be reached. `body` is JSON, or NDJSON when `ndjson` is set.
+    /// be reached. `body` is JSON, or NDJSON when `ndjson` is set. Returns [`EsError::Cancelled`]
+    /// as soon as the client's canceller fires, dropping the request in flight.
     pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<String>,
+        ndjson: bool,
+    ) -> Result<Value, EsError> {
+        let work = self.request_async(method, path, body, ndjson);
+        self.runtime.block_on(async {
+            tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => Err(EsError::Cancelled),
+                result = work => result,
+            }
+        })
+    }
+
+    async fn request_async(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -139,50 +178,9 @@ impl EsClient {
         for base in &self.options.urls {
             let url = format!("{}{}", base.trim_end_matches('/'), path);
             let tries = std::cell::Cell::new(0usize);
-            let attempt = || -> Result<Value, Attempt> {
+            let attempt = || async {
                 tries.set(tries.get() + 1);
-                let mut req = self.http.request(method.clone(), &url);
-                if let Some(b) = &body {
-                    req = req
-                        .header(CONTENT_TYPE, if ndjson { "application/x-ndjson" } else { "application/json" })
-                        .body(b.clone());
-                }
-                let response = req.send().map_err(|e| {
-                    Attempt::Fatal(if e.is_timeout() {
-                        EsError::Timeout { url: base.clone(), secs: self.options.timeout.as_secs() }
-                    } else {
-                        EsError::Connect {
-                            url: base.clone(),
-                            reason: crate::text::sanitize_owned(&error_chain(&e), 300),
-                        }
-                    })
-                })?;
-                let status = response.status().as_u16();
-                let text = response
-                    .text()
-                    .map_err(|e| Attempt::Fatal(EsError::Connect { url: base.clone(), reason: e.to_string() }))?;
-                self.bytes_received.fetch_add(text.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                match status {
-                    200..=299 => serde_json::from_str(&text).map_err(|e| {
-                        Attempt::Fatal(EsError::Http {
-                            url: base.clone(),
-                            status,
-                            reason: format!("the answer is not JSON: {e}"),
-                        })
-                    }),
-                    401 | 403 => Err(Attempt::Fatal(EsError::Auth {
-                        url: base.clone(),
-                        status,
-                        auth: self.options.auth.clone(),
-                        hint: AUTH_HINT.into(),
-                    })),
-                    404 if text.contains("index_not_found") || path.contains("_search") => {
-                        Err(Attempt::Fatal(EsError::NoIndex { url: base.clone(), index: self.options.index.clone() }))
-                    }
-                    400 => Err(Attempt::Fatal(EsError::BadQuery { url: base.clone(), reason: server_reason(&text) })),
-                    429 | 502 | 503 | 504 => Err(Attempt::Retry(status, server_reason(&text))),
-                    _ => Err(Attempt::Fatal(EsError::Http { url: base.clone(), status, reason: server_reason(&text) })),
-                }
+                self.attempt(&method, &url, base, path, body.as_deref(), ndjson).await
             };
             let backoff = ExponentialBuilder::default()
                 .with_min_delay(Duration::from_millis(100))
@@ -190,7 +188,7 @@ impl EsClient {
                 .with_max_times(4)
                 .with_jitter();
             let result =
-                attempt.retry(backoff).sleep(std::thread::sleep).when(|e| matches!(e, Attempt::Retry(..))).call();
+                attempt.retry(backoff).sleep(tokio::time::sleep).when(|e| matches!(e, Attempt::Retry(..))).await;
             match result {
                 Ok(value) => return Ok(value),
                 Err(Attempt::Retry(status, reason)) => {
@@ -201,6 +199,58 @@ impl EsClient {
             }
         }
         Err(last_error.unwrap_or_else(|| EsError::Config("no Elasticsearch URL given".into())))
+    }
+
+    /// One try against one node.
+    async fn attempt(
+        &self,
+        method: &reqwest::Method,
+        url: &str,
+        base: &str,
+        path: &str,
+        body: Option<&str>,
+        ndjson: bool,
+    ) -> Result<Value, Attempt> {
+        let mut req = self.http.request(method.clone(), url);
+        if let Some(b) = body {
+            req = req
+                .header(CONTENT_TYPE, if ndjson { "application/x-ndjson" } else { "application/json" })
+                .body(b.to_string());
+        }
+        let response = req.send().await.map_err(|e| {
+            Attempt::Fatal(if e.is_timeout() {
+                EsError::Timeout { url: base.to_string(), secs: self.options.timeout.as_secs() }
+            } else {
+                EsError::Connect { url: base.to_string(), reason: crate::text::sanitize_owned(&error_chain(&e), 300) }
+            })
+        })?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(|e| {
+            Attempt::Fatal(if e.is_timeout() {
+                EsError::Timeout { url: base.to_string(), secs: self.options.timeout.as_secs() }
+            } else {
+                EsError::Connect { url: base.to_string(), reason: e.to_string() }
+            })
+        })?;
+        self.bytes_received.fetch_add(text.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        let base = base.to_string();
+        match status {
+            200..=299 => serde_json::from_str(&text).map_err(|e| {
+                Attempt::Fatal(EsError::Http { url: base, status, reason: format!("the answer is not JSON: {e}") })
+            }),
+            401 | 403 => Err(Attempt::Fatal(EsError::Auth {
+                url: base,
+                status,
+                auth: self.options.auth.clone(),
+                hint: AUTH_HINT.into(),
+            })),
+            404 if text.contains("index_not_found") || path.contains("_search") => {
+                Err(Attempt::Fatal(EsError::NoIndex { url: base, index: self.options.index.clone() }))
+            }
+            400 => Err(Attempt::Fatal(EsError::BadQuery { url: base, reason: server_reason(&text) })),
+            429 | 502 | 503 | 504 => Err(Attempt::Retry(status, server_reason(&text))),
+            _ => Err(Attempt::Fatal(EsError::Http { url: base, status, reason: server_reason(&text) })),
+        }
     }
 
     pub fn get(&self, path: &str) -> Result<Value, EsError> {

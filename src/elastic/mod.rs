@@ -65,6 +65,8 @@ pub enum EsError {
     Http { url: String, status: u16, reason: String },
     #[error("{0}")]
     Config(String),
+    #[error("cancelled: the view changed before the answer came")]
+    Cancelled,
 }
 
 /// Where the secret came from, for messages.

@@ -36,16 +36,28 @@ const FRAME: Duration = Duration::from_millis(50);
 const PUBLISH: Duration = Duration::from_millis(1000);
 
 /// Runs the engine loop on the current thread until the UI hangs up.
+///
+/// Each unit of work (a drill-down, a tail poll, an overview) begins on the backend's canceller,
+/// if it has one; an answer that went stale meanwhile (the UI asked for another window or video
+/// and cancelled the request in flight) is not sent, and the work is redone for what the UI
+/// wants now.
 pub fn run_engine(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, to_ui: mpsc::Sender<Msg>) {
+    let cancel = backend.canceller();
+    let begin = || cancel.as_ref().map(|c| c.begin());
+    let stale = |epoch: Option<u64>| matches!((&cancel, epoch), (Some(c), Some(e)) if c.is_stale(e));
     let mut span: Span = state::WINDOWS[2].1;
     let mut last_seq = 0u64;
     let mut last_publish: Option<Instant> = None;
     let mut last_lines = backend.lines_read();
     let mut last_lines_at = Instant::now();
     let mut eps = 0.0;
+    // work that was cancelled before it finished and is still wanted
+    let mut redo_related: Option<String> = None;
+    let mut redo_overview = false;
     loop {
-        let mut publish_now = last_publish.is_none();
-        let mut pending = match requests.recv_timeout(Duration::from_millis(200)) {
+        let mut publish_now = last_publish.is_none() || std::mem::take(&mut redo_overview);
+        let wait = if publish_now || redo_related.is_some() { Duration::ZERO } else { Duration::from_millis(200) };
+        let mut pending = match requests.recv_timeout(wait) {
             Ok(request) => vec![request],
             Err(mpsc::RecvTimeoutError::Timeout) => Vec::new(),
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
@@ -53,10 +65,14 @@ pub fn run_engine(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Reques
         pending.extend(requests.try_iter());
         // requests that queued up while the backend was busy: only the newest window and the
         // newest drill-down still matter (the user has moved on from the others)
-        let newest_related = pending.iter().rev().find_map(|r| match r {
-            Request::Related(id) => Some(id.clone()),
-            Request::Window(_) => None,
-        });
+        let newest_related = pending
+            .iter()
+            .rev()
+            .find_map(|r| match r {
+                Request::Related(id) => Some(id.clone()),
+                Request::Window(_) => None,
+            })
+            .or(redo_related.take());
         if let Some(s) = pending.iter().rev().find_map(|r| match r {
             Request::Window(s) => Some(*s),
             Request::Related(_) => None,
@@ -65,13 +81,20 @@ pub fn run_engine(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Reques
             publish_now = true;
         }
         if let Some(id) = newest_related {
+            let epoch = begin();
             let related = backend.related(&id);
-            if to_ui.send(Msg::Related(Box::new(related))).is_err() {
+            if stale(epoch) {
+                redo_related = Some(id);
+            } else if to_ui.send(Msg::Related(Box::new(related))).is_err() {
                 return;
             }
         }
-        for notice in backend.refresh() {
-            let _ = to_ui.send(Msg::Notice(crate::text::sanitize_owned(&notice, 300)));
+        let epoch = begin();
+        let notices = backend.refresh();
+        if !stale(epoch) {
+            for notice in notices {
+                let _ = to_ui.send(Msg::Notice(crate::text::sanitize_owned(&notice, 300)));
+            }
         }
         let tail = backend.tail(last_seq, state::TAIL_KEEP);
         if let Some((seq, _)) = tail.last() {
@@ -88,7 +111,12 @@ pub fn run_engine(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Reques
                 last_lines = lines;
                 last_lines_at = Instant::now();
             }
+            let epoch = begin();
             let overview = backend.overview(span);
+            if stale(epoch) {
+                redo_overview = true;
+                continue;
+            }
             let msg = Msg::Overview {
                 overview: Box::new(overview),
                 events_per_second: eps,
@@ -98,6 +126,23 @@ pub fn run_engine(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Reques
                 return;
             }
             last_publish = Some(Instant::now());
+        }
+    }
+}
+
+/// The UI's line to the engine: requests, and the canceller that abandons the engine's work in
+/// flight when a request makes it stale.
+pub struct EngineLink {
+    pub requests: mpsc::Sender<Request>,
+    pub cancel: Option<crate::backend::cancel::Canceller>,
+}
+
+impl EngineLink {
+    /// Queues the request, then cancels what the engine is doing (it picks the request up next).
+    pub fn send(&self, request: Request) {
+        let _ = self.requests.send(request);
+        if let Some(c) = &self.cancel {
+            c.cancel();
         }
     }
 }
@@ -191,11 +236,12 @@ pub fn run(cli: &Cli, config: &Config) -> Result<i32> {
     let mut state = State::new(opened.backend.describe(), config);
     let (request_tx, request_rx) = mpsc::channel::<Request>();
     let (ui_tx, ui_rx) = mpsc::channel::<Msg>();
+    let link = EngineLink { requests: request_tx, cancel: opened.backend.canceller() };
     let backend = opened.backend;
     std::thread::spawn(move || run_engine(backend, request_rx, ui_tx));
 
     let mut terminal = ratatui::init();
-    let result = ui_loop(&mut terminal, &mut state, &theme, clipboard_mode, &request_tx, &ui_rx);
+    let result = ui_loop(&mut terminal, &mut state, &theme, clipboard_mode, &link, &ui_rx);
     if state.mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }
@@ -211,7 +257,7 @@ fn ui_loop(
     state: &mut State,
     theme: &theme::Theme,
     clipboard_mode: ClipboardMode,
-    requests: &mpsc::Sender<Request>,
+    link: &EngineLink,
     from_engine: &mpsc::Receiver<Msg>,
 ) -> Result<()> {
     let mut dirty = true;
@@ -237,7 +283,7 @@ fn ui_loop(
         }
         for msg in msgs {
             for effect in update::update(state, msg) {
-                run_effect(effect, state, clipboard_mode, requests);
+                run_effect(effect, state, clipboard_mode, link);
             }
         }
         if state.quit {
@@ -258,14 +304,10 @@ fn set_status(state: &mut State, text: String) {
     state.status_at_ms = state.now_ms;
 }
 
-fn run_effect(effect: Effect, state: &mut State, clipboard_mode: ClipboardMode, requests: &mpsc::Sender<Request>) {
+fn run_effect(effect: Effect, state: &mut State, clipboard_mode: ClipboardMode, link: &EngineLink) {
     match effect {
-        Effect::Window(span) => {
-            let _ = requests.send(Request::Window(span));
-        }
-        Effect::Related(id) => {
-            let _ = requests.send(Request::Related(id));
-        }
+        Effect::Window(span) => link.send(Request::Window(span)),
+        Effect::Related(id) => link.send(Request::Related(id)),
         Effect::Copy { text, label } => {
             let shown = text.lines().next().unwrap_or("").to_string();
             let message = match clipboard::copy(&text, clipboard_mode) {
