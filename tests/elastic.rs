@@ -321,6 +321,7 @@ fn screens_match(url: &str, dir: &std::path::Path) {
             let b = cluster.related(&top);
             let raw = |r: &foley_triage::backend::Related| r.events.iter().map(|e| e.raw.clone()).collect::<Vec<_>>();
             assert_eq!(raw(&a), raw(&b), "drill-down lines of {top} for window {label}");
+            assert_eq!(a.explanation, b.explanation, "drill-down explanation of {top} for window {label}");
         }
     }
 }

@@ -201,3 +201,24 @@ fn hostile_input_is_counted_not_fatal() {
     let text = serde_json::to_string(&report).expect("json");
     assert!(!text.contains('\u{1b}'), "no raw escape byte reaches the output");
 }
+
+#[test]
+fn a_video_failing_twice_in_one_millisecond_is_explained_the_same_whatever_the_line_order() {
+    // two failures of one video at the same time, explained by different rules: the exact-code
+    // rule (listed first in the rule base) must win whichever line is read last
+    let dir = tempfile::tempdir().unwrap();
+    let exact = "2025-09-01 14:00:00 [ERROR] video_id=vid_tie001 error_code=AUDIO_DESC_EMPTY reason=\"no text\" request_id=req_a\n";
+    let keyword = "2025-09-01 14:00:00 [ERROR] video_id=vid_tie001 error_code=AUDIO_NEW_CODE reason=\"audio description is empty\" request_id=req_b\n";
+    let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    std::fs::write(&a, format!("{exact}{keyword}")).unwrap();
+    std::fs::write(&b, format!("{keyword}{exact}")).unwrap();
+    for path in [&a, &b] {
+        let report = report_json(&[path.to_str().unwrap(), "--threads", "1"]);
+        let video = &report["top_failing_videos"][0];
+        assert_eq!(video["video_id"], "vid_tie001");
+        assert_eq!(video["failures"], 2);
+        assert_eq!(video["rule"], "empty-description", "{}: {video}", path.display());
+        // the retry link's request: at the same time, the greatest id
+        assert_eq!(video["request_id"], "req_b", "{}: {video}", path.display());
+    }
+}

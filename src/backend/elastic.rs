@@ -9,7 +9,7 @@ use crate::elastic::{EsError, overview as es_overview, schema};
 use crate::enrich::Enricher;
 use crate::event::OwnedEvent;
 use crate::stats::health::HealthConfig;
-use crate::stats::overview::{self, Explanation, Overview, OverviewOptions, Window};
+use crate::stats::overview::{self, Overview, OverviewOptions, Window};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 
@@ -269,16 +269,7 @@ impl Backend for EsBackend {
         });
         let row =
             self.last_good.as_ref().and_then(|o| o.top_failing_videos.iter().find(|v| v.video_id == video_id).cloned());
-        let explanation = match &row {
-            Some(r) => Explanation {
-                rule: r.rule.clone(),
-                category: String::new(),
-                severity: String::new(),
-                cause: r.cause.clone(),
-                fix: r.fix.clone(),
-            },
-            None => Explanation::unknown(),
-        };
+        let explanation = super::explain_related(&self.enricher, video_id, &events);
         Related { video_id: video_id.to_string(), events, truncated, explanation, row, files: self.files.clone() }
     }
 

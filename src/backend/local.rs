@@ -10,7 +10,7 @@ use crate::pipeline::{self, IngestSetup, Ingestor, PipelineOptions};
 use crate::source::follow::{FollowItem, FollowOptions, Follower};
 use crate::stats::Stats;
 use crate::stats::health::HealthConfig;
-use crate::stats::overview::{self, Explanation, Overview, OverviewOptions, Window};
+use crate::stats::overview::{self, Overview, OverviewOptions, Window};
 use std::collections::VecDeque;
 use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -321,33 +321,7 @@ impl Backend for LocalBackend {
         }
         events.sort_by_key(|e| (e.ts_ms.unwrap_or(i64::MIN), e.origin.file, e.origin.offset));
         let row = self.overview(None).top_failing_videos.into_iter().find(|v| v.video_id == video_id);
-        let explanation = match &row {
-            Some(r) => Explanation {
-                rule: r.rule.clone(),
-                category: r
-                    .rule
-                    .as_deref()
-                    .and_then(|id| self.enricher.rules.iter().find(|x| x.spec.id == id))
-                    .map(|x| x.spec.category.clone())
-                    .unwrap_or_else(|| "unknown".into()),
-                severity: String::new(),
-                cause: r.cause.clone(),
-                fix: r.fix.clone(),
-            },
-            None => events
-                .iter()
-                .rev()
-                .find_map(|e| e.rule.as_deref())
-                .and_then(|id| self.enricher.rules.iter().find(|r| r.spec.id == id))
-                .map(|r| Explanation {
-                    rule: Some(r.spec.id.clone()),
-                    category: r.spec.category.clone(),
-                    severity: r.spec.severity.as_str().into(),
-                    cause: r.spec.cause.clone(),
-                    fix: r.spec.fix.clone(),
-                })
-                .unwrap_or_else(Explanation::unknown),
-        };
+        let explanation = super::explain_related(&self.enricher, video_id, &events);
         Related {
             video_id: video_id.to_string(),
             events,

@@ -6,6 +6,7 @@ pub mod cancel;
 pub mod elastic;
 pub mod local;
 
+use crate::enrich::{Attribution, Enricher};
 use crate::event::OwnedEvent;
 use crate::stats::overview::{Explanation, Overview, VideoRow};
 
@@ -46,4 +47,34 @@ pub trait Backend: Send {
     fn canceller(&self) -> Option<cancel::Canceller> {
         None
     }
+}
+
+/// The explanation of a video's drill-down, from its related lines alone (so that files and a
+/// cluster agree, whatever window or ranking is on screen): the rule of its latest failure (a line
+/// with an error code; at the same millisecond, the rule listed first), else of its latest line
+/// that a rule explained, else unknown.
+pub fn explain_related(enricher: &Enricher, video_id: &str, events: &[OwnedEvent]) -> Explanation {
+    let attribution =
+        |e: &OwnedEvent| match e.rule.as_deref().and_then(|r| enricher.rules.iter().position(|x| x.spec.id == r)) {
+            Some(i) => Attribution::Rule(i as u16),
+            None => Attribution::Unknown,
+        };
+    let mut latest: Option<(i64, Attribution)> = None;
+    for e in events.iter().filter(|e| e.error_code.is_some() && e.video_id.as_deref() == Some(video_id)) {
+        let at = e.ts_ms.unwrap_or(i64::MIN);
+        let a = attribution(e);
+        if crate::stats::explains_later(latest, at, a) {
+            latest = Some((at, a));
+        }
+    }
+    let attribution = match latest {
+        Some((_, a)) => a,
+        None => events
+            .iter()
+            .rev()
+            .map(attribution)
+            .find(|a| matches!(a, Attribution::Rule(_)))
+            .unwrap_or(Attribution::Unknown),
+    };
+    Explanation::of(enricher, attribution)
 }

@@ -9,6 +9,11 @@ use crate::stats::histogram::Histogram;
 use crate::stats::{Bucket, Gauge, PatternStats, Stats, VideoStats};
 use serde_json::{Value, json};
 
+/// Rules fetched per failing video (those of its latest failures), to choose among those sharing
+/// the last millisecond; and the key that stands for "no rule" (unknown errors).
+const LATEST_RULES: usize = 4;
+const NO_RULE: &str = "(no rule)";
+
 /// Failing videos and unknown templates fetched per refresh (the screens show fewer).
 pub const TOP_VIDEOS: usize = 500;
 pub const TOP_PATTERNS: usize = 200;
@@ -66,9 +71,9 @@ pub fn query(bucket_ms: i64, range: Option<(i64, i64)>, scope: Scope) -> Value {
                 "codes": {"terms": {"field": "error_code", "size": 20}},
                 "first": {"min": {"field": "@timestamp"}},
                 "last": {"max": {"field": "@timestamp"}},
-                "latest": {"top_hits": {"size": 1, "sort": [{"@timestamp": {"order": "desc"}}], "_source": ["rule", "unknown_template"]}},
+                "rules": {"terms": {"field": "rule", "size": LATEST_RULES, "missing": NO_RULE, "order": {"at": "desc"}}, "aggs": {"at": {"max": {"field": "@timestamp"}}}},
                 "with_request": {"filter": {"exists": {"field": "request_id"}}, "aggs": {
-                    "latest": {"top_hits": {"size": 1, "sort": [{"@timestamp": {"order": "desc"}}], "_source": ["request_id", "@timestamp"]}}
+                    "latest": {"top_hits": {"size": 1, "sort": [{"@timestamp": {"order": "desc"}}, {"request_id": {"order": "desc", "unmapped_type": "keyword"}}], "_source": ["request_id", "@timestamp"]}}
                 }},
                 "per_bucket": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}}
             }}
@@ -232,12 +237,20 @@ pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) ->
         stats.untimed.merge(&bucket, &[]);
     }
     for v in buckets(&aggs["videos"]["ids"]) {
-        let latest = &v["latest"]["hits"]["hits"][0]["_source"];
-        let attribution = match latest["rule"].as_str().and_then(|r| enricher.rules.iter().position(|x| x.spec.id == r))
-        {
-            Some(i) => Attribution::Rule(i as u16),
-            None => Attribution::Unknown,
-        };
+        // the rules of the latest failures, with when each last explained one (several may share
+        // the last millisecond): the same choice as the file engine's (`stats::explains_later`)
+        let mut attribution_at: Option<(i64, Attribution)> = None;
+        for b in buckets(&v["rules"]) {
+            let attribution = match enricher.rules.iter().position(|x| x.spec.id == key_str(b)) {
+                Some(i) => Attribution::Rule(i as u16),
+                None => Attribution::Unknown,
+            };
+            let at = time_of(&b["at"]).unwrap_or(i64::MIN);
+            if crate::stats::explains_later(attribution_at, at, attribution) {
+                attribution_at = Some((at, attribution));
+            }
+        }
+        let attribution = attribution_at.map_or(Attribution::Unknown, |(_, a)| a);
         let last = time_of(&v["last"]);
         let mut video = VideoStats {
             failures: count(v) as u32,

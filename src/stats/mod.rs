@@ -208,6 +208,32 @@ pub struct PatternStats {
     pub by_bucket: SmallVec<[(i64, u32); 4]>,
 }
 
+/// Whether a failure at `t` explained by `new` replaces the video's current explanation `old`: the
+/// latest failure explains a video; among failures at the same millisecond (a job's lines from
+/// several sources often share one), the rule listed first in the rule base wins, and unknown
+/// comes last. So the answer does not depend on the order lines were read in, and the cluster
+/// backend applies the same rule to its documents ([`attribution_rank`]).
+pub fn explains_later(old: Option<(i64, Attribution)>, t: i64, new: Attribution) -> bool {
+    old.is_none_or(|(at, a)| at < t || (at == t && attribution_rank(new) < attribution_rank(a)))
+}
+
+/// The order of explanations at the same time: rules by their place in the rule base, then unknown.
+pub fn attribution_rank(a: Attribution) -> u32 {
+    match a {
+        Attribution::Rule(id) => id as u32,
+        Attribution::Unknown | Attribution::None => u32::MAX,
+    }
+}
+
+/// Whether request `new` at `t` replaces the video's retry request: the latest wins; at the same
+/// millisecond, the greatest id (the cluster backend sorts the same way).
+fn retries_later(old_ms: Option<i64>, old: Option<&str>, t: i64, new: &str) -> bool {
+    match old_ms {
+        None => true,
+        Some(at) => at < t || (at == t && old.is_none_or(|o| new > o)),
+    }
+}
+
 /// Statistics over a stream of enriched events.
 #[derive(Debug, Clone)]
 pub struct Stats {
@@ -454,11 +480,11 @@ impl Stats {
         if let Some(t) = ts {
             stats.first_ms = Some(stats.first_ms.map_or(t, |f| f.min(t)));
             stats.last_ms = Some(stats.last_ms.map_or(t, |l| l.max(t)));
-            if stats.last_attribution.is_none_or(|(at, _)| at <= t) {
+            if explains_later(stats.last_attribution, t, attribution) {
                 stats.last_attribution = Some((t, attribution));
             }
             if let Some(r) = request_id
-                && stats.last_request_ms.is_none_or(|at| at <= t)
+                && retries_later(stats.last_request_ms, stats.last_request_id.as_deref(), t, r)
             {
                 stats.last_request_id = Some(crate::text::sanitize_owned(r, 128));
                 stats.last_request_ms = Some(t);
@@ -537,12 +563,13 @@ impl Stats {
             ours.first_ms = min_opt(ours.first_ms, theirs.first_ms);
             ours.last_ms = max_opt(ours.last_ms, theirs.last_ms);
             if let Some((t, a)) = theirs.last_attribution
-                && ours.last_attribution.is_none_or(|(ot, _)| ot <= t)
+                && explains_later(ours.last_attribution, t, a)
             {
                 ours.last_attribution = Some((t, a));
             }
             if let Some(t) = theirs.last_request_ms
-                && ours.last_request_ms.is_none_or(|ot| ot <= t)
+                && let Some(r) = theirs.last_request_id.as_deref()
+                && retries_later(ours.last_request_ms, ours.last_request_id.as_deref(), t, r)
             {
                 ours.last_request_ms = Some(t);
                 ours.last_request_id = theirs.last_request_id;
