@@ -215,6 +215,18 @@ const MAP_WINDOW: u64 = 8 << 20;
 /// a line crossing a window edge is picked up by the next window, which starts at the first byte
 /// not consumed.
 fn ingest_range(ingestor: &mut Ingestor<'_>, file: &std::fs::File, from: u64, to: u64) -> std::io::Result<()> {
+    ingest_range_into(ingestor, file, from, to, &mut NoSink)
+}
+
+/// Ingests bytes `from..to` of a file through `ingestor`, window by mapped window (memory stays
+/// bounded whatever the file's size), handing every event to `sink`.
+pub fn ingest_range_into<S: EventSink>(
+    ingestor: &mut Ingestor<'_>,
+    file: &std::fs::File,
+    from: u64,
+    to: u64,
+    sink: &mut S,
+) -> std::io::Result<()> {
     let page = 4096u64;
     let mut start = from;
     while start < to {
@@ -227,14 +239,14 @@ fn ingest_range(ingestor: &mut Ingestor<'_>, file: &std::fs::File, from: u64, to
         let map = unsafe { memmap2::MmapOptions::new().offset(aligned).len((end - aligned) as usize).map(file)? };
         let _ = map.advise(memmap2::Advice::Sequential);
         let skip = (start - aligned) as usize;
-        let consumed = ingestor.ingest_block(&map[skip..], start, last, &mut NoSink);
+        let consumed = ingestor.ingest_block(&map[skip..], start, last, sink);
         if consumed == 0 && !last {
             // a single line longer than the window: take its head as a truncated line, skip the rest
             let line_end = next_newline(file, end)?.unwrap_or(to);
             let head_len = ingestor.options.max_line.min(map.len() - skip);
             let mut head = map[skip..skip + head_len].to_vec();
             head.push(b'\n');
-            ingestor.ingest_block(&head, start, true, &mut NoSink);
+            ingestor.ingest_block(&head, start, true, sink);
             ingestor.stats.lines.truncated += 1;
             start = (line_end + 1).min(to);
             continue;

@@ -172,8 +172,14 @@ pub fn ship(to: &mut Destination<'_>, enricher: &Enricher, config: &Config, args
             continue;
         };
         let name = std::fs::canonicalize(path).unwrap_or(path.clone()).display().to_string();
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let format = crate::source::detect_format(&bytes[..bytes.len().min(64 * 1024)], options.default_offset);
+        let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+        let len = file.metadata().with_context(|| format!("reading {}", path.display()))?.len();
+        let mut head = Vec::with_capacity(64 * 1024);
+        std::io::Read::read_to_end(&mut std::io::Read::take(&file, 64 * 1024), &mut head)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let format = crate::source::detect_format(&head, options.default_offset);
+        // bytes of the files shipped before this one, for the progress bar
+        let base = done_bytes;
         let mut ingestor = Ingestor::new(
             enricher,
             LineParser::new(format, options.default_offset),
@@ -202,11 +208,12 @@ pub fn ship(to: &mut Destination<'_>, enricher: &Enricher, config: &Config, args
                         failure = Some(e);
                     }
                     buffer.clear();
-                    done_bytes = done_bytes.max(origin.offset);
-                    progress(totals.documents, done_bytes, total_bytes);
+                    done_bytes = done_bytes.max(base + origin.offset);
+                    progress(totals.documents, done_bytes.min(total_bytes), total_bytes);
                 }
             };
-            ingestor.ingest_block(&bytes, 0, true, &mut sink);
+            crate::pipeline::ingest_range_into(&mut ingestor, &file, 0, len, &mut sink)
+                .with_context(|| format!("reading {}", path.display()))?;
         }
         if let Some(e) = failure {
             return Err(e);
@@ -214,7 +221,7 @@ pub fn ship(to: &mut Destination<'_>, enricher: &Enricher, config: &Config, args
         if !buffer.is_empty() {
             to.send(&args.index_prefix, &buffer, &mut totals)?;
         }
-        done_bytes += bytes.len() as u64;
+        done_bytes = base + len;
         progress(totals.documents, done_bytes.min(total_bytes), total_bytes);
     }
     to.finish(&args.index_prefix, args.refresh)?;
