@@ -68,7 +68,7 @@ fn main() {
 
         let args = foley_triage::cli::EsArgs {
             es: vec![url.clone()],
-            index: "hunyuan-foley-*".into(),
+            index: Some("hunyuan-foley-*".into()),
             es_timeout: 120,
             ..Default::default()
         };

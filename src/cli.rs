@@ -61,9 +61,19 @@ pub struct EsArgs {
     /// Elastic Cloud id (gives the Elasticsearch and Kibana URLs).
     #[arg(long, global = true)]
     pub cloud_id: Option<String>,
-    /// Index pattern to read.
-    #[arg(long, global = true, default_value = "hunyuan-foley-*")]
-    pub index: String,
+    /// Index pattern to read [default: hunyuan-foley-*].
+    #[arg(long, global = true)]
+    pub index: Option<String>,
+    /// A cluster named in the config file (`[elastic.clusters.NAME]`); options given here win.
+    #[arg(long, global = true)]
+    pub cluster: Option<String>,
+    /// Ask for the cluster's secret on the terminal, without echo: api-key, token or password
+    /// (the user name from FOLEY_TRIAGE_ES_USER, the cluster's `user`, or asked too).
+    #[arg(long, global = true, value_enum)]
+    pub es_prompt: Option<PromptFor>,
+    /// User name for basic authentication when the password is asked for (not a secret).
+    #[arg(skip)]
+    pub es_user: Option<String>,
     /// File holding an API key (warns when group or others can read it).
     #[arg(long, global = true)]
     pub es_key_file: Option<PathBuf>,
@@ -74,14 +84,26 @@ pub struct EsArgs {
     #[arg(long, global = true)]
     pub insecure: bool,
     /// Seconds before a request to the cluster gives up.
-    #[arg(long, global = true, default_value_t = 30)]
+    #[arg(long, global = true, default_value_t = DEFAULT_ES_TIMEOUT)]
     pub es_timeout: u64,
 }
 
+/// Seconds before a cluster request gives up, unless told otherwise.
+pub const DEFAULT_ES_TIMEOUT: u64 = 30;
+
 impl EsArgs {
     pub fn enabled(&self) -> bool {
-        !self.es.is_empty() || self.cloud_id.is_some()
+        !self.es.is_empty() || self.cloud_id.is_some() || self.cluster.is_some()
     }
+}
+
+/// Which secret `--es-prompt` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PromptFor {
+    ApiKey,
+    Token,
+    Password,
 }
 
 #[derive(Debug, Subcommand)]

@@ -61,6 +61,70 @@ pub struct ElasticConfig {
     /// Our field name → the index's, for indices filled by another pipeline
     /// (e.g. `latency_ms = "inference_ms"`). `.keyword` sub-fields are found by themselves.
     pub fields: std::collections::BTreeMap<String, String>,
+    /// Named clusters, opened with `--cluster NAME`.
+    pub clusters: std::collections::BTreeMap<String, ClusterConfig>,
+}
+
+/// A named cluster: where it is and how to authenticate, never the secret itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    pub urls: Vec<String>,
+    pub cloud_id: Option<String>,
+    pub index: Option<String>,
+    /// File holding an API key (`chmod 600`).
+    pub key_file: Option<PathBuf>,
+    /// Ask for the secret on the terminal: `api-key`, `token` or `password`.
+    pub prompt: Option<crate::cli::PromptFor>,
+    /// User name for basic authentication (the password comes from the environment or the prompt).
+    pub user: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub insecure: bool,
+    pub timeout_secs: Option<u64>,
+    /// Kibana for this cluster's deep links.
+    pub kibana_url: Option<String>,
+    /// Rejected with a message: secrets do not belong in the config file.
+    #[serde(skip_serializing)]
+    pub password: Option<toml::Value>,
+    #[serde(skip_serializing)]
+    pub api_key: Option<toml::Value>,
+    #[serde(skip_serializing)]
+    pub token: Option<toml::Value>,
+}
+
+impl ElasticConfig {
+    /// The cluster options: the named cluster's settings under what the command line gave.
+    pub fn resolve(&self, args: &crate::cli::EsArgs) -> Result<crate::cli::EsArgs, String> {
+        let Some(name) = args.cluster.as_deref() else { return Ok(args.clone()) };
+        let Some(c) = self.clusters.get(name) else {
+            let known: Vec<&str> = self.clusters.keys().map(String::as_str).collect();
+            return Err(if known.is_empty() {
+                format!("no cluster `{name}` in the config: the config names no clusters ([elastic.clusters.NAME])")
+            } else {
+                format!("no cluster `{name}` in the config (it names: {})", known.join(", "))
+            });
+        };
+        let mut out = args.clone();
+        if out.es.is_empty() && out.cloud_id.is_none() {
+            out.es = c.urls.clone();
+            out.cloud_id = c.cloud_id.clone();
+        }
+        out.index = out.index.or_else(|| c.index.clone());
+        out.es_key_file = out.es_key_file.or_else(|| c.key_file.clone());
+        out.es_prompt = out.es_prompt.or(c.prompt);
+        out.es_user = out.es_user.or_else(|| c.user.clone());
+        out.ca_file = out.ca_file.or_else(|| c.ca_file.clone());
+        out.insecure |= c.insecure;
+        if let Some(t) = c.timeout_secs
+            && args.es_timeout == crate::cli::DEFAULT_ES_TIMEOUT
+        {
+            out.es_timeout = t;
+        }
+        if out.es.is_empty() && out.cloud_id.is_none() {
+            return Err(format!("cluster `{name}` in the config has neither `urls` nor `cloud_id`"));
+        }
+        Ok(out)
+    }
 }
 
 impl Default for Config {
@@ -149,6 +213,19 @@ impl Config {
         }
         if !matches!(self.clipboard.as_str(), "auto" | "osc52" | "system" | "none") {
             return Err(invalid(format!("clipboard `{}` must be auto, osc52, system or none", self.clipboard)));
+        }
+        for (name, cluster) in &self.elastic.clusters {
+            for (key, value) in
+                [("password", &cluster.password), ("api_key", &cluster.api_key), ("token", &cluster.token)]
+            {
+                if value.is_some() {
+                    return Err(invalid(format!(
+                        "cluster `{name}`: `{key}` is a secret and is not read from the config file; use {}, \
+                         `key_file` or `prompt`",
+                        crate::elastic::AUTH_HINT.split(" or the key file").next().unwrap_or_default()
+                    )));
+                }
+            }
         }
         Ok(())
     }

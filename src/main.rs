@@ -6,7 +6,7 @@ use foley_triage::{commands, config::Config};
 
 fn main() {
     let cli = Cli::parse();
-    let code = match run(&cli) {
+    let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("foley-triage: {e:#}");
@@ -16,7 +16,7 @@ fn main() {
     std::process::exit(code);
 }
 
-fn run(cli: &Cli) -> anyhow::Result<i32> {
+fn run(mut cli: Cli) -> anyhow::Result<i32> {
     let (mut config, loaded_from) = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -28,8 +28,22 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         eprintln!("foley-triage: {e}");
         return Ok(commands::EXIT_USAGE);
     }
+    // a named cluster's settings, under what the command line gave
+    match config.elastic.resolve(&cli.es) {
+        Ok(es) => cli.es = es,
+        Err(e) => {
+            eprintln!("foley-triage: {e}");
+            return Ok(commands::EXIT_USAGE);
+        }
+    }
     if let Some(kibana) =
         cli.es.cloud_id.as_deref().and_then(|id| foley_triage::elastic::decode_cloud_id(id).ok()).and_then(|(_, k)| k)
+        && cli.overrides.kibana_url.is_none()
+    {
+        config.links.kibana_url = kibana;
+    }
+    // the cluster's own Kibana, when named, over the one a cloud id implies
+    if let Some(kibana) = cli.es.cluster.as_deref().and_then(|n| config.elastic.clusters.get(n)?.kibana_url.clone())
         && cli.overrides.kibana_url.is_none()
     {
         config.links.kibana_url = kibana;
@@ -41,6 +55,6 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         Some(Command::Ship(args)) => commands::ship::run(args, &cli.es, &config),
         Some(Command::Rules(args)) => commands::rules::run(args, &config),
         Some(Command::Config { action }) => commands::config::run(action, &config, loaded_from.as_deref()),
-        None => foley_triage::tui::run(cli, &config),
+        None => foley_triage::tui::run(&cli, &config),
     }
 }

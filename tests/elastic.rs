@@ -176,7 +176,7 @@ fn shipping_to_files_gives_loadable_bulk_requests() {
 fn backend(url: &str) -> foley_triage::backend::elastic::EsBackend {
     let args = foley_triage::cli::EsArgs {
         es: vec![url.to_string()],
-        index: "hunyuan-foley-*".into(),
+        index: Some("hunyuan-foley-*".into()),
         es_timeout: 30,
         ..Default::default()
     };
@@ -344,7 +344,7 @@ fn indices_with_dynamic_text_mappings_and_renamed_fields_work() {
     }
     let args = foley_triage::cli::EsArgs {
         es: vec![server.url.clone()],
-        index: "logstash-foley-*".into(),
+        index: Some("logstash-foley-*".into()),
         es_timeout: 30,
         ..Default::default()
     };

@@ -355,3 +355,117 @@ fn the_console_drops_a_stale_refresh_and_shows_the_new_window_first() {
         m.closed_early.load(Ordering::SeqCst) == 1
     });
 }
+
+/// A mock that records the paths asked for and answers every search with an empty result.
+fn recording_mock() -> (Mock, Arc<Mutex<Vec<String>>>) {
+    let paths = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&paths);
+    let m = mock(Arc::new(move |_, path, _| {
+        seen.lock().unwrap().push(path.to_string());
+        (200, empty_search(), Duration::ZERO)
+    }));
+    (m, paths)
+}
+
+fn run_with_config(config: &str, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_foley-triage"));
+    cmd.arg("--config").arg(&path).args(args);
+    for var in ["FOLEY_TRIAGE_ES_API_KEY", "FOLEY_TRIAGE_ES_TOKEN", "FOLEY_TRIAGE_ES_USER", "FOLEY_TRIAGE_ES_PASSWORD"]
+    {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn a_named_cluster_from_the_config_gives_urls_index_and_user() {
+    let (m, paths) = recording_mock();
+    let config =
+        format!("[elastic.clusters.prod]\nurls = [\"{}\"]\nindex = \"prod-foley-*\"\nuser = \"alice\"\n", m.url);
+    let (code, stderr) =
+        run_with_config(&config, &["report", "--json", "--cluster", "prod"], &[("FOLEY_TRIAGE_ES_PASSWORD", "pw-42")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(paths.lock().unwrap().iter().any(|p| p.starts_with("/prod-foley-*/_search")), "{:?}", paths.lock());
+    use base64::Engine;
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("alice:pw-42"));
+    assert!(m.headers.lock().unwrap().iter().any(|h| h.contains(&basic)), "the config's user was not used");
+    assert!(!stderr.contains("pw-42"));
+    // the command line wins over the config
+    let (code, stderr) = run_with_config(
+        &config,
+        &["report", "--json", "--cluster", "prod", "--index", "other-*"],
+        &[("FOLEY_TRIAGE_ES_PASSWORD", "pw-42")],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(paths.lock().unwrap().iter().any(|p| p.starts_with("/other-*/_search")));
+}
+
+#[test]
+fn a_secret_in_the_config_or_an_unknown_cluster_is_refused_in_plain_words() {
+    let (code, stderr) = run_with_config(
+        "[elastic.clusters.prod]\nurls = [\"http://127.0.0.1:9\"]\napi_key = \"do-not-store-me\"\n",
+        &["report", "--json", "--cluster", "prod"],
+        &[],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cluster `prod`: `api_key` is a secret and is not read from the config file"), "{stderr}");
+    assert!(!stderr.contains("do-not-store-me"), "{stderr}");
+    let (code, stderr) = run_with_config(
+        "[elastic.clusters.prod]\nurls = [\"http://127.0.0.1:9\"]\n",
+        &["report", "--json", "--cluster", "staging"],
+        &[],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no cluster `staging` in the config (it names: prod)"), "{stderr}");
+}
+
+#[test]
+fn the_api_key_can_be_typed_at_a_prompt_without_echo() {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    let (m, _) = recording_mock();
+    let pty = native_pty_system().openpty(PtySize { rows: 24, cols: 100, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_foley-triage"));
+    cmd.args(["report", "--json", "--es", &m.url, "--es-prompt", "api-key"]);
+    for var in ["FOLEY_TRIAGE_ES_API_KEY", "FOLEY_TRIAGE_ES_TOKEN", "FOLEY_TRIAGE_ES_USER", "FOLEY_TRIAGE_ES_PASSWORD"]
+    {
+        cmd.env_remove(var);
+    }
+    let mut child = pty.slave.spawn_command(cmd).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let mut writer = pty.master.take_writer().unwrap();
+    let output = Arc::new(Mutex::new(Vec::new()));
+    let drained = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (sink, done) = (Arc::clone(&output), Arc::clone(&drained));
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+        done.store(true, Ordering::SeqCst);
+    });
+    let text = || String::from_utf8_lossy(&output.lock().unwrap()).to_string();
+    wait_until("the prompt", Duration::from_secs(20), || text().contains(&format!("API key for {}", m.url)));
+    writer.write_all(b"typed-secret-77\r").unwrap();
+    writer.flush().unwrap();
+    wait_until("the report to finish", Duration::from_secs(20), || child.try_wait().unwrap().is_some());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{}", text());
+    assert!(
+        m.headers.lock().unwrap().iter().any(|h| h.contains("ApiKey typed-secret-77")),
+        "the typed key was not sent"
+    );
+    // everything the terminal showed (the reader ends when the child's side closes), without the key
+    wait_until("the terminal output to end", Duration::from_secs(20), || drained.load(Ordering::SeqCst));
+    assert!(!text().contains("typed-secret-77"), "the key was echoed: {}", text());
+}

@@ -69,6 +69,9 @@ pub enum EsError {
     Cancelled,
 }
 
+/// The index pattern read when none is given.
+pub const DEFAULT_INDEX: &str = "hunyuan-foley-*";
+
 /// Where the secret came from, for messages.
 pub const AUTH_HINT: &str =
     "FOLEY_TRIAGE_ES_API_KEY / FOLEY_TRIAGE_ES_USER + FOLEY_TRIAGE_ES_PASSWORD / FOLEY_TRIAGE_ES_TOKEN or the key file";
@@ -104,6 +107,46 @@ pub fn auth_from_env(key_file: Option<&std::path::Path>) -> Result<Auth, EsError
     Ok(Auth::None)
 }
 
+/// Asks for the secret on the terminal (`/dev/tty`, without echo), for `--es-prompt`.
+pub fn auth_from_prompt(what: crate::cli::PromptFor, user: Option<&str>, url: &str) -> Result<Auth, EsError> {
+    use crate::cli::PromptFor;
+    let ask = |label: &str| -> Result<String, EsError> {
+        let answer = rpassword::prompt_password(format!("{label} for {url}: ")).map_err(|e| {
+            EsError::Config(format!(
+                "cannot ask for the {label} on a terminal ({e}); set it in the environment instead"
+            ))
+        })?;
+        let answer = answer.trim().to_string();
+        if answer.is_empty() {
+            return Err(EsError::Config(format!("no {label} given")));
+        }
+        Ok(answer)
+    };
+    Ok(match what {
+        PromptFor::ApiKey => Auth::ApiKey(SecretString::from(ask("API key")?)),
+        PromptFor::Token => Auth::Bearer(SecretString::from(ask("bearer token")?)),
+        PromptFor::Password => {
+            let env_user = std::env::var("FOLEY_TRIAGE_ES_USER").ok().filter(|u| !u.is_empty());
+            let user = match user.map(str::to_string).or(env_user) {
+                Some(u) => u,
+                None => {
+                    let mut tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|e| {
+                        EsError::Config(format!(
+                            "cannot ask for the user name on a terminal ({e}); set FOLEY_TRIAGE_ES_USER"
+                        ))
+                    })?;
+                    use std::io::{BufRead, Write};
+                    let _ = write!(tty, "user for {url}: ").and_then(|_| tty.flush());
+                    let mut line = String::new();
+                    std::io::BufReader::new(tty).read_line(&mut line).map_err(|e| EsError::Config(e.to_string()))?;
+                    line.trim().to_string()
+                }
+            };
+            Auth::Basic { password: SecretString::from(ask(&format!("password of {user}"))?), user }
+        }
+    })
+}
+
 /// Decodes an Elastic Cloud id (`name:base64(host$es_id$kibana_id)`) into the Elasticsearch and
 /// Kibana URLs.
 pub fn decode_cloud_id(cloud_id: &str) -> Result<(String, Option<String>), EsError> {
@@ -130,10 +173,23 @@ pub fn options_from_args(args: &crate::cli::EsArgs) -> Result<EsOptions, EsError
         urls.push(es);
         kibana_url = kibana;
     }
+    let auth = match args.es_prompt {
+        Some(what) => auth_from_prompt(what, args.es_user.as_deref(), urls.first().map_or("the cluster", |u| u))?,
+        None => match (auth_from_env(args.es_key_file.as_deref())?, &args.es_user) {
+            // a user named in the config, with the password from the environment
+            (Auth::None, Some(user)) => {
+                match std::env::var("FOLEY_TRIAGE_ES_PASSWORD").ok().filter(|p| !p.is_empty()) {
+                    Some(password) => Auth::Basic { user: user.clone(), password: SecretString::from(password) },
+                    None => Auth::None,
+                }
+            }
+            (auth, _) => auth,
+        },
+    };
     Ok(EsOptions {
         urls,
-        index: args.index.clone(),
-        auth: auth_from_env(args.es_key_file.as_deref())?,
+        index: args.index.clone().unwrap_or_else(|| DEFAULT_INDEX.to_string()),
+        auth,
         ca_file: args.ca_file.clone(),
         insecure: args.insecure,
         timeout: std::time::Duration::from_secs(args.es_timeout.max(1)),
