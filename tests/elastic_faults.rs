@@ -20,6 +20,35 @@ struct Mock {
 
 const INFO: &str = r#"{"name":"n","cluster_name":"c","version":{"number":"8.15.0","build_flavor":"default"},"tagline":"You Know, for Search"}"#;
 
+/// One HTTP/1.1 request from the connection: method, path, header lines, body; `None` when the
+/// client hung up.
+fn read_request(reader: &mut BufReader<std::net::TcpStream>) -> Option<(String, String, Vec<String>, String)> {
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+        return None;
+    }
+    let mut length = 0usize;
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return None;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        headers.push(line.trim().to_string());
+    }
+    let mut body = vec![0u8; length];
+    let _ = reader.read_exact(&mut body);
+    let mut parts = request_line.split(' ');
+    let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
+    Some((method, path, headers, String::from_utf8_lossy(&body).into_owned()))
+}
+
 fn mock(handler: Handler) -> Mock {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -33,30 +62,8 @@ fn mock(handler: Handler) -> Mock {
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut stream = stream;
-                loop {
-                    let mut request_line = String::new();
-                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let mut length = 0usize;
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                            length = v.trim().parse().unwrap_or(0);
-                        }
-                        seen.lock().unwrap().push(line.trim().to_string());
-                    }
-                    let mut body = vec![0u8; length];
-                    let _ = reader.read_exact(&mut body);
-                    let mut parts = request_line.split(' ');
-                    let (method, path) =
-                        (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
+                while let Some((method, path, headers, _)) = read_request(&mut reader) {
+                    seen.lock().unwrap().extend(headers);
                     let (status, text, delay) = if path == "/" {
                         (200, INFO.to_string(), Duration::ZERO)
                     } else if path.contains("_field_caps") {
@@ -223,28 +230,7 @@ fn slow_mock(slow: Duration) -> SlowMock {
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut stream = stream;
-                loop {
-                    let mut request_line = String::new();
-                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let mut length = 0usize;
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                            length = v.trim().parse().unwrap_or(0);
-                        }
-                    }
-                    let mut body = vec![0u8; length];
-                    let _ = reader.read_exact(&mut body);
-                    let body = String::from_utf8_lossy(&body);
-                    let path = request_line.split(' ').nth(1).unwrap_or("").to_string();
+                while let Some((_, path, _, body)) = read_request(&mut reader) {
                     let text = if path == "/" {
                         INFO.to_string()
                     } else if path.contains("_field_caps") {
