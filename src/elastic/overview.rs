@@ -259,7 +259,7 @@ pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) ->
             last_attribution: Some((last.unwrap_or(i64::MIN), attribution)),
             last_request_id: v["with_request"]["latest"]["hits"]["hits"][0]["_source"]["request_id"]
                 .as_str()
-                .map(|r| crate::text::sanitize_owned(r, 128)),
+                .map(crate::stats::clean_id),
             last_request_ms: v["with_request"]["latest"]["hits"]["hits"][0]["_source"]["@timestamp"].as_i64(),
             ..VideoStats::default()
         };

@@ -192,7 +192,7 @@ pub struct VideoStats {
     /// The latest failure's explanation, with its time.
     pub last_attribution: Option<(i64, Attribution)>,
     /// The request id of the latest failure that carried one (for the retry link), with its time.
-    pub last_request_id: Option<String>,
+    pub last_request_id: Option<CompactString>,
     pub last_request_ms: Option<i64>,
     /// Failures per time bucket, for windowed rankings.
     pub by_bucket: SmallVec<[(i64, u32); 4]>,
@@ -206,6 +206,17 @@ pub struct PatternStats {
     pub first_ms: Option<i64>,
     pub last_ms: Option<i64>,
     pub by_bucket: SmallVec<[(i64, u32); 4]>,
+}
+
+/// An id (video, request) sanitised for display and capped, inline when short: ids are, and this
+/// runs for every failure, so it should not allocate.
+pub fn clean_id(s: &str) -> CompactString {
+    let clean = crate::text::sanitize(s);
+    if clean.len() <= 128 {
+        CompactString::new(&*clean)
+    } else {
+        CompactString::new(crate::text::sanitize_owned(s, 128))
+    }
 }
 
 /// Whether a failure at `t` explained by `new` replaces the video's current explanation `old`: the
@@ -472,7 +483,7 @@ impl Stats {
                     self.videos_over_cap += 1;
                     return;
                 }
-                self.videos.entry(CompactString::new(crate::text::sanitize_owned(video, 128))).or_default()
+                self.videos.entry(clean_id(video)).or_default()
             }
         };
         stats.failures += 1;
@@ -486,7 +497,7 @@ impl Stats {
             if let Some(r) = request_id
                 && retries_later(stats.last_request_ms, stats.last_request_id.as_deref(), t, r)
             {
-                stats.last_request_id = Some(crate::text::sanitize_owned(r, 128));
+                stats.last_request_id = Some(clean_id(r));
                 stats.last_request_ms = Some(t);
             }
         } else if stats.last_attribution.is_none() {

@@ -340,7 +340,7 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
                 rule: explanation.rule,
                 first_seen: v.first_ms,
                 last_seen: v.last_ms,
-                request_id: v.last_request_id.clone(),
+                request_id: v.last_request_id.as_ref().map(|r| r.to_string()),
             }
         })
         .collect();
