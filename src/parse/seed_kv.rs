@@ -133,10 +133,14 @@ fn split_unquoted<'a>(content: &'a str, event: &mut Event<'a>) -> Option<usize> 
                 continue; // a free word
             }
             n += 1;
-            // `start` follows a space (or is 0), `at` is an `=`, `end` a space or the end: all are
-            // char boundaries
-            let key = content.get(start..at).unwrap_or_default();
-            fields::apply_typed(event, key, &Cow::Borrowed(content.get(at + 1..end).unwrap_or_default()));
+            debug_assert!(start < at && at < end && end <= len);
+            // SAFETY: `start < at < end <= len` (checked above: `at < end`; `end` is at most the
+            // length, where the padding's spaces begin), and each is a char boundary: `start` is 0
+            // or follows a space, `at` is an `=` (so `at + 1` follows one), `end` is a space or the
+            // end; ASCII bytes are never inside a UTF-8 sequence. The checked `get` was a measured
+            // cost here (two boundary tests per pair, on a dependency chain).
+            let (key, value) = unsafe { (content.get_unchecked(start..at), content.get_unchecked(at + 1..end)) };
+            fields::apply_typed(event, key, &Cow::Borrowed(value));
         }
     }
     Some(n)
