@@ -22,7 +22,10 @@ fn state() -> (State, LocalBackend) {
     state.window = 4; // all data: the fullest window
     update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });
     let overview = backend.overview(None);
-    update(&mut state, Msg::Overview { overview: Box::new(overview), events_per_second: 0.0, source: "bench".into() });
+    update(
+        &mut state,
+        Msg::Overview { overview: Box::new(overview), span: None, events_per_second: 0.0, source: "bench".into() },
+    );
     update(&mut state, Msg::Tail(backend.tail(0, 20_000)));
     (state, backend)
 }

@@ -297,7 +297,12 @@ fn screens_match(url: &str, dir: &std::path::Path) {
             update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });
             update(
                 &mut state,
-                Msg::Overview { overview: Box::new(b.overview(*span)), events_per_second: 0.0, source: "x".into() },
+                Msg::Overview {
+                    overview: Box::new(b.overview(*span)),
+                    span: *span,
+                    events_per_second: 0.0,
+                    source: "x".into(),
+                },
             );
             states.push(state);
         }

@@ -27,10 +27,11 @@ fn demo_state(backend: &mut LocalBackend) -> State {
     let mut state = State::new("demo".into(), &config);
     // 2025-09-01T15:00:30Z: thirty seconds after the demo's last event
     update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });
-    let overview = backend.overview(state.window_span());
+    let span = state.window_span();
+    let overview = backend.overview(span);
     update(
         &mut state,
-        Msg::Overview { overview: Box::new(overview), events_per_second: 0.0, source: "demo logs".into() },
+        Msg::Overview { overview: Box::new(overview), span, events_per_second: 0.0, source: "demo logs".into() },
     );
     update(&mut state, Msg::Tail(backend.tail(0, 20_000)));
     state
@@ -193,4 +194,35 @@ fn hostile_lines_leave_no_control_character_on_screen() {
     let screen_text = render(&state, 160, 48);
     assert!(screen_text.contains("vid_e5c0de"));
     assert!(!screen_text.chars().filter(|c| *c != '\n').any(foley_triage::text::is_unsafe_char));
+}
+
+#[test]
+fn a_newly_chosen_window_says_loading_until_its_overview_arrives() {
+    let mut backend = demo_backend();
+    let mut state = demo_state(&mut backend);
+    let header = |state: &State| render(state, 160, 48).lines().next().unwrap_or_default().to_string();
+    assert!(header(&state).contains("window 1h │"), "{}", header(&state));
+    let effects = update(&mut state, key(KeyCode::Char('t')));
+    let Some(Effect::Window(span)) = effects.first().cloned() else { panic!("no window request: {effects:?}") };
+    // the old window's numbers are still on screen: the header says so
+    assert!(header(&state).contains("(loading…)"), "{}", header(&state));
+    // an overview for another window (an engine refresh already on its way) does not clear it
+    let old = backend.overview(Some(3_600_000));
+    update(
+        &mut state,
+        Msg::Overview {
+            overview: Box::new(old),
+            span: Some(3_600_000),
+            events_per_second: 0.0,
+            source: "demo logs".into(),
+        },
+    );
+    assert!(header(&state).contains("(loading…)"), "{}", header(&state));
+    let new = backend.overview(span);
+    update(
+        &mut state,
+        Msg::Overview { overview: Box::new(new), span, events_per_second: 0.0, source: "demo logs".into() },
+    );
+    assert!(!header(&state).contains("loading"), "{}", header(&state));
+    assert!(header(&state).contains(&format!("window {} │", state.window_label())), "{}", header(&state));
 }

@@ -119,6 +119,7 @@ pub fn run_engine(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Reques
             }
             let msg = Msg::Overview {
                 overview: Box::new(overview),
+                span,
                 events_per_second: eps,
                 source: crate::text::sanitize_owned(&backend.describe(), 120),
             };

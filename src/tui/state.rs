@@ -60,6 +60,9 @@ pub struct State {
     pub window: usize,
     pub source: String,
     pub overview: Option<Overview>,
+    /// The window the shown overview was computed for (it lags the chosen one until the engine
+    /// answers).
+    pub overview_span: Option<i64>,
     /// Wall-clock time the overview arrived.
     pub overview_at_ms: i64,
     pub events_per_second: f64,
@@ -91,6 +94,7 @@ impl State {
             window: 2,
             source,
             overview: None,
+            overview_span: None,
             overview_at_ms: 0,
             events_per_second: 0.0,
             video_selected: 0,

@@ -11,8 +11,16 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
-    Tick { now_ms: i64 },
-    Overview { overview: Box<Overview>, events_per_second: f64, source: String },
+    Tick {
+        now_ms: i64,
+    },
+    /// An overview, with the window (span) it was computed for.
+    Overview {
+        overview: Box<Overview>,
+        span: Option<i64>,
+        events_per_second: f64,
+        source: String,
+    },
     Tail(Vec<(u64, OwnedEvent)>),
     Related(Box<Related>),
     Notice(String),
@@ -134,8 +142,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Resize => Vec::new(),
-        Msg::Overview { overview, events_per_second, source } => {
+        Msg::Overview { overview, span, events_per_second, source } => {
             state.overview = Some(*overview);
+            state.overview_span = span;
             state.overview_at_ms = state.now_ms;
             state.events_per_second = events_per_second;
             state.source = source;

@@ -65,8 +65,15 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some(to) => format!("data to {}", format_clock(to)),
         None => "no data yet".into(),
     };
-    let right =
-        format!(" {} │ window {} │ {:.0} ev/s │ {lag} ", state.source, state.window_label(), state.events_per_second);
+    // until the engine answers for a newly chosen window, say that what is shown is the old one
+    let loading =
+        if state.overview.is_some() && state.overview_span != state.window_span() { " (loading…)" } else { "" };
+    let right = format!(
+        " {} │ window {}{loading} │ {:.0} ev/s │ {lag} ",
+        state.source,
+        state.window_label(),
+        state.events_per_second
+    );
     spans.push(Span::styled(right, theme.header));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header), area);
 }
