@@ -455,3 +455,12 @@ fn the_api_key_can_be_typed_at_a_prompt_without_echo() {
     wait_until("the terminal output to end", Duration::from_secs(20), || drained.load(Ordering::SeqCst));
     assert!(!text().contains("typed-secret-77"), "the key was echoed: {}", text());
 }
+
+#[test]
+fn credentials_in_the_url_are_refused_without_showing_them() {
+    let (code, _, stderr) = report("http://alice:url-s3cret@127.0.0.1:9", &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("credentials in a URL would show in the process list"), "{stderr}");
+    assert!(stderr.contains("http://127.0.0.1:9"), "the URL is named without them: {stderr}");
+    assert!(!stderr.contains("url-s3cret") && !stderr.contains("alice"), "{stderr}");
+}

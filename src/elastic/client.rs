@@ -111,7 +111,16 @@ impl EsClient {
         }
         for url in &options.urls {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(EsError::Config(format!("`{url}` is not an http(s) URL")));
+                return Err(EsError::Config(format!("`{}` is not an http(s) URL", redact_url(url))));
+            }
+            if let Ok(parsed) = reqwest::Url::parse(url)
+                && (!parsed.username().is_empty() || parsed.password().is_some())
+            {
+                return Err(EsError::Config(format!(
+                    "`{}`: credentials in a URL would show in the process list and on screen; use {} or --es-prompt",
+                    redact_url(url),
+                    AUTH_HINT
+                )));
             }
         }
         let mut builder = reqwest::Client::builder()
@@ -337,6 +346,20 @@ impl EsClient {
             self.options.index,
             fields.join(",")
         ))
+    }
+}
+
+/// A URL for messages, with any user name and password taken out.
+pub fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string().trim_end_matches('/').to_string()
+        }
+        Ok(_) => url.to_string(),
+        // not a URL we can read: keep only what cannot be a secret, the part after the last `@`
+        Err(_) => url.rsplit('@').next().unwrap_or_default().to_string(),
     }
 }
 
