@@ -222,7 +222,7 @@ impl Config {
                     return Err(invalid(format!(
                         "cluster `{name}`: `{key}` is a secret and is not read from the config file; use {}, \
                          `key_file` or `prompt`",
-                        crate::elastic::AUTH_HINT.split(" or the key file").next().unwrap_or_default()
+                        crate::elastic::AUTH_ENV
                     )));
                 }
             }

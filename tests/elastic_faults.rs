@@ -49,6 +49,20 @@ fn read_request(reader: &mut BufReader<std::net::TcpStream>) -> Option<(String, 
     Some((method, path, headers, String::from_utf8_lossy(&body).into_owned()))
 }
 
+/// Writes a JSON answer with `status`.
+fn respond(stream: &mut std::net::TcpStream, status: u16, text: &str) -> std::io::Result<()> {
+    let response = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{text}",
+        text.len()
+    );
+    stream.write_all(response.as_bytes())
+}
+
+/// The variables a cluster secret can come from: cleared for every child, so that the
+/// developer's own environment never changes a test.
+const SECRET_VARS: [&str; 4] =
+    ["FOLEY_TRIAGE_ES_API_KEY", "FOLEY_TRIAGE_ES_TOKEN", "FOLEY_TRIAGE_ES_USER", "FOLEY_TRIAGE_ES_PASSWORD"];
+
 fn mock(handler: Handler) -> Mock {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -74,11 +88,7 @@ fn mock(handler: Handler) -> Mock {
                         handler(&method, &path, n)
                     };
                     std::thread::sleep(delay);
-                    let response = format!(
-                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{text}",
-                        text.len()
-                    );
-                    if stream.write_all(response.as_bytes()).is_err() {
+                    if respond(&mut stream, status, &text).is_err() {
                         return;
                     }
                 }
@@ -95,8 +105,7 @@ fn empty_search() -> String {
 fn report(url: &str, env: &[(&str, &str)]) -> (i32, String, String) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_foley-triage"));
     cmd.args(["report", "--json", "--es", url, "--es-timeout", "2"]);
-    for var in ["FOLEY_TRIAGE_ES_API_KEY", "FOLEY_TRIAGE_ES_TOKEN", "FOLEY_TRIAGE_ES_USER", "FOLEY_TRIAGE_ES_PASSWORD"]
-    {
+    for var in SECRET_VARS {
         cmd.env_remove(var);
     }
     for (k, v) in env {
@@ -254,11 +263,7 @@ fn slow_mock(slow: Duration) -> SlowMock {
                         }
                         empty_search()
                     };
-                    let response = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{text}",
-                        text.len()
-                    );
-                    if stream.write_all(response.as_bytes()).is_err() {
+                    if respond(&mut stream, 200, &text).is_err() {
                         return;
                     }
                 }
@@ -359,8 +364,7 @@ fn run_with_config(config: &str, args: &[&str], env: &[(&str, &str)]) -> (i32, S
     std::fs::write(&path, config).unwrap();
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_foley-triage"));
     cmd.arg("--config").arg(&path).args(args);
-    for var in ["FOLEY_TRIAGE_ES_API_KEY", "FOLEY_TRIAGE_ES_TOKEN", "FOLEY_TRIAGE_ES_USER", "FOLEY_TRIAGE_ES_PASSWORD"]
-    {
+    for var in SECRET_VARS {
         cmd.env_remove(var);
     }
     for (k, v) in env {
@@ -419,8 +423,7 @@ fn the_api_key_can_be_typed_at_a_prompt_without_echo() {
     let pty = native_pty_system().openpty(PtySize { rows: 24, cols: 100, pixel_width: 0, pixel_height: 0 }).unwrap();
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_foley-triage"));
     cmd.args(["report", "--json", "--es", &m.url, "--es-prompt", "api-key"]);
-    for var in ["FOLEY_TRIAGE_ES_API_KEY", "FOLEY_TRIAGE_ES_TOKEN", "FOLEY_TRIAGE_ES_USER", "FOLEY_TRIAGE_ES_PASSWORD"]
-    {
+    for var in SECRET_VARS {
         cmd.env_remove(var);
     }
     let mut child = pty.slave.spawn_command(cmd).unwrap();

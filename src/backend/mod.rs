@@ -54,11 +54,7 @@ pub trait Backend: Send {
 /// with an error code; at the same millisecond, the rule listed first), else of its latest line
 /// that a rule explained, else unknown.
 pub fn explain_related(enricher: &Enricher, video_id: &str, events: &[OwnedEvent]) -> Explanation {
-    let attribution =
-        |e: &OwnedEvent| match e.rule.as_deref().and_then(|r| enricher.rules.iter().position(|x| x.spec.id == r)) {
-            Some(i) => Attribution::Rule(i as u16),
-            None => Attribution::Unknown,
-        };
+    let attribution = |e: &OwnedEvent| enricher.attribution_named(e.rule.as_deref());
     let mut latest: Option<(i64, Attribution)> = None;
     for e in events.iter().filter(|e| e.error_code.is_some() && e.video_id.as_deref() == Some(video_id)) {
         let at = e.ts_ms.unwrap_or(i64::MIN);

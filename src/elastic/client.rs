@@ -210,6 +210,15 @@ impl EsClient {
         Err(last_error.unwrap_or_else(|| EsError::Config("no Elasticsearch URL given".into())))
     }
 
+    /// A request that got no (whole) answer: a timeout, or the connection's failure in words.
+    fn transport_error(&self, base: &str, e: &reqwest::Error) -> Attempt {
+        Attempt::Fatal(if e.is_timeout() {
+            EsError::Timeout { url: base.to_string(), secs: self.options.timeout.as_secs() }
+        } else {
+            EsError::Connect { url: base.to_string(), reason: crate::text::sanitize_owned(&error_chain(e), 300) }
+        })
+    }
+
     /// One try against one node.
     async fn attempt(
         &self,
@@ -226,21 +235,9 @@ impl EsClient {
                 .header(CONTENT_TYPE, if ndjson { "application/x-ndjson" } else { "application/json" })
                 .body(b.to_string());
         }
-        let response = req.send().await.map_err(|e| {
-            Attempt::Fatal(if e.is_timeout() {
-                EsError::Timeout { url: base.to_string(), secs: self.options.timeout.as_secs() }
-            } else {
-                EsError::Connect { url: base.to_string(), reason: crate::text::sanitize_owned(&error_chain(&e), 300) }
-            })
-        })?;
+        let response = req.send().await.map_err(|e| self.transport_error(base, &e))?;
         let status = response.status().as_u16();
-        let text = response.text().await.map_err(|e| {
-            Attempt::Fatal(if e.is_timeout() {
-                EsError::Timeout { url: base.to_string(), secs: self.options.timeout.as_secs() }
-            } else {
-                EsError::Connect { url: base.to_string(), reason: e.to_string() }
-            })
-        })?;
+        let text = response.text().await.map_err(|e| self.transport_error(base, &e))?;
         self.bytes_received.fetch_add(text.len() as u64, std::sync::atomic::Ordering::Relaxed);
         let base = base.to_string();
         match status {

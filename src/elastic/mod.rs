@@ -72,9 +72,22 @@ pub enum EsError {
 /// The index pattern read when none is given.
 pub const DEFAULT_INDEX: &str = "hunyuan-foley-*";
 
+macro_rules! auth_env {
+    () => {
+        "FOLEY_TRIAGE_ES_API_KEY / FOLEY_TRIAGE_ES_USER + FOLEY_TRIAGE_ES_PASSWORD / FOLEY_TRIAGE_ES_TOKEN"
+    };
+}
+
+/// The environment variables a secret is read from, for messages.
+pub const AUTH_ENV: &str = auth_env!();
+
 /// Where the secret came from, for messages.
-pub const AUTH_HINT: &str =
-    "FOLEY_TRIAGE_ES_API_KEY / FOLEY_TRIAGE_ES_USER + FOLEY_TRIAGE_ES_PASSWORD / FOLEY_TRIAGE_ES_TOKEN or the key file";
+pub const AUTH_HINT: &str = concat!(auth_env!(), " or the key file");
+
+/// A non-empty environment variable.
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
 
 /// Reads a secret from a key file; warns (on stderr) when others can read it.
 pub fn read_key_file(path: &std::path::Path) -> Result<SecretString, EsError> {
@@ -94,14 +107,13 @@ pub fn auth_from_env(key_file: Option<&std::path::Path>) -> Result<Auth, EsError
     if let Some(path) = key_file {
         return Ok(Auth::ApiKey(read_key_file(path)?));
     }
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    if let Some(key) = var("FOLEY_TRIAGE_ES_API_KEY") {
+    if let Some(key) = env_value("FOLEY_TRIAGE_ES_API_KEY") {
         return Ok(Auth::ApiKey(SecretString::from(key)));
     }
-    if let Some(token) = var("FOLEY_TRIAGE_ES_TOKEN") {
+    if let Some(token) = env_value("FOLEY_TRIAGE_ES_TOKEN") {
         return Ok(Auth::Bearer(SecretString::from(token)));
     }
-    if let (Some(user), Some(password)) = (var("FOLEY_TRIAGE_ES_USER"), var("FOLEY_TRIAGE_ES_PASSWORD")) {
+    if let (Some(user), Some(password)) = (env_value("FOLEY_TRIAGE_ES_USER"), env_value("FOLEY_TRIAGE_ES_PASSWORD")) {
         return Ok(Auth::Basic { user, password: SecretString::from(password) });
     }
     Ok(Auth::None)
@@ -126,8 +138,7 @@ pub fn auth_from_prompt(what: crate::cli::PromptFor, user: Option<&str>, url: &s
         PromptFor::ApiKey => Auth::ApiKey(SecretString::from(ask("API key")?)),
         PromptFor::Token => Auth::Bearer(SecretString::from(ask("bearer token")?)),
         PromptFor::Password => {
-            let env_user = std::env::var("FOLEY_TRIAGE_ES_USER").ok().filter(|u| !u.is_empty());
-            let user = match user.map(str::to_string).or(env_user) {
+            let user = match user.map(str::to_string).or_else(|| env_value("FOLEY_TRIAGE_ES_USER")) {
                 Some(u) => u,
                 None => {
                     let mut tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|e| {
@@ -177,12 +188,10 @@ pub fn options_from_args(args: &crate::cli::EsArgs) -> Result<EsOptions, EsError
         Some(what) => auth_from_prompt(what, args.es_user.as_deref(), urls.first().map_or("the cluster", |u| u))?,
         None => match (auth_from_env(args.es_key_file.as_deref())?, &args.es_user) {
             // a user named in the config, with the password from the environment
-            (Auth::None, Some(user)) => {
-                match std::env::var("FOLEY_TRIAGE_ES_PASSWORD").ok().filter(|p| !p.is_empty()) {
-                    Some(password) => Auth::Basic { user: user.clone(), password: SecretString::from(password) },
-                    None => Auth::None,
-                }
-            }
+            (Auth::None, Some(user)) => match env_value("FOLEY_TRIAGE_ES_PASSWORD") {
+                Some(password) => Auth::Basic { user: user.clone(), password: SecretString::from(password) },
+                None => Auth::None,
+            },
             (auth, _) => auth,
         },
     };

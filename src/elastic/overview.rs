@@ -178,8 +178,8 @@ fn fill_bucket(bucket: &mut Bucket, agg: &Value, stats_codes: &mut dyn FnMut(&st
         bucket.codes.push((id, count(b) as u32));
     }
     for b in buckets(&agg["rules"]) {
-        if let Some(i) = enricher.rules.iter().position(|r| r.spec.id == key_str(b)) {
-            bucket.rules.push((i as u16, count(b) as u32));
+        if let Some(id) = enricher.rule_id(&key_str(b)) {
+            bucket.rules.push((id, count(b) as u32));
         }
     }
     bucket.unknown_errors += count(&agg["unknown"]) as u32;
@@ -241,10 +241,7 @@ pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) ->
         // the last millisecond): the same choice as the file engine's (`stats::explains_later`)
         let mut attribution_at: Option<(i64, Attribution)> = None;
         for b in buckets(&v["rules"]) {
-            let attribution = match enricher.rules.iter().position(|x| x.spec.id == key_str(b)) {
-                Some(i) => Attribution::Rule(i as u16),
-                None => Attribution::Unknown,
-            };
+            let attribution = enricher.attribution_named(Some(&key_str(b)));
             let at = time_of(&b["at"]).unwrap_or(i64::MIN);
             if crate::stats::explains_later(attribution_at, at, attribution) {
                 attribution_at = Some((at, attribution));

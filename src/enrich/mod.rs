@@ -74,6 +74,16 @@ impl Enricher {
         self.rules.get(id as usize)
     }
 
+    /// The id of the rule named `name` (as documents and owned events carry it).
+    pub fn rule_id(&self, name: &str) -> Option<RuleId> {
+        self.rules.iter().position(|r| r.spec.id == name).map(|i| i as RuleId)
+    }
+
+    /// The explanation a rule name stands for: that rule, or unknown when no rule has the name.
+    pub fn attribution_named(&self, name: Option<&str>) -> Attribution {
+        name.and_then(|n| self.rule_id(n)).map_or(Attribution::Unknown, Attribution::Rule)
+    }
+
     #[inline]
     pub fn enrich(&self, event: &Event<'_>) -> Enriched {
         let component = self.components.of_event(event);
