@@ -84,19 +84,19 @@ fn main() {
     }
     let rate: f64 = std::env::var("FOLEY_BENCH_RATE").ok().and_then(|v| v.parse().ok()).unwrap_or(0.3);
     let dir = tempfile::tempdir().unwrap();
-    let end_ms = foley_triage::source::simulate::SimulateOptions::default().start_ms + HOUR_MS;
+    let end_ms = foley_triage::simulate::SimulateOptions::default().start_ms + HOUR_MS;
     let mut hours = 0i64;
     for target in [1i64, 4, 8] {
         // older hours go in front of the newest one: the last hour stays the same logs
         while hours < target {
-            let options = foley_triage::source::simulate::SimulateOptions {
+            let options = foley_triage::simulate::SimulateOptions {
                 rate,
                 seed: 42 + hours as u64,
                 start_ms: end_ms - (hours + 1) * HOUR_MS,
                 ..Default::default()
             };
             let logs = dir.path().join(format!("hour{hours}"));
-            foley_triage::source::simulate::write_logs(&logs, &options).unwrap();
+            foley_triage::simulate::write_logs(&logs, &options).unwrap();
             std::fs::remove_file(logs.join("manifest.json")).unwrap();
             hours += 1;
         }

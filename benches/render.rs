@@ -5,6 +5,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use foley_triage::backend::Backend;
 use foley_triage::backend::local::LocalBackend;
+use foley_triage::backend::worker::Update;
 use foley_triage::config::Config;
 use foley_triage::tui::state::{Screen, State};
 use foley_triage::tui::theme::Theme;
@@ -13,9 +14,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::Duration;
 
-fn state() -> (State, LocalBackend) {
-    let dir = foley_triage::demo::materialize().unwrap();
-    let paths = foley_triage::source::simulate::FILE_NAMES.iter().map(|n| dir.join(n)).collect();
+fn state() -> (State, LocalBackend, foley_triage::demo::DemoDir) {
+    let demo = foley_triage::demo::materialize().unwrap();
+    let paths = demo.files();
     let config = Config::default();
     let mut backend = LocalBackend::open(paths, config.enricher().unwrap(), &config, 2, false, Vec::new());
     let mut state = State::new("bench".into(), &config);
@@ -24,17 +25,22 @@ fn state() -> (State, LocalBackend) {
     let overview = backend.overview(None);
     update(
         &mut state,
-        Msg::Overview { overview: Box::new(overview), span: None, events_per_second: 0.0, source: "bench".into() },
+        Msg::Engine(Update::Overview {
+            overview: Box::new(overview),
+            span: None,
+            events_per_second: 0.0,
+            source: "bench".into(),
+        }),
     );
-    update(&mut state, Msg::Tail(backend.tail(0, 20_000)));
-    (state, backend)
+    update(&mut state, Msg::Engine(Update::Tail(backend.tail(0, 20_000))));
+    (state, backend, demo)
 }
 
 fn frames(c: &mut Criterion) {
-    let (mut state, mut backend) = state();
+    let (mut state, mut backend, _demo) = state();
     let theme = Theme::load("dark").unwrap();
     let top = state.overview.as_ref().unwrap().top_failing_videos[0].video_id.clone();
-    update(&mut state, Msg::Related(Box::new(backend.related(&top))));
+    update(&mut state, Msg::Engine(Update::Related(Box::new(backend.related(&top)))));
     state.drill.video_id = top;
     let mut group = c.benchmark_group("frame");
     group.measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1)).sample_size(30);

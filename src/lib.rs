@@ -16,6 +16,7 @@ pub mod parse; // one parser per log format, detection
 pub mod patterns; // message templates for unknown errors
 pub mod pipeline; // bytes → events → statistics, block by block
 pub mod report; // the headless report (text / JSON)
+pub mod simulate; // writes realistic demo logs with an incident (the logs the console reads)
 pub mod source; // inputs: files, directories, globs, stdin, gzip; the simulator
 pub mod stats; // mergeable statistics, histograms, health, the overview
 pub mod text; // the terminal-safety sanitiser

@@ -55,6 +55,6 @@ fn run(mut cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Ship(args)) => commands::ship::run(args, &cli.es, &config),
         Some(Command::Rules(args)) => commands::rules::run(args, &config),
         Some(Command::Config { action }) => commands::config::run(action, &config, loaded_from.as_deref()),
-        None => foley_triage::tui::run(&cli, &config),
+        None => commands::console::run(&cli, &config),
     }
 }

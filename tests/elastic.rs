@@ -5,7 +5,7 @@
 //! once; the drill-down pages past 10,000 hits.
 #![allow(clippy::panic, clippy::unwrap_used)]
 
-use foley_triage::source::simulate::{self, SimulateOptions};
+use foley_triage::simulate::{self, SimulateOptions};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -276,6 +276,7 @@ fn render(state: &foley_triage::tui::state::State) -> String {
 
 fn screens_match(url: &str, dir: &std::path::Path) {
     use foley_triage::backend::Backend;
+    use foley_triage::backend::worker::Update;
     use foley_triage::tui::state::{Screen, State, WINDOWS};
     use foley_triage::tui::update::{Msg, update};
     let config = foley_triage::config::Config::default();
@@ -297,12 +298,12 @@ fn screens_match(url: &str, dir: &std::path::Path) {
             update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });
             update(
                 &mut state,
-                Msg::Overview {
+                Msg::Engine(Update::Overview {
                     overview: Box::new(b.overview(*span)),
                     span: *span,
                     events_per_second: 0.0,
                     source: "x".into(),
-                },
+                }),
             );
             states.push(state);
         }

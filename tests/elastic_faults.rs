@@ -316,15 +316,11 @@ fn a_cancelled_search_returns_at_once_and_closes_its_connection() {
 #[test]
 fn the_console_drops_a_stale_refresh_and_shows_the_new_window_first() {
     use foley_triage::backend::Backend;
-    use foley_triage::tui::update::Msg;
-    use foley_triage::tui::{EngineLink, Request, run_engine};
+    use foley_triage::backend::worker::{Request, Update, spawn_open};
     let m = slow_mock(SLOW);
     let backend = es_backend(&m.url);
-    let (requests, from_ui) = std::sync::mpsc::channel();
-    let (to_ui, from_engine) = std::sync::mpsc::channel();
-    let link = EngineLink { requests, cancel: backend.canceller() };
-    assert!(link.cancel.is_some(), "the cluster backend can cancel");
-    std::thread::spawn(move || run_engine(Box::new(backend), from_ui, to_ui));
+    assert!(backend.canceller().is_some(), "the cluster backend can cancel");
+    let (link, from_engine) = spawn_open(Box::new(backend));
     // the first overview is stuck on the slow server
     wait_until("the first refresh to reach the server", Duration::from_secs(20), || {
         m.aggregations.load(Ordering::SeqCst) == 1
@@ -336,7 +332,7 @@ fn the_console_drops_a_stale_refresh_and_shows_the_new_window_first() {
     while overviews == 0 {
         let left = until.saturating_duration_since(std::time::Instant::now());
         assert!(!left.is_zero(), "no overview within 20 s: the stale refresh was waited for");
-        if let Ok(Msg::Overview { source, .. }) = from_engine.recv_timeout(left) {
+        if let Ok(Update::Overview { source, .. }) = from_engine.recv_timeout(left) {
             assert!(!source.contains("ERROR"), "a cancel is not an error: {source}");
             overviews += 1;
         }

@@ -3,7 +3,7 @@
 //! and check that the report finds it (top failing videos, alerts inside the incident and not
 //! outside it, the unknown code listed as unknown).
 
-use foley_triage::source::simulate::{self, Manifest, SimulateOptions};
+use foley_triage::simulate::{self, Manifest, SimulateOptions};
 use serde_json::Value;
 use std::process::Command;
 

@@ -6,6 +6,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use foley_triage::backend::Backend;
 use foley_triage::backend::local::LocalBackend;
+use foley_triage::backend::worker::Update;
 use foley_triage::config::Config;
 use foley_triage::tui::state::{Screen, State};
 use foley_triage::tui::theme::Theme;
@@ -14,11 +15,13 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::path::PathBuf;
 
-fn demo_backend() -> LocalBackend {
-    let dir = foley_triage::demo::materialize().expect("demo");
-    let paths: Vec<PathBuf> = foley_triage::source::simulate::FILE_NAMES.iter().map(|n| dir.join(n)).collect();
+/// The demo's files stay on disk while the backend lives (drill-downs read them again).
+fn demo_backend() -> (foley_triage::demo::DemoDir, LocalBackend) {
+    let demo = foley_triage::demo::materialize().expect("demo");
+    let paths: Vec<PathBuf> = demo.files();
     let config = Config::default();
-    LocalBackend::open(paths, config.enricher().expect("rules"), &config, 2, false, Vec::new())
+    let backend = LocalBackend::open(paths, config.enricher().expect("rules"), &config, 2, false, Vec::new());
+    (demo, backend)
 }
 
 /// A state as the runtime would build it, with the clock and source fixed for stable snapshots.
@@ -31,9 +34,14 @@ fn demo_state(backend: &mut LocalBackend) -> State {
     let overview = backend.overview(span);
     update(
         &mut state,
-        Msg::Overview { overview: Box::new(overview), span, events_per_second: 0.0, source: "demo logs".into() },
+        Msg::Engine(Update::Overview {
+            overview: Box::new(overview),
+            span,
+            events_per_second: 0.0,
+            source: "demo logs".into(),
+        }),
     );
-    update(&mut state, Msg::Tail(backend.tail(0, 20_000)));
+    update(&mut state, Msg::Engine(Update::Tail(backend.tail(0, 20_000))));
     state
 }
 
@@ -58,7 +66,7 @@ fn render(state: &State, width: u16, height: u16) -> String {
 
 #[test]
 fn every_screen_at_two_sizes() {
-    let mut backend = demo_backend();
+    let (_demo, mut backend) = demo_backend();
     let mut state = demo_state(&mut backend);
     let top = state.overview.as_ref().unwrap().top_failing_videos[0].video_id.clone();
     for (w, h) in [(80u16, 24u16), (160, 48)] {
@@ -68,7 +76,7 @@ fn every_screen_at_two_sizes() {
     // drill down on the top video
     let effects = update(&mut state, key(KeyCode::Enter));
     assert_eq!(effects, vec![Effect::Related(top.clone())]);
-    update(&mut state, Msg::Related(Box::new(backend.related(&top))));
+    update(&mut state, Msg::Engine(Update::Related(Box::new(backend.related(&top)))));
     for (w, h) in [(80u16, 24u16), (160, 48)] {
         insta::assert_snapshot!(format!("drill_{w}x{h}"), render(&state, w, h));
     }
@@ -91,13 +99,13 @@ fn every_screen_at_two_sizes() {
 
 #[test]
 fn drill_down_flow_copies_the_retry_link() {
-    let mut backend = demo_backend();
+    let (_demo, mut backend) = demo_backend();
     let mut state = demo_state(&mut backend);
     let row = state.overview.as_ref().unwrap().top_failing_videos[1].clone();
     update(&mut state, key(KeyCode::Char('j')));
     assert_eq!(update(&mut state, key(KeyCode::Enter)), vec![Effect::Related(row.video_id.clone())]);
     assert_eq!(state.screen, Screen::Drill);
-    update(&mut state, Msg::Related(Box::new(backend.related(&row.video_id))));
+    update(&mut state, Msg::Engine(Update::Related(Box::new(backend.related(&row.video_id)))));
     let related = state.drill.related.as_ref().unwrap();
     assert!(related.events.len() >= row.failures as usize, "every failure line is among the related lines");
     assert!(related.events.windows(2).all(|w| w[0].ts_ms <= w[1].ts_ms), "time order");
@@ -132,7 +140,7 @@ fn drill_down_flow_copies_the_retry_link() {
 
 #[test]
 fn tail_filters_search_and_pause() {
-    let mut backend = demo_backend();
+    let (_demo, mut backend) = demo_backend();
     let mut state = demo_state(&mut backend);
     update(&mut state, key(KeyCode::Char('3')));
     let all = state.tail_visible().len();
@@ -155,7 +163,7 @@ fn tail_filters_search_and_pause() {
     update(&mut state, key(KeyCode::Char(' ')));
     assert!(!state.tail.paused);
     update(&mut state, key(KeyCode::Char(' ')));
-    update(&mut state, Msg::Tail(backend.tail(0, 3)));
+    update(&mut state, Msg::Engine(Update::Tail(backend.tail(0, 3))));
     assert_eq!(state.tail.waiting, 3, "lines arriving while paused are counted");
     assert_eq!(update(&mut state, key(KeyCode::Char('t'))), vec![Effect::Window(Some(86_400_000))]);
     update(&mut state, key(KeyCode::Char('q')));
@@ -190,7 +198,7 @@ fn hostile_lines_leave_no_control_character_on_screen() {
     }
     update(&mut state, key(KeyCode::Char('1')));
     update(&mut state, key(KeyCode::Enter));
-    update(&mut state, Msg::Related(Box::new(backend.related("vid_e5c0de"))));
+    update(&mut state, Msg::Engine(Update::Related(Box::new(backend.related("vid_e5c0de")))));
     let screen_text = render(&state, 160, 48);
     assert!(screen_text.contains("vid_e5c0de"));
     assert!(!screen_text.chars().filter(|c| *c != '\n').any(foley_triage::text::is_unsafe_char));
@@ -198,7 +206,7 @@ fn hostile_lines_leave_no_control_character_on_screen() {
 
 #[test]
 fn a_newly_chosen_window_says_loading_until_its_overview_arrives() {
-    let mut backend = demo_backend();
+    let (_demo, mut backend) = demo_backend();
     let mut state = demo_state(&mut backend);
     let header = |state: &State| render(state, 160, 48).lines().next().unwrap_or_default().to_string();
     assert!(header(&state).contains("window 1h │"), "{}", header(&state));
@@ -210,18 +218,23 @@ fn a_newly_chosen_window_says_loading_until_its_overview_arrives() {
     let old = backend.overview(Some(3_600_000));
     update(
         &mut state,
-        Msg::Overview {
+        Msg::Engine(Update::Overview {
             overview: Box::new(old),
             span: Some(3_600_000),
             events_per_second: 0.0,
             source: "demo logs".into(),
-        },
+        }),
     );
     assert!(header(&state).contains("(loading…)"), "{}", header(&state));
     let new = backend.overview(span);
     update(
         &mut state,
-        Msg::Overview { overview: Box::new(new), span, events_per_second: 0.0, source: "demo logs".into() },
+        Msg::Engine(Update::Overview {
+            overview: Box::new(new),
+            span,
+            events_per_second: 0.0,
+            source: "demo logs".into(),
+        }),
     );
     assert!(!header(&state).contains("loading"), "{}", header(&state));
     assert!(header(&state).contains(&format!("window {} │", state.window_label())), "{}", header(&state));

@@ -152,7 +152,7 @@ impl EsBackend {
             let path = hit["_source"]["log_file"].as_str().unwrap_or("").to_string();
             let index = self.file_index(&path);
             let event = schema::owned_from_document(&hit["_source"], index);
-            if self.tail.len() >= crate::backend::local::TAIL_CAPACITY {
+            if self.tail.len() >= crate::backend::worker::TAIL_CAPACITY {
                 self.tail.pop_front();
             }
             self.tail.push_back((self.next_seq, event));

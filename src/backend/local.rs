@@ -16,8 +16,7 @@ use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::PathBuf;
 
-/// Events kept for the live tail.
-pub const TAIL_CAPACITY: usize = 20_000;
+use super::worker::TAIL_CAPACITY;
 /// Bytes of history read back from the end of each file for the tail at start.
 pub const TAIL_HISTORY_BYTES: u64 = 1 << 20;
 /// Related lines kept for one video.
@@ -46,6 +45,8 @@ pub struct LocalBackend {
     live: bool,
     /// Follows the inputs by name after the first read (live mode).
     follower: Option<Follower>,
+    /// What the header calls these inputs, when not their paths.
+    label: Option<String>,
 }
 
 /// Offset just after the last newline in `[0, len)`: the complete lines of a file being written.
@@ -71,6 +72,19 @@ impl LocalBackend {
         live: bool,
         follow_specs: Vec<String>,
     ) -> LocalBackend {
+        LocalBackend::open_reporting(paths, enricher, config, threads, live, follow_specs, &|_| {})
+    }
+
+    /// [`LocalBackend::open`], saying which file it is reading through `progress`.
+    pub fn open_reporting(
+        paths: Vec<PathBuf>,
+        enricher: Enricher,
+        config: &crate::config::Config,
+        threads: usize,
+        live: bool,
+        follow_specs: Vec<String>,
+        progress: &dyn Fn(String),
+    ) -> LocalBackend {
         let options = PipelineOptions {
             max_line: config.max_line_bytes,
             window: Window::ALL,
@@ -89,9 +103,12 @@ impl LocalBackend {
             next_seq: 1,
             live,
             follower: None,
+            label: None,
         };
+        let count = paths.len();
         let mut history: Vec<OwnedEvent> = Vec::new();
         for (index, path) in paths.into_iter().enumerate() {
+            progress(format!("reading {} ({} of {count})", path.display(), index + 1));
             let mut followed = Followed { path, format: None, offset: 0, inode: 0 };
             if let Ok(file) = File::open(&followed.path) {
                 let meta = file.metadata().ok();
@@ -141,6 +158,12 @@ impl LocalBackend {
         }
         backend.stats.settle();
         backend
+    }
+
+    /// Names the inputs in the header (e.g. "bundled demo") instead of by their paths.
+    pub fn described_as(mut self, label: &str) -> LocalBackend {
+        self.label = Some(label.to_string());
+        self
     }
 
     fn push_tail(&mut self, event: OwnedEvent) {
@@ -246,6 +269,9 @@ fn owned(
 
 impl Backend for LocalBackend {
     fn describe(&self) -> String {
+        if let Some(label) = &self.label {
+            return label.clone();
+        }
         match self.files.as_slice() {
             [one] => one.path.display().to_string(),
             many => {

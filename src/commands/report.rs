@@ -25,6 +25,8 @@ use chrono::Datelike;
 pub struct Resolved {
     pub inputs: Vec<Input>,
     pub read: ReadOptions,
+    /// The bundled demo's private directory when no path was given (removed on drop).
+    pub demo: Option<crate::demo::DemoDir>,
 }
 
 pub fn resolve_inputs(args: &InputArgs, config: &Config) -> Result<Resolved> {
@@ -47,11 +49,14 @@ pub fn resolve_inputs(args: &InputArgs, config: &Config) -> Result<Resolved> {
         ),
         None => None,
     };
-    let inputs = if args.paths.is_empty() {
-        let dir = crate::demo::materialize().context("cannot write the bundled demo logs to a temporary directory")?;
-        source::resolve(&[dir.display().to_string()])?
+    let (inputs, demo) = if args.paths.is_empty() {
+        let demo = crate::demo::materialize()
+            .context("cannot write the bundled demo logs to a private temporary directory")?;
+        let mut files = demo.files();
+        files.sort(); // in name order, as a directory is read
+        (files.into_iter().map(Input::File).collect(), Some(demo))
     } else {
-        source::resolve(&args.paths)?
+        (source::resolve(&args.paths)?, None)
     };
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
     Ok(Resolved {
@@ -66,6 +71,7 @@ pub fn resolve_inputs(args: &InputArgs, config: &Config) -> Result<Resolved> {
             threads,
             format,
         },
+        demo,
     })
 }
 

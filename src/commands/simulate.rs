@@ -1,7 +1,7 @@
 //! `foley-triage simulate`: write demo logs with an incident, or keep appending live.
 
 use crate::cli::SimulateArgs;
-use crate::source::simulate::{self, SimulateOptions};
+use crate::simulate::{self, SimulateOptions};
 use anyhow::{Context, Result};
 use std::sync::atomic::AtomicBool;
 

@@ -3,7 +3,6 @@
 //! the pipeline. Problems with one input are reported and the others still read.
 
 pub mod follow;
-pub mod simulate;
 
 use crate::enrich::Enricher;
 use crate::parse::{self, LineParser};

@@ -1,216 +1,28 @@
 //! The interactive console (ratatui + crossterm), in The Elm Architecture: `Msg` → pure
-//! [`update::update`] → `Effect`s run here → results back as `Msg`s → [`view::draw`]. The backend
-//! runs on its own thread (the engine): the UI loop never waits on IO, and redraws on input or
-//! on a tick, never once per log line.
+//! [`update::update`] → `Effect`s run here → results back as `Msg`s → [`view::draw`]. The engine
+//! ([`crate::backend::worker`]) runs on its own thread and is handed in by the command that opened
+//! it: the UI does no IO on data, never waits on the engine, and redraws on input or on a tick,
+//! never once per log line.
 
 pub mod state;
 pub mod theme;
 pub mod update;
 pub mod view;
 
-use crate::backend::local::LocalBackend;
-use crate::backend::{Backend, Span};
-use crate::cli::Cli;
+use crate::backend::worker::{Link, Request, Update};
 use crate::config::Config;
 use crate::integrate::clipboard::{self, ClipboardMode, Copied};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use crossterm::event::{self, Event as TermEvent, KeyEventKind};
 use state::State;
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 use update::{Effect, Msg};
 
-/// What the UI asks the engine.
-#[derive(Debug)]
-pub enum Request {
-    Window(Span),
-    Related(String),
-}
-
 /// Frames per second at most.
 const FRAME: Duration = Duration::from_millis(50);
-/// How often the engine publishes a fresh overview.
-const PUBLISH: Duration = Duration::from_millis(1000);
-
-/// Runs the engine loop on the current thread until the UI hangs up.
-///
-/// Each unit of work (a drill-down, a tail poll, an overview) begins on the backend's canceller,
-/// if it has one; an answer that went stale meanwhile (the UI asked for another window or video
-/// and cancelled the request in flight) is not sent, and the work is redone for what the UI
-/// wants now.
-pub fn run_engine(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, to_ui: mpsc::Sender<Msg>) {
-    let cancel = backend.canceller();
-    let begin = || cancel.as_ref().map(|c| c.begin());
-    let stale = |epoch: Option<u64>| matches!((&cancel, epoch), (Some(c), Some(e)) if c.is_stale(e));
-    let mut span: Span = state::WINDOWS[2].1;
-    let mut last_seq = 0u64;
-    let mut last_publish: Option<Instant> = None;
-    let mut last_lines = backend.lines_read();
-    let mut last_lines_at = Instant::now();
-    let mut eps = 0.0;
-    // work that was cancelled before it finished and is still wanted
-    let mut redo_related: Option<String> = None;
-    let mut redo_overview = false;
-    loop {
-        let mut publish_now = last_publish.is_none() || std::mem::take(&mut redo_overview);
-        let wait = if publish_now || redo_related.is_some() { Duration::ZERO } else { Duration::from_millis(200) };
-        let mut pending = match requests.recv_timeout(wait) {
-            Ok(request) => vec![request],
-            Err(mpsc::RecvTimeoutError::Timeout) => Vec::new(),
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
-        };
-        pending.extend(requests.try_iter());
-        // requests that queued up while the backend was busy: only the newest window and the
-        // newest drill-down still matter (the user has moved on from the others)
-        let newest_related = pending
-            .iter()
-            .rev()
-            .find_map(|r| match r {
-                Request::Related(id) => Some(id.clone()),
-                Request::Window(_) => None,
-            })
-            .or(redo_related.take());
-        if let Some(s) = pending.iter().rev().find_map(|r| match r {
-            Request::Window(s) => Some(*s),
-            Request::Related(_) => None,
-        }) {
-            span = s;
-            publish_now = true;
-        }
-        if let Some(id) = newest_related {
-            let epoch = begin();
-            let related = backend.related(&id);
-            if stale(epoch) {
-                redo_related = Some(id);
-            } else if to_ui.send(Msg::Related(Box::new(related))).is_err() {
-                return;
-            }
-        }
-        let epoch = begin();
-        let notices = backend.refresh();
-        if !stale(epoch) {
-            for notice in notices {
-                let _ = to_ui.send(Msg::Notice(crate::text::sanitize_owned(&notice, 300)));
-            }
-        }
-        let tail = backend.tail(last_seq, state::TAIL_KEEP);
-        if let Some((seq, _)) = tail.last() {
-            last_seq = *seq;
-            if to_ui.send(Msg::Tail(tail)).is_err() {
-                return;
-            }
-        }
-        if publish_now || last_publish.is_some_and(|t| t.elapsed() >= PUBLISH) {
-            let elapsed = last_lines_at.elapsed().as_secs_f64();
-            if elapsed >= 0.5 {
-                let lines = backend.lines_read();
-                eps = lines.saturating_sub(last_lines) as f64 / elapsed;
-                last_lines = lines;
-                last_lines_at = Instant::now();
-            }
-            let epoch = begin();
-            let overview = backend.overview(span);
-            if stale(epoch) {
-                redo_overview = true;
-                continue;
-            }
-            let msg = Msg::Overview {
-                overview: Box::new(overview),
-                span,
-                events_per_second: eps,
-                source: crate::text::sanitize_owned(&backend.describe(), 120),
-            };
-            if to_ui.send(msg).is_err() {
-                return;
-            }
-            last_publish = Some(Instant::now());
-        }
-    }
-}
-
-/// The UI's line to the engine: requests, and the canceller that abandons the engine's work in
-/// flight when a request makes it stale.
-pub struct EngineLink {
-    pub requests: mpsc::Sender<Request>,
-    pub cancel: Option<crate::backend::cancel::Canceller>,
-}
-
-impl EngineLink {
-    /// Queues the request, then cancels what the engine is doing (it picks the request up next).
-    pub fn send(&self, request: Request) {
-        let _ = self.requests.send(request);
-        if let Some(c) = &self.cancel {
-            c.cancel();
-        }
-    }
-}
-
-/// What the console opens: files (followed live), the bundled demo, or a live simulated incident.
-pub struct Opened {
-    pub backend: Box<dyn Backend>,
-    /// Stops the live simulator, if one runs.
-    pub stop: Option<Arc<AtomicBool>>,
-}
-
-pub fn open_backend(cli: &Cli, config: &Config) -> Result<Opened> {
-    let enricher = config.enricher()?;
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    if cli.es.enabled() {
-        let client = crate::elastic::connect_with_fields(&cli.es, &config.elastic.fields)?;
-        return Ok(Opened {
-            backend: Box::new(crate::backend::elastic::EsBackend::new(client, enricher, config)),
-            stop: None,
-        });
-    }
-    if cli.demo {
-        let dir = std::env::temp_dir().join(format!("foley-triage-live-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        for name in crate::source::simulate::FILE_NAMES {
-            std::fs::write(dir.join(name), b"").with_context(|| format!("creating {}", dir.display()))?;
-        }
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let sim_dir = dir.clone();
-        std::thread::spawn(move || {
-            let options = crate::source::simulate::SimulateOptions { minutes: 10, rate: 20.0, ..Default::default() };
-            if let Err(e) = crate::source::simulate::follow(&sim_dir, &options, &flag) {
-                tracing::error!("simulator stopped: {e}");
-            }
-        });
-        let paths = crate::source::simulate::FILE_NAMES.iter().map(|n| dir.join(n)).collect();
-        return Ok(Opened {
-            backend: Box::new(LocalBackend::open(
-                paths,
-                enricher,
-                config,
-                threads,
-                true,
-                vec![dir.display().to_string()],
-            )),
-            stop: Some(stop),
-        });
-    }
-    let (paths, live) = if cli.paths.is_empty() {
-        let dir = crate::demo::materialize().context("writing the bundled demo logs to a temporary directory")?;
-        (crate::source::simulate::FILE_NAMES.iter().map(|n| dir.join(n)).collect::<Vec<PathBuf>>(), false)
-    } else {
-        let inputs = crate::source::resolve(&cli.paths)?;
-        let paths = inputs
-            .into_iter()
-            .filter_map(|i| match i {
-                crate::source::Input::File(p) => Some(p),
-                crate::source::Input::Stdin => None,
-            })
-            .collect();
-        (paths, true)
-    };
-    let specs = if live { cli.paths.clone() } else { Vec::new() };
-    Ok(Opened { backend: Box::new(LocalBackend::open(paths, enricher, config, threads, live, specs)), stop: None })
-}
 
 fn init_logging() {
     let dir = crate::config::state_dir();
@@ -227,30 +39,53 @@ fn init_logging() {
         .try_init();
 }
 
-/// Runs the console until the user quits.
-pub fn run(cli: &Cli, config: &Config) -> Result<i32> {
+/// How a console session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// The user quit (q, Ctrl-C) or a signal asked the console to stop.
+    Quit,
+    /// The backend could not be opened; the reason, in one sentence.
+    Failed(String),
+}
+
+/// The signals that end the console cleanly (the terminal restored): SIGTERM, SIGHUP (the SSH
+/// connection dropped), SIGQUIT and SIGINT (Ctrl-C arrives as a key in raw mode, but `kill -INT`
+/// does not).
+fn stop_on_signals() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        signal_hook::consts::SIGQUIT,
+        signal_hook::consts::SIGINT,
+    ] {
+        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&flag)) {
+            tracing::warn!("cannot watch signal {signal}: {e}");
+        }
+    }
+    flag
+}
+
+/// Runs the console on an engine (already started: it may still be opening its backend) until the
+/// user quits, a signal arrives, or the engine says the backend could not be opened. Every way out
+/// restores the terminal; a panic does too (`ratatui::init`'s hook).
+pub fn run(config: &Config, source: String, link: &Link, updates: &mpsc::Receiver<Update>) -> Result<Ending> {
     init_logging();
     let theme = theme::Theme::load(&config.theme).map_err(anyhow::Error::msg)?;
     let clipboard_mode = ClipboardMode::parse(&config.clipboard);
-    eprintln!("foley-triage: reading logs…");
-    let opened = open_backend(cli, config)?;
-    let mut state = State::new(opened.backend.describe(), config);
-    let (request_tx, request_rx) = mpsc::channel::<Request>();
-    let (ui_tx, ui_rx) = mpsc::channel::<Msg>();
-    let link = EngineLink { requests: request_tx, cancel: opened.backend.canceller() };
-    let backend = opened.backend;
-    std::thread::spawn(move || run_engine(backend, request_rx, ui_tx));
-
+    let mut state = State::new(source, config);
+    let stop = stop_on_signals();
     let mut terminal = ratatui::init();
-    let result = ui_loop(&mut terminal, &mut state, &theme, clipboard_mode, &link, &ui_rx);
+    let result = ui_loop(&mut terminal, &mut state, &theme, clipboard_mode, link, updates, &stop);
     if state.mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }
     ratatui::restore();
-    if let Some(stop) = opened.stop {
-        stop.store(true, Ordering::SeqCst);
-    }
-    result.map(|_| 0)
+    result?;
+    Ok(match state.failed.take() {
+        Some(reason) => Ending::Failed(reason),
+        None => Ending::Quit,
+    })
 }
 
 fn ui_loop(
@@ -258,16 +93,17 @@ fn ui_loop(
     state: &mut State,
     theme: &theme::Theme,
     clipboard_mode: ClipboardMode,
-    link: &EngineLink,
-    from_engine: &mpsc::Receiver<Msg>,
+    link: &Link,
+    from_engine: &mpsc::Receiver<Update>,
+    stop: &AtomicBool,
 ) -> Result<()> {
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
     loop {
         let now_ms = chrono::Utc::now().timestamp_millis();
         let mut msgs = vec![Msg::Tick { now_ms }];
-        while let Ok(msg) = from_engine.try_recv() {
-            msgs.push(msg);
+        while let Ok(update) = from_engine.try_recv() {
+            msgs.push(Msg::Engine(update));
             dirty = true;
         }
         // wait for input up to the next frame when something must be drawn, else a whole frame:
@@ -287,7 +123,7 @@ fn ui_loop(
                 run_effect(effect, state, clipboard_mode, link);
             }
         }
-        if state.quit {
+        if state.quit || stop.load(Ordering::Relaxed) {
             return Ok(());
         }
         if dirty && last_draw.elapsed() >= FRAME {
@@ -305,7 +141,7 @@ fn set_status(state: &mut State, text: String) {
     state.status_at_ms = state.now_ms;
 }
 
-fn run_effect(effect: Effect, state: &mut State, clipboard_mode: ClipboardMode, link: &EngineLink) {
+fn run_effect(effect: Effect, state: &mut State, clipboard_mode: ClipboardMode, link: &Link) {
     match effect {
         Effect::Window(span) => link.send(Request::Window(span)),
         Effect::Related(id) => link.send(Request::Related(id)),

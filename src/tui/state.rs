@@ -17,9 +17,6 @@ pub enum Screen {
 pub const WINDOWS: [(&str, Option<i64>); 5] =
     [("5m", Some(300_000)), ("15m", Some(900_000)), ("1h", Some(3_600_000)), ("24h", Some(86_400_000)), ("all", None)];
 
-/// Events kept in the tail view.
-pub const TAIL_KEEP: usize = 20_000;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     Normal,
@@ -77,6 +74,10 @@ pub struct State {
     pub status_at_ms: i64,
     pub mouse: bool,
     pub quit: bool,
+    /// How far the engine got opening its backend, until the first overview arrives.
+    pub loading: Option<String>,
+    /// Why the backend could not be opened (the console ends and says it).
+    pub failed: Option<String>,
     pub now_ms: i64,
     /// Link settings (retry template, Kibana), for the actions.
     pub links: crate::config::Links,
@@ -107,6 +108,8 @@ impl State {
             status_at_ms: 0,
             mouse: false,
             quit: false,
+            loading: None,
+            failed: None,
             now_ms: 0,
             links: config.links.clone(),
             alert_rules: config.alerts.clone(),

@@ -1,10 +1,9 @@
 //! The pure heart of the console: messages in, state changed, effects out. No IO here, so every
 //! key flow is unit-testable. Keys go through one table ([`action_for`]) to [`Action`]s.
 
-use super::state::{DrillState, Input, Screen, State, TAIL_KEEP, WINDOWS};
-use crate::backend::Related;
-use crate::event::{Level, OwnedEvent};
-use crate::stats::overview::Overview;
+use super::state::{DrillState, Input, Screen, State, WINDOWS};
+use crate::backend::worker::{TAIL_CAPACITY, Update};
+use crate::event::Level;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Something that happened.
@@ -14,17 +13,15 @@ pub enum Msg {
     Tick {
         now_ms: i64,
     },
-    /// An overview, with the window (span) it was computed for.
-    Overview {
-        overview: Box<Overview>,
-        span: Option<i64>,
-        events_per_second: f64,
-        source: String,
-    },
-    Tail(Vec<(u64, OwnedEvent)>),
-    Related(Box<Related>),
-    Notice(String),
+    /// What the engine sent.
+    Engine(Update),
     Resize,
+}
+
+impl From<Update> for Msg {
+    fn from(update: Update) -> Msg {
+        Msg::Engine(update)
+    }
 }
 
 /// Work for the runtime; results come back as messages.
@@ -142,43 +139,59 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Resize => Vec::new(),
-        Msg::Overview { overview, span, events_per_second, source } => {
+        Msg::Engine(update) => on_engine(state, update),
+        Msg::Key(key) => on_key(state, key),
+    }
+}
+
+fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
+    match update {
+        Update::Overview { overview, span, events_per_second, source } => {
             state.overview = Some(*overview);
             state.overview_span = span;
             state.overview_at_ms = state.now_ms;
             state.events_per_second = events_per_second;
             state.source = source;
-            if state.status == "loading…" {
+            if state.status == "loading…" || state.loading.is_some() {
                 status(state, "ready: ? for help");
             }
+            state.loading = None;
             clamp_selections(state);
             Vec::new()
         }
-        Msg::Tail(events) => {
+        Update::Tail(events) => {
             for (seq, event) in events {
                 state.tail.last_seq = state.tail.last_seq.max(seq);
                 if state.tail.paused {
                     state.tail.waiting += 1;
                 }
-                if state.tail.events.len() >= TAIL_KEEP {
+                if state.tail.events.len() >= TAIL_CAPACITY {
                     state.tail.events.pop_front();
                 }
                 state.tail.events.push_back(event);
             }
             Vec::new()
         }
-        Msg::Related(related) => {
+        Update::Related(related) => {
             if related.video_id == state.drill.video_id {
                 status(state, format!("{}: {} related lines", related.video_id, related.events.len()));
                 state.drill.related = Some(*related);
             }
             Vec::new()
         }
-        Msg::Notice(text) => {
+        Update::Notice(text) => {
             status(state, text);
             Vec::new()
         }
-        Msg::Key(key) => on_key(state, key),
+        Update::Progress(text) => {
+            state.loading = Some(text);
+            Vec::new()
+        }
+        Update::Failed(reason) => {
+            state.failed = Some(reason);
+            state.quit = true;
+            Vec::new()
+        }
     }
 }
 

@@ -93,14 +93,16 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ]),
         Input::Normal => {
             // a recent status message wins over the key hints on narrow terminals
-            let recent = state.now_ms - state.status_at_ms < 8000 && !state.status.is_empty();
-            let hints = if recent && state.status.chars().count() + hints.chars().count() + 3 > area.width as usize {
+            let status_text = state.loading.as_deref().unwrap_or(&state.status);
+            let recent =
+                state.loading.is_some() || (state.now_ms - state.status_at_ms < 8000 && !status_text.is_empty());
+            let hints = if recent && status_text.chars().count() + hints.chars().count() + 3 > area.width as usize {
                 "? help"
             } else {
                 hints
             };
             let room = (area.width as usize).saturating_sub(hints.chars().count() + 3);
-            let status: String = state.status.chars().take(room).collect();
+            let status: String = status_text.chars().take(room).collect();
             let pad = room.saturating_sub(status.chars().count());
             Line::from(vec![
                 Span::styled(format!(" {status}{}", " ".repeat(pad)), theme.accent),

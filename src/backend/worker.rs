@@ -1,0 +1,214 @@
+//! The engine: a thread that owns a backend and answers the console's requests (a window's
+//! overview, a video's drill-down) while it keeps reading what is new (the live tail). It knows no
+//! screen: it emits [`Update`]s, which the console wraps into its own messages. Work that went stale
+//! meanwhile (the UI asked for another window or video and cancelled the request in flight) is not
+//! sent, and is redone for what the UI wants now.
+
+use super::cancel::Canceller;
+use super::{Backend, Related, Span};
+use crate::event::OwnedEvent;
+use crate::stats::overview::Overview;
+use std::sync::{Arc, OnceLock, mpsc};
+use std::time::{Duration, Instant};
+
+/// The window a console opens on: the last hour before the newest event.
+pub const DEFAULT_SPAN: Span = Some(3_600_000);
+
+/// Events kept for the live tail, by the backends and by the console alike.
+pub const TAIL_CAPACITY: usize = 20_000;
+
+/// How often the engine publishes a fresh overview.
+const PUBLISH: Duration = Duration::from_millis(1000);
+
+/// What the console asks the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// The overview of this window, from now on.
+    Window(Span),
+    /// The drill-down of a video.
+    Related(String),
+}
+
+/// What the engine tells the console.
+#[derive(Debug, Clone)]
+pub enum Update {
+    /// An overview, with the window (span) it was computed for.
+    Overview {
+        overview: Box<Overview>,
+        span: Span,
+        events_per_second: f64,
+        source: String,
+    },
+    /// New tail events with their sequence numbers, oldest first.
+    Tail(Vec<(u64, OwnedEvent)>),
+    Related(Box<Related>),
+    /// Something to say on the status line (terminal-safe).
+    Notice(String),
+    /// How far opening the backend got (reading files, connecting).
+    Progress(String),
+    /// The backend could not be opened: the console says why and ends.
+    Failed(String),
+}
+
+/// The console's line to the engine: requests, and the canceller that abandons the engine's work in
+/// flight when a request makes it stale (known once the backend is open).
+pub struct Link {
+    requests: mpsc::Sender<Request>,
+    cancel: Arc<OnceLock<Canceller>>,
+}
+
+impl Link {
+    /// Queues the request, then cancels what the engine is doing (it picks the request up next).
+    pub fn send(&self, request: Request) {
+        let _ = self.requests.send(request);
+        if let Some(c) = self.cancel.get() {
+            c.cancel();
+        }
+    }
+}
+
+/// Opens a backend on the engine's thread, saying how far it got through `progress`; an error is
+/// one plain sentence.
+pub type Opener = Box<dyn FnOnce(&dyn Fn(String)) -> Result<Box<dyn Backend>, String> + Send>;
+
+/// Starts the engine on its own thread: it opens the backend (reading files can take a while; the
+/// console is already on screen and shows [`Update::Progress`]), then serves requests until the
+/// link is dropped. A backend that cannot be opened ends in [`Update::Failed`].
+pub fn spawn(open: Opener) -> (Link, mpsc::Receiver<Update>) {
+    let (request_tx, request_rx) = mpsc::channel::<Request>();
+    let (update_tx, update_rx) = mpsc::channel::<Update>();
+    let cancel = Arc::new(OnceLock::new());
+    let link = Link { requests: request_tx, cancel: Arc::clone(&cancel) };
+    std::thread::spawn(move || {
+        let progress_tx = update_tx.clone();
+        let progress = move |text: String| {
+            let _ = progress_tx.send(Update::Progress(crate::text::sanitize_owned(&text, 200)));
+        };
+        match open(&progress) {
+            Ok(backend) => {
+                if let Some(c) = backend.canceller() {
+                    let _ = cancel.set(c);
+                }
+                run(backend, request_rx, update_tx);
+            }
+            Err(e) => {
+                let _ = update_tx.send(Update::Failed(crate::text::sanitize_owned(&e, 400)));
+            }
+        }
+    });
+    (link, update_rx)
+}
+
+/// Starts the engine on an open backend.
+pub fn spawn_open(backend: Box<dyn Backend>) -> (Link, mpsc::Receiver<Update>) {
+    spawn(Box::new(move |_: &dyn Fn(String)| Ok(backend)))
+}
+
+/// Runs the engine loop on the current thread until the console hangs up.
+///
+/// Each unit of work (a drill-down, a tail poll, an overview) begins on the backend's canceller,
+/// if it has one; an answer that went stale meanwhile is not sent, and the work is redone.
+pub fn run(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, updates: mpsc::Sender<Update>) {
+    let cancel = backend.canceller();
+    let begin = || cancel.as_ref().map(|c| c.begin());
+    let stale = |epoch: Option<u64>| matches!((&cancel, epoch), (Some(c), Some(e)) if c.is_stale(e));
+    let mut span: Span = DEFAULT_SPAN;
+    let mut last_seq = 0u64;
+    let mut last_publish: Option<Instant> = None;
+    let mut rate = EventRate::new(backend.lines_read());
+    // work that was cancelled before it finished and is still wanted
+    let mut redo_related: Option<String> = None;
+    let mut redo_overview = false;
+    loop {
+        let mut publish_now = last_publish.is_none() || std::mem::take(&mut redo_overview);
+        let wait = if publish_now || redo_related.is_some() { Duration::ZERO } else { Duration::from_millis(200) };
+        let mut pending = match requests.recv_timeout(wait) {
+            Ok(request) => vec![request],
+            Err(mpsc::RecvTimeoutError::Timeout) => Vec::new(),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        pending.extend(requests.try_iter());
+        // requests that queued up while the backend was busy: only the newest window and the
+        // newest drill-down still matter (the user has moved on from the others)
+        let newest_related = pending
+            .iter()
+            .rev()
+            .find_map(|r| match r {
+                Request::Related(id) => Some(id.clone()),
+                Request::Window(_) => None,
+            })
+            .or(redo_related.take());
+        if let Some(s) = pending.iter().rev().find_map(|r| match r {
+            Request::Window(s) => Some(*s),
+            Request::Related(_) => None,
+        }) {
+            span = s;
+            publish_now = true;
+        }
+        if let Some(id) = newest_related {
+            let epoch = begin();
+            let related = backend.related(&id);
+            if stale(epoch) {
+                redo_related = Some(id);
+            } else if updates.send(Update::Related(Box::new(related))).is_err() {
+                return;
+            }
+        }
+        let epoch = begin();
+        let notices = backend.refresh();
+        if !stale(epoch) {
+            for notice in notices {
+                let _ = updates.send(Update::Notice(crate::text::sanitize_owned(&notice, 300)));
+            }
+        }
+        let tail = backend.tail(last_seq, TAIL_CAPACITY);
+        if let Some((seq, _)) = tail.last() {
+            last_seq = *seq;
+            if updates.send(Update::Tail(tail)).is_err() {
+                return;
+            }
+        }
+        if publish_now || last_publish.is_some_and(|t| t.elapsed() >= PUBLISH) {
+            let events_per_second = rate.measure(backend.lines_read());
+            let epoch = begin();
+            let overview = backend.overview(span);
+            if stale(epoch) {
+                redo_overview = true;
+                continue;
+            }
+            let update = Update::Overview {
+                overview: Box::new(overview),
+                span,
+                events_per_second,
+                source: crate::text::sanitize_owned(&backend.describe(), 120),
+            };
+            if updates.send(update).is_err() {
+                return;
+            }
+            last_publish = Some(Instant::now());
+        }
+    }
+}
+
+/// Lines read per second, measured over at least half a second.
+struct EventRate {
+    lines: u64,
+    at: Instant,
+    rate: f64,
+}
+
+impl EventRate {
+    fn new(lines: u64) -> EventRate {
+        EventRate { lines, at: Instant::now(), rate: 0.0 }
+    }
+
+    fn measure(&mut self, lines: u64) -> f64 {
+        let elapsed = self.at.elapsed().as_secs_f64();
+        if elapsed >= 0.5 {
+            self.rate = lines.saturating_sub(self.lines) as f64 / elapsed;
+            self.lines = lines;
+            self.at = Instant::now();
+        }
+        self.rate
+    }
+}
