@@ -5,6 +5,8 @@
 //! once; the drill-down pages past 10,000 hits.
 #![allow(clippy::panic, clippy::unwrap_used)]
 
+mod common;
+
 use foley_triage::simulate::{self, SimulateOptions};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -59,11 +61,7 @@ fn start_server_seeded(seeds: &[&std::path::Path]) -> Server {
 }
 
 fn binary(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_foley-triage"))
-        .args(args)
-        .env_remove("FOLEY_TRIAGE_ES_API_KEY")
-        .output()
-        .expect("run")
+    common::binary().args(args).output().expect("run")
 }
 
 fn json_of(out: &std::process::Output) -> Value {
@@ -266,12 +264,8 @@ fn tail_exactly_once_and_drill_down_past_10000() {
 }
 
 fn render(state: &foley_triage::tui::state::State) -> String {
-    let theme = foley_triage::tui::theme::Theme::monochrome();
-    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
-    terminal.draw(|f| foley_triage::tui::view::draw(f, state, &theme)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
     // everything below the header (which names the source)
-    (1..48u16).map(|y| (0..160u16).map(|x| buffer[(x, y)].symbol().to_string()).collect::<String>() + "\n").collect()
+    common::render(state, 160, 48).lines().skip(1).map(|l| format!("{l}\n")).collect()
 }
 
 fn screens_match(url: &str, dir: &std::path::Path) {

@@ -3,6 +3,9 @@
 //! failures: each case gives a plain message (or a warning) and never a panic; no secret leaks.
 #![allow(clippy::panic, clippy::unwrap_used)]
 
+mod common;
+
+use common::wait_until;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -271,14 +274,6 @@ fn slow_mock(slow: Duration) -> SlowMock {
         }
     });
     SlowMock { url, aggregations, closed_early }
-}
-
-fn wait_until(what: &str, deadline: Duration, mut done: impl FnMut() -> bool) {
-    let until = std::time::Instant::now() + deadline;
-    while !done() {
-        assert!(std::time::Instant::now() < until, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 fn es_backend(url: &str) -> foley_triage::backend::elastic::EsBackend {

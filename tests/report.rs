@@ -5,11 +5,10 @@
 
 use foley_triage::simulate::{self, Manifest, SimulateOptions};
 use serde_json::Value;
-use std::process::Command;
 
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_foley-triage"))
-}
+mod common;
+
+use common::binary;
 
 fn incident() -> (tempfile::TempDir, Manifest) {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -3,81 +3,11 @@
 //! parsed with vt100; every wait has a deadline.
 #![allow(clippy::panic, clippy::unwrap_used)]
 
+mod common;
+
 use base64::Engine;
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
+use common::Pty as Session;
 use std::time::{Duration, Instant};
-
-struct Session {
-    output: Arc<Mutex<Vec<u8>>>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-}
-
-impl Session {
-    fn start(args: &[&str]) -> Session {
-        let pty =
-            native_pty_system().openpty(PtySize { rows: 48, cols: 160, pixel_width: 0, pixel_height: 0 }).expect("pty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_foley-triage"));
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("SSH_TTY", "/dev/pts/99"); // as if over SSH: the clipboard goes through OSC 52
-        cmd.env_remove("TMUX");
-        cmd.env_remove("DISPLAY");
-        let state = tempfile::tempdir().expect("dir").keep();
-        cmd.env("HOME", &state);
-        cmd.env("XDG_STATE_HOME", &state);
-        cmd.env("XDG_CONFIG_HOME", &state);
-        cmd.cwd(&state);
-        let child = pty.slave.spawn_command(cmd).expect("spawn");
-        drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().expect("reader");
-        let writer = pty.master.take_writer().expect("writer");
-        let output = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&output);
-        std::thread::spawn(move || {
-            let _keep_master = pty.master;
-            let mut buf = [0u8; 65536];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        Session { output, writer, child }
-    }
-
-    fn screen(&self) -> String {
-        let mut parser = vt100::Parser::new(48, 160, 0);
-        parser.process(&self.output.lock().unwrap());
-        parser.screen().contents()
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {text:?}; screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn keys(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).unwrap();
-        self.writer.flush().unwrap();
-    }
-
-    fn raw(&self) -> Vec<u8> {
-        self.output.lock().unwrap().clone()
-    }
-}
 
 #[test]
 fn drill_copy_help_tail_quit() {
@@ -159,26 +89,44 @@ fn live_demo_shows_events_arriving() {
     }
 }
 
-/// CPU ticks (user + system) a process has used, from /proc.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after_name.split(' ').collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
 #[test]
 fn an_idle_console_does_not_spin() {
     let mut s = Session::start(&[]);
     s.wait_for("Top failing videos");
     let pid = s.child.process_id().expect("pid");
     std::thread::sleep(Duration::from_millis(500));
-    let before = cpu_ticks(pid);
+    let before = common::cpu_ticks(pid);
     let started = Instant::now();
     std::thread::sleep(Duration::from_secs(3));
-    let used = cpu_ticks(pid) - before;
+    let used = common::cpu_ticks(pid) - before;
     let ticks_per_second = 100.0; // USER_HZ on Linux
     let share = used as f64 / ticks_per_second / started.elapsed().as_secs_f64();
     assert!(share < 0.25, "idle console used {:.0}% of a core", share * 100.0);
     s.keys(b"q");
+}
+
+/// Every way out restores the terminal: SIGTERM, SIGHUP (the SSH connection dropping), SIGQUIT and
+/// a `kill -INT` each end the console with the alternate screen left and the cursor shown, and the
+/// live demo's temporary directory removed.
+#[test]
+fn signals_end_the_console_and_restore_the_terminal() {
+    for signal in ["TERM", "HUP", "QUIT", "INT"] {
+        let mut s = Session::start(&["--demo"]);
+        s.wait_for("Top failing videos");
+        let home = s.home.clone();
+        let live_dirs = || {
+            std::fs::read_dir(&home)
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().starts_with("foley-triage-live-"))
+                .count()
+        };
+        assert_eq!(live_dirs(), 1, "the live demo writes into one private directory");
+        let killed = std::process::Command::new("kill").arg(format!("-{signal}")).arg(s.pid().to_string()).status();
+        assert!(killed.unwrap().success());
+        let status = s.wait_exit(Duration::from_secs(10));
+        assert!(status.success(), "SIG{signal}: exit status {status:?}");
+        assert!(s.restored(), "SIG{signal} left the terminal in the alternate screen or without a cursor");
+        assert_eq!(live_dirs(), 0, "SIG{signal} left the demo's temporary directory behind");
+    }
 }

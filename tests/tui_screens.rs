@@ -8,11 +8,11 @@ use foley_triage::backend::Backend;
 use foley_triage::backend::local::LocalBackend;
 use foley_triage::backend::worker::Update;
 use foley_triage::config::Config;
+mod common;
+
+use common::render;
 use foley_triage::tui::state::{Screen, State};
-use foley_triage::tui::theme::Theme;
 use foley_triage::tui::update::{Effect, Msg, update};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::path::PathBuf;
 
 /// The demo's files stay on disk while the backend lives (drill-downs read them again).
@@ -47,21 +47,6 @@ fn demo_state(backend: &mut LocalBackend) -> State {
 
 fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-fn render(state: &State, width: u16, height: u16) -> String {
-    let theme = Theme::monochrome();
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-    terminal.draw(|f| foley_triage::tui::view::draw(f, state, &theme)).expect("draw");
-    let buffer = terminal.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..height {
-        for x in 0..width {
-            out.push_str(buffer[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
 }
 
 #[test]

@@ -1,0 +1,182 @@
+//! Helpers the integration tests share: the real binary, waiting on a condition with a deadline,
+//! the real binary in a pseudo-terminal (screen parsed with vt100), and a state drawn on ratatui's
+//! `TestBackend`. Each test file uses some of them.
+#![allow(dead_code, clippy::panic, clippy::unwrap_used)]
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The binary under test, with no cluster secret inherited from the environment.
+pub fn binary() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_foley-triage"));
+    for var in ["FOLEY_TRIAGE_ES_API_KEY", "FOLEY_TRIAGE_ES_TOKEN", "FOLEY_TRIAGE_ES_USER", "FOLEY_TRIAGE_ES_PASSWORD"]
+    {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Waits until `done` holds, polling; fails the test after `deadline`, naming `what`.
+pub fn wait_until(what: &str, deadline: Duration, mut done: impl FnMut() -> bool) {
+    let until = Instant::now() + deadline;
+    while !done() {
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Draws the whole console on a `TestBackend` of `width`×`height` in the monochrome theme and
+/// returns its cells as text, one line per row.
+pub fn render(state: &foley_triage::tui::state::State, width: u16, height: u16) -> String {
+    let theme = foley_triage::tui::theme::Theme::monochrome();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| foley_triage::tui::view::draw(f, state, &theme)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..height {
+        for x in 0..width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// CPU ticks (user + system) a process has used, from /proc.
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// The real binary in a pseudo-terminal, as if over SSH (the clipboard goes through OSC 52), with a
+/// private home, state and config directory as its working directory.
+pub struct Pty {
+    pub output: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    pub child: Box<dyn portable_pty::Child + Send + Sync>,
+    pub rows: u16,
+    pub cols: u16,
+    /// The private home / state / config / working directory.
+    pub home: std::path::PathBuf,
+}
+
+impl Pty {
+    /// Starts the console at 160×48.
+    pub fn start(args: &[&str]) -> Pty {
+        Pty::start_with(args, 160, 48, &[])
+    }
+
+    /// Starts the console at `cols`×`rows` with extra environment variables.
+    pub fn start_with(args: &[&str], cols: u16, rows: u16, env: &[(&str, &str)]) -> Pty {
+        let pty = native_pty_system().openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("pty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_foley-triage"));
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("SSH_TTY", "/dev/pts/99");
+        cmd.env_remove("TMUX");
+        cmd.env_remove("DISPLAY");
+        cmd.env_remove("NO_COLOR");
+        let home = tempfile::tempdir().expect("dir").keep();
+        cmd.env("HOME", &home);
+        cmd.env("XDG_STATE_HOME", &home);
+        cmd.env("XDG_CONFIG_HOME", &home);
+        cmd.env("TMPDIR", &home);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.cwd(&home);
+        let child = pty.slave.spawn_command(cmd).expect("spawn");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().expect("reader");
+        let writer = pty.master.take_writer().expect("writer");
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&output);
+        std::thread::spawn(move || {
+            let _keep_master = pty.master;
+            let mut buf = [0u8; 65536];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Pty { output, writer, child, rows, cols, home }
+    }
+
+    /// The screen as the terminal shows it now.
+    pub fn screen(&self) -> String {
+        let mut parser = vt100::Parser::new(self.rows, self.cols, 0);
+        parser.process(&self.output.lock().unwrap());
+        parser.screen().contents()
+    }
+
+    /// The parsed terminal now (for the cursor, colours, modes).
+    pub fn parser(&self) -> vt100::Parser {
+        let mut parser = vt100::Parser::new(self.rows, self.cols, 0);
+        parser.process(&self.output.lock().unwrap());
+        parser
+    }
+
+    /// Waits up to 30 s for `text` on screen; returns the screen.
+    pub fn wait_for(&self, text: &str) -> String {
+        self.wait_for_screen(text, |s| s.contains(text))
+    }
+
+    /// Waits up to 30 s until `done` holds for the screen; `what` names it in the failure.
+    pub fn wait_for_screen(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if done(&screen) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what:?}; screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn keys(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Every byte the program wrote so far.
+    pub fn raw(&self) -> Vec<u8> {
+        self.output.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.process_id().expect("pid")
+    }
+
+    /// Waits up to `deadline` for the program to exit; returns its exit status.
+    pub fn wait_exit(&mut self, deadline: Duration) -> portable_pty::ExitStatus {
+        let until = Instant::now() + deadline;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < until, "the program did not exit; screen:\n{}", self.screen());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// True when the program's output restored the terminal: it left the alternate screen and
+    /// showed the cursor again after its last frame.
+    pub fn restored(&self) -> bool {
+        let raw = self.raw();
+        let last = |pattern: &[u8]| raw.windows(pattern.len()).rposition(|w| w == pattern);
+        let left_alternate = last(b"\x1b[?1049l");
+        let entered_alternate = last(b"\x1b[?1049h");
+        let shown_cursor = last(b"\x1b[?25h");
+        matches!((left_alternate, entered_alternate), (Some(l), Some(e)) if l > e) && shown_cursor.is_some()
+    }
+}
