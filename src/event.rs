@@ -239,6 +239,9 @@ pub struct OwnedEvent {
     pub parsed: bool,
     pub component: String,
     pub video_id: Option<String>,
+    /// The request the line belongs to (the retry link's `request_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     pub error_code: Option<String>,
     pub message: String,
     pub latency_ms: Option<f64>,
@@ -263,6 +266,7 @@ impl OwnedEvent {
             parsed: event.parsed,
             component: clean(component, 64),
             video_id: event.video_id.as_deref().map(|v| clean(v, 256)),
+            request_id: event.request_id.as_deref().map(|v| clean(v, 256)),
             error_code: event.error_code.as_deref().map(|v| clean(v, 256)),
             message: clean(&event.message, MAX_KEPT_CHARS),
             latency_ms: event.latency_ms,

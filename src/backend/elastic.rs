@@ -267,10 +267,7 @@ impl Backend for EsBackend {
             }
             (Vec::new(), false)
         });
-        let row =
-            self.last_good.as_ref().and_then(|o| o.top_failing_videos.iter().find(|v| v.video_id == video_id).cloned());
-        let explanation = super::explain_related(&self.enricher, video_id, &events);
-        Related { video_id: video_id.to_string(), events, truncated, explanation, row, files: self.files.clone() }
+        Related::from_lines(&self.enricher, video_id, events, truncated, self.files.clone())
     }
 
     fn lines_read(&self) -> u64 {

@@ -160,6 +160,14 @@ impl LocalBackend {
         backend
     }
 
+    /// The window of `span` back from the newest event.
+    fn window_of(&self, span: Span) -> Window {
+        match (span, self.stats.last_ms) {
+            (Some(span), Some(end)) => Window::last(span, end),
+            _ => Window::ALL,
+        }
+    }
+
     /// Names the inputs in the header (e.g. "bundled demo") instead of by their paths.
     pub fn described_as(mut self, label: &str) -> LocalBackend {
         self.label = Some(label.to_string());
@@ -288,10 +296,7 @@ impl Backend for LocalBackend {
 
     fn overview(&mut self, span: Span) -> Overview {
         self.stats.settle();
-        let window = match (span, self.stats.last_ms) {
-            (Some(span), Some(end)) => Window::last(span, end),
-            _ => Window::ALL,
-        };
+        let window = self.window_of(span);
         overview::compute(
             &self.stats,
             &self.enricher,
@@ -346,19 +351,16 @@ impl Backend for LocalBackend {
             }
         }
         events.sort_by_key(|e| (e.ts_ms.unwrap_or(i64::MIN), e.origin.file, e.origin.offset));
-        let row = self.overview(None).top_failing_videos.into_iter().find(|v| v.video_id == video_id);
-        let explanation = super::explain_related(&self.enricher, video_id, &events);
-        Related {
-            video_id: video_id.to_string(),
-            events,
-            truncated,
-            explanation,
-            row,
-            files: self.files.iter().map(|f| f.path.display().to_string()).collect(),
-        }
+        let files = self.files.iter().map(|f| f.path.display().to_string()).collect();
+        Related::from_lines(&self.enricher, video_id, events, truncated, files)
     }
 
     fn lines_read(&self) -> u64 {
         self.stats.lines.total
+    }
+
+    fn videos_with_code(&mut self, code: &str, span: Span) -> Vec<crate::stats::overview::VideoRow> {
+        self.stats.settle();
+        crate::stats::videos::videos_with_code(&self.stats, &self.enricher, code, self.window_of(span))
     }
 }

@@ -11,7 +11,8 @@ use crate::enrich::{Attribution, Enricher};
 use crate::event::OwnedEvent;
 use crate::stats::overview::{Explanation, Overview, VideoRow};
 
-/// Everything known about one video, for the drill-down.
+/// Everything known about one video, for the drill-down: its lines, and the facts computed from
+/// them (whatever the top list holds).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Related {
     pub video_id: String,
@@ -20,10 +21,29 @@ pub struct Related {
     /// True when more lines matched than were kept.
     pub truncated: bool,
     pub explanation: Explanation,
-    /// The video's row in the failure ranking, when it failed.
+    /// The facts of the video from its own lines ([`facts_of`]); `None` when no line mentions it.
     pub row: Option<VideoRow>,
     /// Names of the inputs, by `Origin::file`.
     pub files: Vec<String>,
+}
+
+impl Related {
+    /// The drill-down of a video from its lines (in time order): its facts and explanation are
+    /// computed from them, the same way on every backend.
+    pub fn from_lines(
+        enricher: &Enricher,
+        video_id: &str,
+        events: Vec<OwnedEvent>,
+        truncated: bool,
+        files: Vec<String>,
+    ) -> Related {
+        let row = facts_of(enricher, video_id, &events);
+        let explanation = match &row {
+            Some(r) if r.failures == 0 && r.rule.is_none() => Explanation::none(),
+            _ => explain_related(enricher, video_id, &events),
+        };
+        Related { video_id: video_id.to_string(), events, truncated, explanation, row, files }
+    }
 }
 
 /// A window relative to the newest data: the last `span_ms`, or everything.
@@ -41,6 +61,10 @@ pub trait Backend: Send {
     fn tail(&self, after: u64, limit: usize) -> Vec<(u64, OwnedEvent)>;
     /// Everything related to a video.
     fn related(&mut self, video_id: &str) -> Related;
+    /// Every video that failed with `code` in the window, most failures first.
+    fn videos_with_code(&mut self, code: &str, span: Span) -> Vec<VideoRow> {
+        self.overview(span).top_failing_videos.into_iter().filter(|v| v.codes.iter().any(|c| c == code)).collect()
+    }
     /// Lines read so far (for the events-per-second figure).
     fn lines_read(&self) -> u64;
     /// A handle that abandons the work in flight (for backends whose answers take a round trip);
@@ -74,4 +98,52 @@ pub fn explain_related(enricher: &Enricher, video_id: &str, events: &[OwnedEvent
             .unwrap_or(Attribution::Unknown),
     };
     Explanation::of(enricher, attribution)
+}
+
+/// The facts of a video from its own lines (so that any video, in the top list or not, on files or
+/// a cluster, shows the same): failures are its lines with an error code, in the statistics' sense;
+/// first and last seen are those of its failures (of all its lines when it has none); the retry
+/// request is the latest failure's (at the same millisecond, the greatest id), else the latest line's
+/// that carried one; the cause and fix are [`explain_related`]'s.
+pub fn facts_of(enricher: &Enricher, video_id: &str, events: &[OwnedEvent]) -> Option<VideoRow> {
+    let own: Vec<&OwnedEvent> = events.iter().filter(|e| e.video_id.as_deref() == Some(video_id)).collect();
+    let lines: Vec<&OwnedEvent> = if own.is_empty() { events.iter().collect() } else { own };
+    if lines.is_empty() {
+        return None;
+    }
+    let failures: Vec<&OwnedEvent> = lines.iter().copied().filter(|e| e.error_code.is_some()).collect();
+    let mut codes: Vec<(String, u64)> = Vec::new();
+    for code in failures.iter().filter_map(|e| e.error_code.as_deref()) {
+        match codes.iter_mut().find(|(c, _)| c == code) {
+            Some((_, n)) => *n += 1,
+            None => codes.push((code.to_string(), 1)),
+        }
+    }
+    codes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let timed = if failures.is_empty() { &lines } else { &failures };
+    let first_seen = timed.iter().filter_map(|e| e.ts_ms).min();
+    let last_seen = timed.iter().filter_map(|e| e.ts_ms).max();
+    let latest_request = |set: &[&OwnedEvent]| {
+        set.iter()
+            .filter_map(|e| e.request_id.as_deref().map(|r| (e.ts_ms.unwrap_or(i64::MIN), r)))
+            .max()
+            .map(|(_, r)| r.to_string())
+    };
+    let request_id = latest_request(&failures).or_else(|| latest_request(&lines));
+    let explanation = if failures.is_empty() && lines.iter().all(|e| e.rule.is_none()) {
+        Explanation::none()
+    } else {
+        explain_related(enricher, video_id, events)
+    };
+    Some(VideoRow {
+        video_id: video_id.to_string(),
+        failures: failures.len() as u64,
+        codes: codes.into_iter().map(|(c, _)| c).collect(),
+        cause: explanation.cause,
+        fix: explanation.fix,
+        rule: explanation.rule,
+        first_seen,
+        last_seen,
+        request_id,
+    })
 }

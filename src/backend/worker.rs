@@ -7,7 +7,7 @@
 use super::cancel::Canceller;
 use super::{Backend, Related, Span};
 use crate::event::OwnedEvent;
-use crate::stats::overview::Overview;
+use crate::stats::overview::{Overview, VideoRow};
 use std::sync::{Arc, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,8 @@ pub enum Request {
     Window(Span),
     /// The drill-down of a video.
     Related(String),
+    /// Every video that failed with a code in a window (the codes screen).
+    CodeVideos { code: String, span: Span },
 }
 
 /// What the engine tells the console.
@@ -42,6 +44,12 @@ pub enum Update {
     /// New tail events with their sequence numbers, oldest first.
     Tail(Vec<(u64, OwnedEvent)>),
     Related(Box<Related>),
+    /// Every video of a code in a window, most failures first.
+    CodeVideos {
+        code: String,
+        span: Span,
+        rows: Vec<VideoRow>,
+    },
     /// Something to say on the status line (terminal-safe).
     Notice(String),
     /// How far opening the backend got (reading files, connecting).
@@ -119,9 +127,11 @@ pub fn run(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, upd
     // work that was cancelled before it finished and is still wanted
     let mut redo_related: Option<String> = None;
     let mut redo_overview = false;
+    let mut redo_code: Option<(String, Span)> = None;
     loop {
         let mut publish_now = last_publish.is_none() || std::mem::take(&mut redo_overview);
-        let wait = if publish_now || redo_related.is_some() { Duration::ZERO } else { Duration::from_millis(200) };
+        let redo = redo_related.is_some() || redo_code.is_some();
+        let wait = if publish_now || redo { Duration::ZERO } else { Duration::from_millis(200) };
         let mut pending = match requests.recv_timeout(wait) {
             Ok(request) => vec![request],
             Err(mpsc::RecvTimeoutError::Timeout) => Vec::new(),
@@ -135,15 +145,32 @@ pub fn run(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, upd
             .rev()
             .find_map(|r| match r {
                 Request::Related(id) => Some(id.clone()),
-                Request::Window(_) => None,
+                _ => None,
             })
             .or(redo_related.take());
         if let Some(s) = pending.iter().rev().find_map(|r| match r {
             Request::Window(s) => Some(*s),
-            Request::Related(_) => None,
+            _ => None,
         }) {
             span = s;
             publish_now = true;
+        }
+        let newest_code = pending
+            .iter()
+            .rev()
+            .find_map(|r| match r {
+                Request::CodeVideos { code, span } => Some((code.clone(), *span)),
+                _ => None,
+            })
+            .or(redo_code.take());
+        if let Some((code, span)) = newest_code {
+            let epoch = begin();
+            let rows = backend.videos_with_code(&code, span);
+            if stale(epoch) {
+                redo_code = Some((code, span));
+            } else if updates.send(Update::CodeVideos { code, span, rows }).is_err() {
+                return;
+            }
         }
         if let Some(id) = newest_related {
             let epoch = begin();

@@ -266,7 +266,7 @@ pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) ->
         }
         for p in buckets(&v["per_bucket"]) {
             if let Some(start) = p["key"].as_i64() {
-                video.by_bucket.push((start.div_euclid(bucket_ms), count(p) as u32));
+                video.by_bucket.push((start.div_euclid(bucket_ms), crate::stats::ANY_CODE, count(p) as u32));
             }
         }
         stats.videos.insert(key_str(v).into(), video);

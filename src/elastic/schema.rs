@@ -128,6 +128,7 @@ pub fn owned_from_document(source: &Value, file_index: u32) -> crate::event::Own
         parsed: source["parsed"].as_bool().unwrap_or(true),
         component: text("component").unwrap_or_default(),
         video_id: text("video_id"),
+        request_id: text("request_id"),
         error_code: text("error_code"),
         message: text("message").unwrap_or_default(),
         latency_ms: source["latency_ms"].as_f64(),

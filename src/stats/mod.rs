@@ -7,6 +7,7 @@
 pub mod health;
 pub mod histogram;
 pub mod overview;
+pub mod videos;
 
 use crate::enrich::{Attribution, Enriched, Enricher, RuleId};
 use crate::event::{Event, Level, Source};
@@ -194,8 +195,25 @@ pub struct VideoStats {
     /// The request id of the latest failure that carried one (for the retry link), with its time.
     pub last_request_id: Option<CompactString>,
     pub last_request_ms: Option<i64>,
-    /// Failures per time bucket, for windowed rankings.
-    pub by_bucket: SmallVec<[(i64, u32); 4]>,
+    /// Failures per (time bucket, code), for windowed rankings and a code's videos in a window
+    /// ([`ANY_CODE`] where the code is not known per bucket).
+    pub by_bucket: SmallVec<[(i64, CodeId, u32); 4]>,
+}
+
+/// The code of a failing video's bucket entry whose code is not known (statistics rebuilt from a
+/// cluster's aggregations).
+pub const ANY_CODE: CodeId = CodeId::MAX;
+
+impl VideoStats {
+    /// Failures in the buckets `from_key..=to_key` (all of them when `None`), of one code or any.
+    pub fn failures_in(&self, keys: Option<(i64, i64)>, code: Option<CodeId>) -> u64 {
+        self.by_bucket
+            .iter()
+            .filter(|(k, _, _)| keys.is_none_or(|(from, to)| (from..=to).contains(k)))
+            .filter(|(_, c, _)| code.is_none_or(|code| *c == code || *c == ANY_CODE))
+            .map(|(_, _, n)| *n as u64)
+            .sum()
+    }
 }
 
 /// One unknown-error template.
@@ -504,7 +522,7 @@ impl Stats {
             stats.last_attribution = Some((i64::MIN, attribution));
         }
         if let Some(k) = key {
-            add_pair_small(&mut stats.by_bucket, k, 1);
+            add_triple(&mut stats.by_bucket, k, code, 1);
         }
     }
 
@@ -568,8 +586,9 @@ impl Stats {
             for (code, n) in &theirs.codes {
                 add_pair_small(&mut ours.codes, remap(*code), *n);
             }
-            for (k, n) in &theirs.by_bucket {
-                add_pair_small(&mut ours.by_bucket, *k, *n);
+            for (k, code, n) in &theirs.by_bucket {
+                let code = if *code == ANY_CODE { ANY_CODE } else { remap(*code) };
+                add_triple(&mut ours.by_bucket, *k, code, *n);
             }
             ours.first_ms = min_opt(ours.first_ms, theirs.first_ms);
             ours.last_ms = max_opt(ours.last_ms, theirs.last_ms);
@@ -619,7 +638,7 @@ impl Stats {
         let key = self.bucket_of(before_ms);
         self.buckets = self.buckets.split_off(&key);
         self.videos.retain(|_, v| {
-            v.by_bucket.retain(|(k, _)| *k >= key);
+            v.by_bucket.retain(|(k, _, _)| *k >= key);
             !v.by_bucket.is_empty()
         });
         self.patterns.retain(|_, p| {
@@ -642,6 +661,14 @@ fn add_pair_small<K: PartialEq + Copy, const N: usize>(pairs: &mut SmallVec<[(K,
     match pairs.iter_mut().rev().find(|(k, _)| *k == key) {
         Some((_, c)) => *c += n,
         None => pairs.push((key, n)),
+    }
+}
+
+#[inline]
+fn add_triple<const N: usize>(entries: &mut SmallVec<[(i64, CodeId, u32); N]>, key: i64, code: CodeId, n: u32) {
+    match entries.iter_mut().rev().find(|(k, c, _)| *k == key && *c == code) {
+        Some((_, _, count)) => *count += n,
+        None => entries.push((key, code, n)),
     }
 }
 

@@ -84,6 +84,17 @@ impl Explanation {
         }
     }
 
+    /// Nothing to explain: the lines hold no failure.
+    pub fn none() -> Explanation {
+        Explanation {
+            rule: None,
+            category: "none".into(),
+            severity: "none".into(),
+            cause: "no failure in these lines".into(),
+            fix: "-".into(),
+        }
+    }
+
     pub fn of(enricher: &Enricher, attribution: Attribution) -> Explanation {
         match attribution {
             Attribution::Rule(id) => match enricher.rule(id) {
@@ -312,7 +323,7 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
             let failures: u64 = if window.is_all() {
                 v.failures as u64
             } else {
-                v.by_bucket.iter().filter(|(k, _)| in_window(*k)).map(|(_, n)| *n as u64).sum()
+                v.by_bucket.iter().filter(|(k, _, _)| in_window(*k)).map(|(_, _, n)| *n as u64).sum()
             };
             (failures > 0).then_some((failures, id.as_str(), v))
         })
@@ -327,22 +338,7 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
     ranked.sort_unstable_by(rank);
     let videos: Vec<VideoRow> = ranked
         .into_iter()
-        .map(|(failures, id, v)| {
-            let explanation = Explanation::of(enricher, v.last_attribution.map_or(Attribution::Unknown, |(_, a)| a));
-            let mut video_codes: Vec<(u32, u32)> = v.codes.iter().copied().collect();
-            video_codes.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-            VideoRow {
-                video_id: id.to_string(),
-                failures,
-                codes: video_codes.iter().map(|(c, _)| stats.code(*c).to_string()).collect(),
-                cause: explanation.cause,
-                fix: explanation.fix,
-                rule: explanation.rule,
-                first_seen: v.first_ms,
-                last_seen: v.last_ms,
-                request_id: v.last_request_id.as_ref().map(|r| r.to_string()),
-            }
-        })
+        .map(|(failures, id, v)| super::videos::video_row(stats, enricher, id, v, failures))
         .collect();
 
     // unknown templates

@@ -145,6 +145,7 @@ fn run_effect(effect: Effect, state: &mut State, clipboard_mode: ClipboardMode, 
     match effect {
         Effect::Window(span) => link.send(Request::Window(span)),
         Effect::Related(id) => link.send(Request::Related(id)),
+        Effect::CodeVideos { code, span } => link.send(Request::CodeVideos { code, span }),
         Effect::Copy { text, label } => {
             let shown = text.lines().next().unwrap_or("").to_string();
             let message = match clipboard::copy(&text, clipboard_mode) {

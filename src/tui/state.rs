@@ -67,6 +67,9 @@ pub struct State {
     pub code_selected: usize,
     /// Enter on a code lists its videos.
     pub code_videos: bool,
+    /// The videos of the listed code, as the engine answered: (code, window, rows); `None` while
+    /// the answer is on its way.
+    pub code_video_rows: Option<(String, Option<i64>, Vec<crate::stats::overview::VideoRow>)>,
     pub tail: TailState,
     pub drill: DrillState,
     pub input: Input,
@@ -101,6 +104,7 @@ impl State {
             video_selected: 0,
             code_selected: 0,
             code_videos: false,
+            code_video_rows: None,
             tail: TailState::default(),
             drill: DrillState::default(),
             input: Input::Normal,
@@ -142,10 +146,25 @@ impl State {
         !self.tail.query.is_empty() && e.raw.to_lowercase().contains(&self.tail.query.to_lowercase())
     }
 
-    /// Videos listed on the codes screen for the selected code.
+    /// The code selected on the codes screen.
+    pub fn selected_code(&self) -> Option<&str> {
+        self.overview.as_ref()?.codes.get(self.code_selected).map(|c| c.code.as_str())
+    }
+
+    /// Every video listed on the codes screen for the selected code (empty until the engine
+    /// answers, see [`State::code_videos_loading`]).
     pub fn videos_of_selected_code(&self) -> Vec<&crate::stats::overview::VideoRow> {
-        let Some(o) = &self.overview else { return Vec::new() };
-        let Some(code) = o.codes.get(self.code_selected) else { return Vec::new() };
-        o.top_failing_videos.iter().filter(|v| v.codes.contains(&code.code)).collect()
+        match (&self.code_video_rows, self.selected_code()) {
+            (Some((code, span, rows)), Some(selected)) if code == selected && *span == self.window_span() => {
+                rows.iter().collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// True while the selected code's videos for this window have not arrived.
+    pub fn code_videos_loading(&self) -> bool {
+        !matches!((&self.code_video_rows, self.selected_code()),
+            (Some((code, span, _)), Some(selected)) if code == selected && *span == self.window_span())
     }
 }

@@ -30,6 +30,11 @@ pub enum Effect {
     /// Ask the backend for the overview of this window.
     Window(Option<i64>),
     Related(String),
+    /// Ask for every video of a code in a window.
+    CodeVideos {
+        code: String,
+        span: Option<i64>,
+    },
     /// Copy text; the label says what it is.
     Copy {
         text: String,
@@ -179,6 +184,13 @@ fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Update::CodeVideos { code, span, rows } => {
+            if state.selected_code() == Some(code.as_str()) {
+                status(state, format!("{code}: {} failing videos", rows.len()));
+                state.code_video_rows = Some((code, span, rows));
+            }
+            Vec::new()
+        }
         Update::Notice(text) => {
             status(state, text);
             Vec::new()
@@ -291,9 +303,13 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                         let id = v.video_id.clone();
                         return open_drill(state, id);
                     }
-                } else {
+                } else if let Some(code) = state.selected_code().map(str::to_string) {
                     state.code_videos = true;
                     state.video_selected = 0;
+                    if state.code_videos_loading() {
+                        status(state, format!("loading the videos of {code}…"));
+                        return vec![Effect::CodeVideos { code, span: state.window_span() }];
+                    }
                 }
             }
             Screen::Tail => {
@@ -318,7 +334,14 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         CycleWindow => {
             state.window = (state.window + 1) % WINDOWS.len();
             status(state, format!("window: {}", state.window_label()));
-            return vec![Effect::Window(state.window_span())];
+            let mut effects = vec![Effect::Window(state.window_span())];
+            if state.screen == Screen::Codes
+                && state.code_videos
+                && let Some(code) = state.selected_code()
+            {
+                effects.push(Effect::CodeVideos { code: code.to_string(), span: state.window_span() });
+            }
+            return effects;
         }
         Search => {
             state.screen = super::state::Screen::Tail;

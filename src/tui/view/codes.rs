@@ -21,7 +21,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let title;
     if state.code_videos {
         let code = o.codes.get(state.code_selected).map(|c| c.code.clone()).unwrap_or_default();
-        title = format!(" Videos failing with {code} · Enter drills down · Esc back ");
+        let count = if state.code_videos_loading() {
+            "…".to_string()
+        } else {
+            state.videos_of_selected_code().len().to_string()
+        };
+        title = format!(" Videos failing with {code}: {count} · Enter drills down · Esc back ");
         lines.push(Line::from(Span::styled(
             format!("{:<14}{:>6} {:<9} {}", "video_id", "fails", "last", "codes"),
             theme.dim,
@@ -39,8 +44,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             );
             lines.push(Line::from(Span::styled(format!("{:<inner$}", fit(&text, inner)), style)));
         }
-        if videos.is_empty() {
-            lines.push(Line::from(Span::styled("no failing videos with this code among the top ranked", theme.dim)));
+        if state.code_videos_loading() {
+            lines.push(Line::from(Span::styled("loading every video with this code in the window…", theme.dim)));
+        } else if videos.is_empty() {
+            lines.push(Line::from(Span::styled("no video failed with this code in this window", theme.dim)));
         }
     } else {
         title = format!(" Errors by code ({}) · Enter lists videos ", o.codes.len());
