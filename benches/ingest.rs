@@ -163,7 +163,8 @@ fn child(case: &str) -> io::Result<()> {
         let resolved = resolve_inputs(&args, &config).expect("the input resolves");
         let (own_before, busy_before) = (own_cpu_ticks(), machine_busy_ticks());
         let started = Instant::now();
-        let (stats, problems) = source::read_all(&resolved.inputs, &enricher, resolved.read);
+        let read = source::read_all(&resolved.inputs, &enricher, resolved.read, &|_| {});
+        let (stats, problems) = (read.stats, read.problems);
         ingest = started.elapsed();
         cpu = own_cpu_ticks().saturating_sub(own_before);
         others = machine_busy_ticks().saturating_sub(busy_before).saturating_sub(cpu);
@@ -173,7 +174,7 @@ fn child(case: &str) -> io::Result<()> {
         let ov = overview::compute(
             &stats,
             &enricher,
-            resolved.read.pipeline.window,
+            resolved.read.settings.options.window,
             OverviewOptions { health: &config.health, alert_rules: &config.alerts, top_videos: 10, top_patterns: 20 },
         );
         let json = foley_triage::report::to_json(&ov).to_string();

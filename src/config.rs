@@ -30,13 +30,107 @@ impl Default for Links {
     }
 }
 
+/// The offset of timestamps that carry no zone (`+08:00`, `-05:30`, `UTC`), checked when the
+/// config is read: a bad value is a config error naming the key, never a silent fallback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Timezone {
+    seconds: i64,
+}
+
+impl Timezone {
+    pub const UTC: Timezone = Timezone { seconds: 0 };
+
+    /// Seconds east of UTC.
+    pub fn offset_seconds(self) -> i64 {
+        self.seconds
+    }
+}
+
+impl TryFrom<String> for Timezone {
+    type Error = String;
+    fn try_from(s: String) -> Result<Timezone, String> {
+        s.parse()
+    }
+}
+
+impl std::str::FromStr for Timezone {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Timezone, String> {
+        let bad = || format!("`{text}` is not an offset like +08:00 or -05:30 (at most ±14:00), or UTC");
+        let s = text.trim();
+        if s.eq_ignore_ascii_case("utc") || s == "Z" {
+            return Ok(Timezone::UTC);
+        }
+        let sign = match s.as_bytes().first() {
+            Some(b'+') => 1,
+            Some(b'-') => -1,
+            _ => return Err(bad()),
+        };
+        let (h, m) = s[1..].split_once(':').unwrap_or((&s[1..], "0"));
+        let (h, m): (i64, i64) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        if !(0..=14).contains(&h) || !(0..=59).contains(&m) || (h == 14 && m > 0) {
+            return Err(bad());
+        }
+        Ok(Timezone { seconds: sign * (h * 3600 + m * 60) })
+    }
+}
+
+impl From<Timezone> for String {
+    fn from(t: Timezone) -> String {
+        let sign = if t.seconds < 0 { '-' } else { '+' };
+        let abs = t.seconds.abs();
+        format!("{sign}{:02}:{:02}", abs / 3600, (abs % 3600) / 60)
+    }
+}
+
+/// The length of a statistics bucket (`1m`, `30s`; at least a second, at most a day), checked
+/// when the config is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct BucketLength {
+    ms: i64,
+}
+
+impl BucketLength {
+    pub const MINUTE: BucketLength = BucketLength { ms: 60_000 };
+
+    pub fn ms(self) -> i64 {
+        self.ms
+    }
+}
+
+impl TryFrom<String> for BucketLength {
+    type Error = String;
+    fn try_from(s: String) -> Result<BucketLength, String> {
+        match alerts::parse_window(&s) {
+            Some(ms) if (1000..=86_400_000).contains(&ms) => Ok(BucketLength { ms }),
+            _ => Err(format!("`{s}` is not a duration like 1m or 30s (from 1s to 1d)")),
+        }
+    }
+}
+
+impl From<BucketLength> for String {
+    fn from(b: BucketLength) -> String {
+        match b.ms {
+            ms if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
+            ms if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
+            ms if ms % 1000 == 0 => format!("{}s", ms / 1000),
+            ms => format!("{ms}ms"),
+        }
+    }
+}
+
+/// The longest line kept whole (bytes): from 1 KiB to 1 GiB.
+pub const MAX_LINE_RANGE: std::ops::RangeInclusive<usize> = 1024..=(1 << 30);
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Offset of timestamps that carry no zone, e.g. `+08:00` (default UTC).
-    pub timezone: String,
+    pub timezone: Timezone,
     /// Length of a statistics bucket (`1m`); windows and alerts are counted in whole buckets.
-    pub bucket: String,
+    pub bucket: BucketLength,
     /// Longest line kept whole; longer lines are truncated with a marker.
     pub max_line_bytes: usize,
     /// Extra rule files, read after the built-in rules and `rules.toml` in the config directory.
@@ -130,8 +224,8 @@ impl ElasticConfig {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            timezone: "+00:00".into(),
-            bucket: "1m".into(),
+            timezone: Timezone::UTC,
+            bucket: BucketLength::MINUTE,
             max_line_bytes: crate::pipeline::DEFAULT_MAX_LINE,
             rule_files: Vec::new(),
             components: ComponentConfig::default(),
@@ -186,7 +280,7 @@ impl Config {
     pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             path: path.to_string(),
-            message: e.to_string().trim_end().replace('\n', " | "),
+            message: format!("\n{}", redact_secrets(e.to_string().trim_end())),
         })?;
         config.validate(path)?;
         Ok(config)
@@ -194,20 +288,28 @@ impl Config {
 
     fn validate(&self, path: &str) -> Result<(), ConfigError> {
         let invalid = |message: String| ConfigError::Invalid { path: path.to_string(), message };
-        if self.offset_seconds().is_none() {
-            return Err(invalid(format!("timezone `{}` is not an offset like +08:00 or -05:00", self.timezone)));
+        if !MAX_LINE_RANGE.contains(&self.max_line_bytes) {
+            return Err(invalid(format!(
+                "max_line_bytes = {} is out of range: from {} (1 KiB) to {} (1 GiB)",
+                self.max_line_bytes,
+                MAX_LINE_RANGE.start(),
+                MAX_LINE_RANGE.end()
+            )));
         }
-        if self.bucket_ms().is_none() {
-            return Err(invalid(format!("bucket `{}` is not a duration like 1m or 30s (at least 1s)", self.bucket)));
-        }
-        if self.max_line_bytes < 1024 {
-            return Err(invalid("max_line_bytes must be at least 1024".into()));
+        if let Err(message) = self.health.check() {
+            return Err(invalid(format!("[health] {message}")));
         }
         for rule in &self.alerts {
             if alerts::parse_window(&rule.window).is_none() {
                 return Err(invalid(format!(
                     "alert `{}`: window `{}` is not a duration like 5m",
                     rule.name, rule.window
+                )));
+            }
+            if !rule.threshold.is_finite() || rule.threshold < 0.0 {
+                return Err(invalid(format!(
+                    "alert `{}`: threshold {} must be a finite number, 0 or more",
+                    rule.name, rule.threshold
                 )));
             }
         }
@@ -239,7 +341,12 @@ impl Config {
         };
         set(&mut self.theme, &o.theme);
         set(&mut self.clipboard, &o.clipboard);
-        set(&mut self.timezone, &o.timezone);
+        if let Some(zone) = &o.timezone {
+            self.timezone = zone.parse().map_err(|message: String| ConfigError::Invalid {
+                path: "command line / environment".into(),
+                message: format!("--timezone {message}"),
+            })?;
+        }
         set(&mut self.links.kibana_url, &o.kibana_url);
         set(&mut self.links.data_view, &o.data_view);
         set(&mut self.links.retry_url, &o.retry_url);
@@ -247,23 +354,24 @@ impl Config {
     }
 
     /// Seconds east of UTC for zone-less timestamps.
-    pub fn offset_seconds(&self) -> Option<i64> {
-        let s = self.timezone.trim();
-        if s.eq_ignore_ascii_case("utc") || s == "Z" {
-            return Some(0);
-        }
-        let sign = match s.as_bytes().first()? {
-            b'+' => 1,
-            b'-' => -1,
-            _ => return None,
-        };
-        let (h, m) = s[1..].split_once(':').unwrap_or((&s[1..], "0"));
-        let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
-        (h <= 23 && m <= 59).then_some(sign * (h * 3600 + m * 60))
+    pub fn offset_seconds(&self) -> i64 {
+        self.timezone.offset_seconds()
     }
 
-    pub fn bucket_ms(&self) -> Option<i64> {
-        alerts::parse_window(&self.bucket).filter(|ms| *ms >= 1000)
+    pub fn bucket_ms(&self) -> i64 {
+        self.bucket.ms()
+    }
+
+    /// How lines are read and counted, from these settings (everything; `window` narrows it).
+    pub fn ingest(&self) -> crate::pipeline::IngestSettings {
+        crate::pipeline::IngestSettings {
+            options: crate::pipeline::PipelineOptions {
+                max_line: self.max_line_bytes,
+                window: crate::stats::overview::Window::ALL,
+                default_offset: self.offset_seconds(),
+            },
+            bucket_ms: self.bucket_ms(),
+        }
     }
 
     /// The rule base: built-in rules, then `rules.toml` in the config directory, then `rule_files`.
@@ -277,6 +385,36 @@ impl Config {
         }
         Ok(Enricher::new(ComponentTable::new(&self.components), all))
     }
+}
+
+/// Keys whose values are secrets wherever they appear in a config or rule file.
+fn looks_secret(key: &str) -> bool {
+    let key = key.trim().trim_matches('"').to_ascii_lowercase();
+    ["password", "passwd", "secret", "token", "api_key", "apikey", "credential", "private_key"]
+        .iter()
+        .any(|s| key.contains(s))
+        || key == "key"
+        || key.ends_with("_key") && key != "key_file"
+}
+
+/// A parser's message with the values of secret-looking keys in its quoted source lines replaced,
+/// so that an error never prints a secret (`api_key = "…"` on the offending line).
+pub fn redact_secrets(message: &str) -> String {
+    message
+        .lines()
+        .map(|line| {
+            // the quoted source lines look like `12 | key = value`
+            let Some((gutter, code)) = line.split_once('|') else { return line.to_string() };
+            if !gutter.trim().chars().all(|c| c.is_ascii_digit()) {
+                return line.to_string();
+            }
+            match code.split_once('=') {
+                Some((key, _)) if looks_secret(key) => format!("{gutter}|{key}= «redacted»"),
+                _ => line.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The commented example config shipped with the tool.
@@ -304,9 +442,34 @@ mod tests {
 
     #[test]
     fn offsets() {
-        let mut c = Config { timezone: "+08:00".into(), ..Config::default() };
-        assert_eq!(c.offset_seconds(), Some(8 * 3600));
-        c.timezone = "-05:30".into();
-        assert_eq!(c.offset_seconds(), Some(-(5 * 3600 + 1800)));
+        let zone = |s: &str| s.parse::<Timezone>().map(Timezone::offset_seconds);
+        assert_eq!(zone("+08:00"), Ok(8 * 3600));
+        assert_eq!(zone("-05:30"), Ok(-(5 * 3600 + 1800)));
+        assert_eq!(zone("UTC"), Ok(0));
+        assert_eq!(zone("+14:00"), Ok(14 * 3600));
+        for bad in ["+14:30", "+99:00", "+9999", "Mars", "", "+08:60"] {
+            assert!(zone(bad).is_err(), "{bad} accepted");
+        }
+        assert_eq!(String::from("-05:30".parse::<Timezone>().unwrap()), "-05:30");
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_config_errors_not_panics() {
+        let err = Config::parse("max_line_bytes = 4611686018427387904", "c.toml").expect_err("2^62").to_string();
+        assert!(err.contains("max_line_bytes") && err.contains("out of range"), "{err}");
+        let err = Config::parse("max_line_bytes = 10", "c.toml").expect_err("too small").to_string();
+        assert!(err.contains("max_line_bytes"), "{err}");
+        let err = Config::parse("bucket = \"400d\"", "c.toml").expect_err("huge bucket").to_string();
+        assert!(err.contains("bucket"), "{err}");
+    }
+
+    #[test]
+    fn a_parse_error_keeps_its_lines_and_hides_secrets() {
+        let text = "[elastic.clusters.prod]\nurls = [\"http://x\"]\napi_key = \"s3cr3t-value\" oops\n";
+        let err = Config::parse(text, "c.toml").expect_err("syntax").to_string();
+        assert!(!err.contains("s3cr3t-value"), "the secret was printed: {err}");
+        assert!(err.contains("line 3") || err.contains("3 |"), "the line is named: {err}");
+        assert!(err.contains('^'), "a caret points at the column: {err}");
+        assert!(err.lines().count() > 2, "the message keeps its lines: {err}");
     }
 }

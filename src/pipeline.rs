@@ -164,6 +164,7 @@ impl<'e> Ingestor<'e> {
             && !self.options.window.contains(ts)
         {
             self.stats.lines.filtered += lines;
+            self.stats.note_filtered(ts);
             return;
         }
         let enriched = self.enricher.enrich(event);
@@ -190,10 +191,10 @@ fn starts_continuation(bytes: &[u8]) -> bool {
     python::is_continuation(&String::from_utf8_lossy(&bytes[..end]))
 }
 
-/// The first safe split point at or after `at` in `window` (a slice of the input starting at
-/// offset `window_offset`): just after a newline and before a line that does not continue a
-/// traceback. `None` if the window holds no such point.
-fn safe_split(window: &[u8], window_offset: u64) -> Option<u64> {
+/// The first safe split point in `window` (a slice of the input starting at offset
+/// `window_offset`): just after a newline and before a line that does not continue a traceback.
+/// `None` if the window holds no such point.
+pub fn safe_split(window: &[u8], window_offset: u64) -> Option<u64> {
     let mut i = 0;
     while let Some(nl) = memchr::memchr(b'\n', &window[i..]) {
         i += nl + 1;
@@ -207,140 +208,184 @@ fn safe_split(window: &[u8], window_offset: u64) -> Option<u64> {
     None
 }
 
-/// Length of the read-only windows a file range is mapped in: big enough that page-fault and
-/// mapping costs vanish, small enough that resident memory stays flat whatever the file size.
-const MAP_WINDOW: u64 = 8 << 20;
-
-/// Ingests `[from, to)` of a regular file through memory-mapped windows (no copy into a buffer);
-/// a line crossing a window edge is picked up by the next window, which starts at the first byte
-/// not consumed.
-fn ingest_range(ingestor: &mut Ingestor<'_>, file: &std::fs::File, from: u64, to: u64) -> std::io::Result<()> {
-    ingest_range_into(ingestor, file, from, to, &mut NoSink)
-}
-
-/// Ingests bytes `from..to` of a file through `ingestor`, window by mapped window (memory stays
-/// bounded whatever the file's size), handing every event to `sink`.
-pub fn ingest_range_into<S: EventSink>(
-    ingestor: &mut Ingestor<'_>,
-    file: &std::fs::File,
-    from: u64,
-    to: u64,
-    sink: &mut S,
-) -> std::io::Result<()> {
-    let page = 4096u64;
-    let mut start = from;
-    while start < to {
-        let aligned = start - start % page;
-        let end = (aligned + MAP_WINDOW).min(to);
-        let last = end == to;
-        // SAFETY: a read-only private map of a log file. A log appended to meanwhile only grows
-        // past the mapped length; one truncated underneath could fault, which the report accepts
-        // (the live follower reads with read(2) instead and never maps).
-        let map = unsafe { memmap2::MmapOptions::new().offset(aligned).len((end - aligned) as usize).map(file)? };
-        let _ = map.advise(memmap2::Advice::Sequential);
-        let skip = (start - aligned) as usize;
-        let consumed = ingestor.ingest_block(&map[skip..], start, last, sink);
-        if consumed == 0 && !last {
-            // a single line longer than the window: take its head as a truncated line, skip the rest
-            let line_end = next_newline(file, end)?.unwrap_or(to);
-            let head_len = ingestor.options.max_line.min(map.len() - skip);
-            let mut head = map[skip..skip + head_len].to_vec();
-            head.push(b'\n');
-            ingestor.ingest_block(&head, start, true, sink);
-            ingestor.stats.lines.truncated += 1;
-            start = (line_end + 1).min(to);
-            continue;
-        }
-        start += consumed as u64;
-        if last {
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// Offset of the first newline at or after `from`, reading forward in blocks.
-fn next_newline(file: &std::fs::File, mut from: u64) -> std::io::Result<Option<u64>> {
-    use std::os::unix::fs::FileExt;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read_at(&mut buf, from)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
-            return Ok(Some(from + i as u64));
-        }
-        from += n as u64;
-    }
-}
-
-/// What an ingestor for one input is made of.
-#[derive(Clone, Copy)]
-pub struct IngestSetup<'e> {
-    pub enricher: &'e Enricher,
-    pub parser: LineParser,
+/// How lines are read and counted: the pipeline options and the statistics' bucket length. Built
+/// from the config ([`crate::config::Config::ingest`]); one constructor makes an ingestor of it.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestSettings {
     pub options: PipelineOptions,
     pub bucket_ms: i64,
-    /// Index of the input, for origins.
-    pub index: u32,
 }
 
-/// Ingests a regular file of `len` bytes split across `threads` cores, each streaming its own byte
-/// range through mapped windows (resident memory stays flat whatever the file size); the statistics
-/// are merged in order.
-pub fn ingest_file_parallel(
-    file: &std::fs::File,
-    len: u64,
-    setup: &IngestSetup<'_>,
-    threads: usize,
-) -> std::io::Result<Stats> {
-    use std::os::unix::fs::FileExt;
-    let IngestSetup { enricher, parser, options, bucket_ms, index } = *setup;
-    let mut points = vec![0u64];
-    if threads > 1 && len >= 4 << 20 {
-        let mut window = vec![0u8; 64 * 1024];
-        for i in 1..threads as u64 {
-            let at = len * i / threads as u64;
-            if at <= *points.last().unwrap_or(&0) {
-                continue;
+impl Default for IngestSettings {
+    fn default() -> Self {
+        IngestSettings { options: PipelineOptions::default(), bucket_ms: 60_000 }
+    }
+}
+
+impl IngestSettings {
+    /// An ingestor for input number `file` in `format` (`None`: detected line by line).
+    pub fn ingestor<'e>(
+        &self,
+        enricher: &'e Enricher,
+        format: Option<crate::parse::Format>,
+        file: u32,
+    ) -> Ingestor<'e> {
+        let parser = LineParser::new(format, self.options.default_offset);
+        let mut ingestor = Ingestor::new(enricher, parser, self.options, self.bucket_ms);
+        ingestor.file = file;
+        ingestor
+    }
+}
+
+/// Bytes read at a time from a file or stream.
+pub const READ_CHUNK: usize = 8 << 20;
+
+/// Feeds the bytes of one input, in chunks of any size, through an ingestor: the one place lines
+/// are split across chunk boundaries and the one truncation rule. A partial line (or an event still
+/// collecting traceback lines) is carried to the next chunk; a line longer than `max_line` keeps its
+/// head (counted as truncated) and the rest is skipped as it arrives, never buffered; [`Feeder::finish`]
+/// ends the input whatever its last line looks like (no newline, over-long, mid-skip).
+pub struct Feeder {
+    buf: Vec<u8>,
+    /// Input offset of `buf[0]`.
+    offset: u64,
+    /// Skipping the rest of an over-long line, up to its newline.
+    skipping: bool,
+    /// Bytes taken in so far (the input offset of the next byte).
+    next: u64,
+}
+
+impl Feeder {
+    /// A feeder for an input whose first byte fed is at `offset`.
+    pub fn new(offset: u64) -> Feeder {
+        Feeder { buf: Vec::new(), offset, skipping: false, next: offset }
+    }
+
+    /// The input offset of the next byte to feed.
+    pub fn position(&self) -> u64 {
+        self.next
+    }
+
+    /// Reads once from `source` into the feeder's own buffer (at most `chunk` bytes) and processes
+    /// what is complete; returns the bytes read (0 at the end of the input). No copy beyond the
+    /// carried partial line.
+    pub fn read_from<S: EventSink>(
+        &mut self,
+        ingestor: &mut Ingestor<'_>,
+        chunk: usize,
+        mut source: impl FnMut(&mut [u8]) -> std::io::Result<usize>,
+        sink: &mut S,
+    ) -> std::io::Result<usize> {
+        let start = self.buf.len();
+        self.buf.resize(start + chunk.max(1), 0);
+        let n = loop {
+            match source(&mut self.buf[start..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(start);
+                    return Err(e);
+                }
             }
-            let n = file.read_at(&mut window, at.saturating_sub(1))?;
-            if let Some(split) = safe_split(&window[..n], at.saturating_sub(1)) {
-                points.push(split);
+        };
+        self.buf.truncate(start + n);
+        self.next += n as u64;
+        if n > 0 {
+            self.process(ingestor, start, sink);
+        }
+        Ok(n)
+    }
+
+    /// Feeds `data` (copied in).
+    pub fn feed<S: EventSink>(&mut self, ingestor: &mut Ingestor<'_>, data: &[u8], sink: &mut S) {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(data);
+        self.next += data.len() as u64;
+        self.process(ingestor, start, sink);
+    }
+
+    /// Processes the buffer; the bytes from `fresh` on are new.
+    fn process<S: EventSink>(&mut self, ingestor: &mut Ingestor<'_>, fresh: usize, sink: &mut S) {
+        if self.skipping {
+            // everything before `fresh` was already skipped
+            match memchr::memchr(b'\n', &self.buf[fresh..]) {
+                Some(i) => {
+                    let skip = fresh + i + 1;
+                    self.buf.drain(..skip);
+                    self.offset += skip as u64;
+                    self.skipping = false;
+                }
+                None => {
+                    self.offset += self.buf.len() as u64;
+                    self.buf.clear();
+                    return;
+                }
+            }
+        }
+        let consumed = ingestor.ingest_block(&self.buf, self.offset, false, sink);
+        self.discard(consumed);
+        // a partial last line longer than the cap: keep its head, skip the rest as it arrives
+        let max_line = ingestor.options.max_line;
+        let line_start = memchr::memrchr(b'\n', &self.buf).map_or(0, |i| i + 1);
+        if self.buf.len() - line_start > max_line {
+            if line_start > 0 {
+                // what comes before it ends here (an event collecting traceback lines, say)
+                let done = ingestor.ingest_block(&self.buf[..line_start], self.offset, true, sink);
+                debug_assert_eq!(done, line_start);
+                self.discard(line_start);
+            }
+            self.truncate_line(ingestor, sink);
+        }
+    }
+
+    /// Takes the head of the over-long line at the start of the buffer as a truncated line and
+    /// skips the rest of it.
+    fn truncate_line<S: EventSink>(&mut self, ingestor: &mut Ingestor<'_>, sink: &mut S) {
+        let max_line = ingestor.options.max_line;
+        let mut head = self.buf[..max_line.min(self.buf.len())].to_vec();
+        head.push(b'\n');
+        ingestor.ingest_block(&head, self.offset, true, sink);
+        ingestor.stats.lines.truncated += 1;
+        match memchr::memchr(b'\n', &self.buf[max_line.min(self.buf.len())..]) {
+            Some(i) => {
+                let skip = max_line + i + 1;
+                self.discard(skip);
+            }
+            None => {
+                self.offset += self.buf.len() as u64;
+                self.buf.clear();
+                self.skipping = true;
             }
         }
     }
-    points.push(len);
-    let run = |from: u64, to: u64| -> std::io::Result<Stats> {
-        let mut ingestor = Ingestor::new(enricher, parser, options, bucket_ms);
-        ingestor.file = index;
-        ingest_range(&mut ingestor, file, from, to)?;
-        Ok(ingestor.stats)
-    };
-    if points.len() <= 2 {
-        return run(0, len);
-    }
-    let results: Vec<std::io::Result<Stats>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = points.windows(2).map(|w| scope.spawn(move || run(w[0], w[1]))).collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(std::io::Error::other("a reader thread failed"))))
-            .collect()
-    });
-    let mut total: Option<Stats> = None;
-    for stats in results {
-        let stats = stats?;
-        match total.as_mut() {
-            Some(t) => t.merge(stats),
-            None => total = Some(stats),
+
+    fn discard(&mut self, n: usize) {
+        if n == 0 {
+            return;
         }
+        let n = n.min(self.buf.len());
+        self.buf.copy_within(n.., 0);
+        self.buf.truncate(self.buf.len() - n);
+        self.offset += n as u64;
     }
-    Ok(total.unwrap_or_else(|| Stats::new(enricher.components.len(), bucket_ms)))
+
+    /// The end of the input: everything left becomes events.
+    pub fn finish<S: EventSink>(&mut self, ingestor: &mut Ingestor<'_>, sink: &mut S) {
+        if !self.skipping && !self.buf.is_empty() {
+            if self.buf.len() > ingestor.options.max_line && memchr::memchr(b'\n', &self.buf).is_none() {
+                self.truncate_line(ingestor, sink);
+            } else {
+                let consumed = ingestor.ingest_block(&self.buf, self.offset, true, sink);
+                debug_assert_eq!(consumed, self.buf.len());
+            }
+        }
+        self.offset += self.buf.len() as u64;
+        self.buf.clear();
+        self.skipping = false;
+    }
 }
 
-/// Reads an input stream (stdin, gzip) block by block through an ingestor. Lines longer than the
-/// buffer are truncated at the cap and the rest skipped without buffering it.
+/// Reads an input stream (stdin, gzip, a test's chunks) to its end through an ingestor.
 pub fn ingest_reader<R: std::io::Read, S: EventSink>(
     ingestor: &mut Ingestor<'_>,
     reader: R,
@@ -349,64 +394,34 @@ pub fn ingest_reader<R: std::io::Read, S: EventSink>(
     ingest_reader_at(ingestor, reader, 0, sink)
 }
 
-/// [`ingest_reader`] for a stream whose first byte is at `start_offset` of the input.
+/// [`ingest_reader`] for a stream whose first byte is at `start_offset` of the input. A read error
+/// ends the input: what was read is kept, the error returned.
 pub fn ingest_reader_at<R: std::io::Read, S: EventSink>(
     ingestor: &mut Ingestor<'_>,
     mut reader: R,
     start_offset: u64,
     sink: &mut S,
 ) -> std::io::Result<()> {
-    let capacity = (4 << 20).max(ingestor.options.max_line * 2 + 1);
-    let mut buf: Vec<u8> = Vec::with_capacity(capacity);
-    let mut offset: u64 = start_offset;
-    let mut skipping = false;
-    let mut chunk = vec![0u8; 1 << 20];
+    let mut feeder = Feeder::new(start_offset);
+    let chunk = 1 << 20;
     loop {
-        let n = match reader.read(&mut chunk) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        let mut data = &chunk[..n];
-        if skipping {
-            match memchr::memchr(b'\n', data) {
-                Some(i) => {
-                    offset += (i + 1) as u64;
-                    data = &data[i + 1..];
-                    skipping = false;
-                }
-                None => {
-                    offset += n as u64;
-                    continue;
-                }
+        match feeder.read_from(ingestor, chunk, |buf| reader.read(buf), sink) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                feeder.finish(ingestor, sink);
+                return Err(e);
             }
         }
-        buf.extend_from_slice(data);
-        let eof = n == 0;
-        let consumed = ingestor.ingest_block(&buf, offset, eof, sink);
-        buf.drain(..consumed);
-        offset += consumed as u64;
-        if eof {
-            return Ok(());
-        }
-        if buf.len() > ingestor.options.max_line && memchr::memchr(b'\n', &buf).is_none() {
-            // an over-long line: keep its head as a (truncated) line, skip the rest
-            let head_len = ingestor.options.max_line;
-            let mut head = buf[..head_len].to_vec();
-            head.push(b'\n');
-            ingestor.ingest_block(&head, offset, true, sink);
-            ingestor.stats.lines.truncated += 1;
-            offset += buf.len() as u64;
-            buf.clear();
-            skipping = true;
-        }
     }
+    feeder.finish(ingestor, sink);
+    Ok(())
 }
 
 /// Convenience for tests and small inputs: ingest a string slice.
 pub fn ingest_str(enricher: &Enricher, text: &str, options: PipelineOptions) -> Stats {
-    let parser = LineParser::new(crate::parse::detect(text.lines(), options.default_offset), options.default_offset);
-    let mut ingestor = Ingestor::new(enricher, parser, options, 60_000);
+    let format = crate::parse::detect(text.lines(), options.default_offset);
+    let mut ingestor = IngestSettings { options, bucket_ms: 60_000 }.ingestor(enricher, format, 0);
     ingestor.ingest_block(text.as_bytes(), 0, true, &mut NoSink);
     ingestor.stats
 }

@@ -21,7 +21,14 @@ pub fn is_unsafe_char(c: char) -> bool {
         | '\u{200e}' | '\u{200f}' | '\u{061c}'
         // line/paragraph separators break layout like a newline
         | '\u{2028}' | '\u{2029}'
+        // zero-width characters: `vid_a\u{200b}b` must not pass for `vid_ab`
+        | '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}'
     )
+}
+
+/// A path as terminal-safe text (file names can hold escape sequences too).
+pub fn path_text(path: &std::path::Path) -> String {
+    sanitize(&path.to_string_lossy()).into_owned()
 }
 
 /// Sanitises text that is already valid UTF-8. Borrows when nothing needs changing (the common case).
@@ -97,6 +104,15 @@ mod tests {
         let s = sanitize("a\x1b[31mred\x1b]52;c;aGk=\x07 \u{202e}evil\u{9b}");
         assert!(is_terminal_safe(&s));
         assert_eq!(s, "a\\e[31mred\\e]52;c;aGk=\\x07 \\u{202e}evil\\x9b");
+    }
+
+    #[test]
+    fn zero_width_characters_are_shown() {
+        assert_eq!(sanitize("vid_a\u{200b}b"), "vid_a\\u{200b}b");
+        for c in ['\u{200b}', '\u{200d}', '\u{2060}', '\u{feff}'] {
+            assert!(!is_terminal_safe(&format!("a{c}b")), "{c:?}");
+        }
+        assert_eq!(path_text(std::path::Path::new("x\u{1b}]52;c;aGk=\u{7}.log")), "x\\e]52;c;aGk=\\x07.log");
     }
 
     #[test]

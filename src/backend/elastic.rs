@@ -44,7 +44,7 @@ impl EsBackend {
             enricher,
             health: config.health.clone(),
             alert_rules: config.alerts.clone(),
-            bucket_ms: config.bucket_ms().unwrap_or(60_000),
+            bucket_ms: config.bucket_ms(),
             data_end: None,
             lines: 0,
             tail: VecDeque::new(),

@@ -1,22 +1,21 @@
-//! The file backend: statistics over whole files read at start (fast path, all cores), then the
-//! files followed for new lines; a bounded tail of recent events; drill-down by rescanning the
-//! files for a video id (memory stays flat: no per-line index is kept).
+//! The file backend: statistics over whole files read at start (through the one reader, all
+//! cores), then the files followed for new lines; a bounded tail of recent events; drill-down by
+//! rescanning the files for a video id (memory stays flat: no per-line index is kept).
 
+use super::tail::TailRing;
 use super::{Backend, Related, Span};
 use crate::enrich::{Attribution, Enricher};
 use crate::event::{Event, Origin, OwnedEvent};
-use crate::parse::LineParser;
-use crate::pipeline::{self, IngestSetup, Ingestor, PipelineOptions};
+use crate::parse::Format;
+use crate::pipeline::IngestSettings;
 use crate::source::follow::{FollowItem, FollowOptions, Follower};
+use crate::source::read::{self, Body};
+use crate::source::{Input, SourceError};
 use crate::stats::Stats;
 use crate::stats::health::HealthConfig;
 use crate::stats::overview::{self, Overview, OverviewOptions, Window};
-use std::collections::VecDeque;
-use std::fs::File;
-use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::PathBuf;
 
-use super::worker::TAIL_CAPACITY;
 /// Bytes of history read back from the end of each file for the tail at start.
 pub const TAIL_HISTORY_BYTES: u64 = 1 << 20;
 /// Related lines kept for one video.
@@ -24,12 +23,10 @@ pub const RELATED_CAP: usize = 5_000;
 /// Statistics older than this (behind the newest event) are dropped in live mode.
 pub const KEEP_HISTORY_MS: i64 = 25 * 3600 * 1000;
 
+/// One input: its path and format, once known.
 struct Followed {
     path: PathBuf,
-    format: Option<crate::parse::Format>,
-    /// Next byte to read.
-    offset: u64,
-    inode: u64,
+    format: Option<Format>,
 }
 
 pub struct LocalBackend {
@@ -37,28 +34,16 @@ pub struct LocalBackend {
     enricher: Enricher,
     health: HealthConfig,
     alert_rules: Vec<crate::alerts::AlertRule>,
-    options: PipelineOptions,
-    bucket_ms: i64,
+    settings: IngestSettings,
     stats: Stats,
-    tail: VecDeque<(u64, OwnedEvent)>,
-    next_seq: u64,
+    tail: TailRing,
     live: bool,
     /// Follows the inputs by name after the first read (live mode).
     follower: Option<Follower>,
     /// What the header calls these inputs, when not their paths.
     label: Option<String>,
-}
-
-/// Offset just after the last newline in `[0, len)`: the complete lines of a file being written.
-fn complete_len(file: &File, len: u64) -> u64 {
-    let start = len.saturating_sub(64 * 1024);
-    let mut buf = vec![0u8; (len - start) as usize];
-    match file.read_at(&mut buf, start) {
-        Ok(n) => {
-            memchr::memrchr(b'\n', &buf[..n]).map_or(if len < 64 * 1024 { 0 } else { len }, |i| start + i as u64 + 1)
-        }
-        Err(_) => len,
-    }
+    /// Things the first read has to say (a file refused, a file that shrank), for the first refresh.
+    pending_notices: Vec<String>,
 }
 
 impl LocalBackend {
@@ -85,53 +70,30 @@ impl LocalBackend {
         follow_specs: Vec<String>,
         progress: &dyn Fn(String),
     ) -> LocalBackend {
-        let options = PipelineOptions {
-            max_line: config.max_line_bytes,
-            window: Window::ALL,
-            default_offset: config.offset_seconds().unwrap_or(0),
-        };
-        let bucket_ms = config.bucket_ms().unwrap_or(60_000);
+        let settings = config.ingest();
         let mut backend = LocalBackend {
             files: Vec::new(),
-            stats: Stats::new(enricher.components.len(), bucket_ms),
+            stats: Stats::new(enricher.components.len(), settings.bucket_ms),
             enricher,
             health: config.health.clone(),
             alert_rules: config.alerts.clone(),
-            options,
-            bucket_ms,
-            tail: VecDeque::new(),
-            next_seq: 1,
+            settings,
+            tail: TailRing::new(),
             live,
             follower: None,
             label: None,
+            pending_notices: Vec::new(),
         };
         let count = paths.len();
         let mut history: Vec<OwnedEvent> = Vec::new();
+        let mut starts: Vec<(PathBuf, u64)> = Vec::new();
         for (index, path) in paths.into_iter().enumerate() {
-            progress(format!("reading {} ({} of {count})", path.display(), index + 1));
-            let mut followed = Followed { path, format: None, offset: 0, inode: 0 };
-            if let Ok(file) = File::open(&followed.path) {
-                let meta = file.metadata().ok();
-                let len = meta.as_ref().map_or(0, |m| m.len());
-                followed.inode = meta.as_ref().map_or(0, |m| m.ino());
-                let mut head = vec![0u8; 64 * 1024];
-                let n = file.read_at(&mut head, 0).unwrap_or(0);
-                followed.format = crate::source::detect_format(&head[..n], options.default_offset);
-                let end = if live { complete_len(&file, len) } else { len };
-                let setup = IngestSetup {
-                    enricher: &backend.enricher,
-                    parser: LineParser::new(followed.format, options.default_offset),
-                    options,
-                    bucket_ms,
-                    index: index as u32,
-                };
-                if let Ok(stats) = pipeline::ingest_file_parallel(&file, end, &setup, threads) {
-                    backend.stats.merge(stats);
-                }
-                history.extend(backend.read_history(&file, index as u32, followed.format, end));
-                followed.offset = end;
+            progress(format!("reading {} ({} of {count})", crate::text::path_text(&path), index + 1));
+            let (format, end) = backend.first_read(&path, index as u32, threads, live, &mut history, progress);
+            if let Some(end) = end {
+                starts.push((path.clone(), end));
             }
-            backend.files.push(followed);
+            backend.files.push(Followed { path, format });
         }
         if live {
             let specs: Vec<String> = if follow_specs.is_empty() {
@@ -142,22 +104,85 @@ impl LocalBackend {
             let options = FollowOptions {
                 from_start: false,
                 history_bytes: 0,
-                max_line: options.max_line,
+                max_line: settings.options.max_line,
                 ..FollowOptions::default()
             };
             let mut follower = Follower::new(&specs, options);
-            for f in &backend.files {
-                follower.start_at(&f.path, f.offset);
+            for (path, end) in &starts {
+                follower.start_at(path, *end);
             }
             backend.follower = Some(follower);
         }
         history.sort_by_key(|e| e.ts_ms.unwrap_or(i64::MIN));
-        let skip = history.len().saturating_sub(TAIL_CAPACITY);
+        let skip = history.len().saturating_sub(backend.tail.capacity());
         for event in history.into_iter().skip(skip) {
-            backend.push_tail(event);
+            backend.tail.push(event);
         }
         backend.stats.settle();
         backend
+    }
+
+    /// Reads one input whole into the statistics and its last [`TAIL_HISTORY_BYTES`] into
+    /// `history`; returns its format and, for a regular file, the offset following should start at
+    /// (the end of its complete lines when live). A refused or unreadable input is noted.
+    fn first_read(
+        &mut self,
+        path: &std::path::Path,
+        index: u32,
+        threads: usize,
+        live: bool,
+        history: &mut Vec<OwnedEvent>,
+        progress: &dyn Fn(String),
+    ) -> (Option<Format>, Option<u64>) {
+        let offset = self.settings.options.default_offset;
+        let opened = match read::open(&Input::File(path.to_path_buf()), None, offset, &|what| progress(what.into())) {
+            Ok(o) => o,
+            Err(SourceError::NotFound(_)) if live => return (None, Some(0)), // followed once it appears
+            Err(e) => {
+                self.pending_notices.push(e.to_string());
+                return (None, None);
+            }
+        };
+        let format = opened.format;
+        match opened.body {
+            Body::File { file, len } => {
+                let end = if live { read::complete_len(&file, len) } else { len };
+                let (stats, outcome) = read::read_file_parallel(
+                    &file,
+                    &opened.name,
+                    end,
+                    index,
+                    format,
+                    &self.enricher,
+                    &self.settings,
+                    threads,
+                );
+                self.stats.merge(stats);
+                self.pending_notices.extend(outcome.notices);
+                history.extend(self.read_history(&file, &opened.name, index, format, outcome.end));
+                (format, Some(outcome.end))
+            }
+            Body::Stream(_) if live => {
+                // a FIFO or a compressed file: the follower reads it (a FIFO as it is written)
+                (format, None)
+            }
+            Body::Stream(mut reader) => {
+                let mut ingestor = self.settings.ingestor(&self.enricher, format, index);
+                let mut kept: Vec<OwnedEvent> = Vec::new();
+                let enricher = &self.enricher;
+                let mut sink = |event: &Event<'_>, enriched: &crate::enrich::Enriched, origin: Origin, raw: &[u8]| {
+                    if kept.len() >= TailRing::CAPACITY * 2 {
+                        kept.drain(..TailRing::CAPACITY);
+                    }
+                    kept.push(owned(enricher, event, enriched, origin, raw));
+                };
+                let outcome = read::read_stream(&mut ingestor, &mut reader, &opened.name, &mut sink);
+                self.stats.merge(ingestor.stats);
+                self.pending_notices.extend(outcome.notices);
+                history.extend(kept);
+                (format, None)
+            }
+        }
     }
 
     /// The window of `span` back from the newest event.
@@ -174,34 +199,32 @@ impl LocalBackend {
         self
     }
 
-    fn push_tail(&mut self, event: OwnedEvent) {
-        if self.tail.len() >= TAIL_CAPACITY {
-            self.tail.pop_front();
+    /// Parses the last [`TAIL_HISTORY_BYTES`] before `end` (from the next line start on) into owned
+    /// events (statistics untouched).
+    fn read_history(
+        &self,
+        file: &std::fs::File,
+        name: &str,
+        index: u32,
+        format: Option<Format>,
+        end: u64,
+    ) -> Vec<OwnedEvent> {
+        let mut start = end.saturating_sub(TAIL_HISTORY_BYTES);
+        if start > 0 {
+            let mut probe = vec![0u8; 64 * 1024];
+            let n = read::read_full_at(file, &mut probe, start - 1).unwrap_or(0);
+            start = match memchr::memchr(b'\n', &probe[..n]) {
+                Some(i) => start - 1 + i as u64 + 1,
+                None => end,
+            };
         }
-        self.tail.push_back((self.next_seq, event));
-        self.next_seq += 1;
-    }
-
-    /// Parses the last [`TAIL_HISTORY_BYTES`] before `end` into owned events (statistics untouched).
-    fn read_history(&self, file: &File, index: u32, format: Option<crate::parse::Format>, end: u64) -> Vec<OwnedEvent> {
-        let start = end.saturating_sub(TAIL_HISTORY_BYTES);
-        let mut buf = vec![0u8; (end - start) as usize];
-        let n = file.read_at(&mut buf, start).unwrap_or(0);
-        buf.truncate(n);
-        let skip = if start == 0 { 0 } else { memchr::memchr(b'\n', &buf).map_or(buf.len(), |i| i + 1) };
         let mut events = Vec::new();
-        let mut ingestor = Ingestor::new(
-            &self.enricher,
-            LineParser::new(format, self.options.default_offset),
-            self.options,
-            self.bucket_ms,
-        );
-        ingestor.file = index;
+        let mut ingestor = self.settings.ingestor(&self.enricher, format, index);
         let enricher = &self.enricher;
         let mut sink = |event: &Event<'_>, enriched: &crate::enrich::Enriched, origin: Origin, raw: &[u8]| {
             events.push(owned(enricher, event, enriched, origin, raw));
         };
-        ingestor.ingest_block(&buf[skip..], start + skip as u64, true, &mut sink);
+        read::read_range(&mut ingestor, file, name, start, end, &mut sink);
         events
     }
 
@@ -213,24 +236,22 @@ impl LocalBackend {
         let mut notices = Vec::new();
         for item in items {
             match item {
-                FollowItem::Notice { path, message, .. } => notices.push(format!("{}: {message}", path.display())),
+                FollowItem::Notice { path, message, .. } => {
+                    notices.push(format!("{}: {message}", crate::text::path_text(&path)))
+                }
                 FollowItem::Lines { path, offset, bytes, .. } => {
                     let index = match self.files.iter().position(|f| f.path == path) {
                         Some(i) => i,
                         None => {
-                            let format = crate::source::detect_format(&bytes, self.options.default_offset);
-                            self.files.push(Followed { path: path.clone(), format, offset: 0, inode: 0 });
+                            let format = read::detect_format(&bytes, self.settings.options.default_offset);
+                            self.files.push(Followed { path: path.clone(), format });
                             self.files.len() - 1
                         }
                     };
-                    let format = self.files[index].format;
-                    let mut ingestor = Ingestor::new(
-                        &self.enricher,
-                        LineParser::new(format, self.options.default_offset),
-                        self.options,
-                        self.bucket_ms,
-                    );
-                    ingestor.file = index as u32;
+                    if self.files[index].format.is_none() {
+                        self.files[index].format = read::detect_format(&bytes, self.settings.options.default_offset);
+                    }
+                    let mut ingestor = self.settings.ingestor(&self.enricher, self.files[index].format, index as u32);
                     let mut fresh = Vec::new();
                     let enricher = &self.enricher;
                     let mut sink =
@@ -238,24 +259,22 @@ impl LocalBackend {
                             fresh.push(owned(enricher, event, enriched, origin, raw));
                         };
                     ingestor.ingest_block(&bytes, offset, true, &mut sink);
-                    let stats = std::mem::replace(&mut ingestor.stats, Stats::new(0, self.bucket_ms));
-                    self.stats.merge(stats);
+                    self.stats.merge(ingestor.stats);
                     for event in fresh {
-                        self.push_tail(event);
+                        self.tail.push(event);
                     }
-                    self.files[index].offset = offset + bytes.len() as u64;
                 }
             }
         }
         if let Some(last) = self.stats.last_ms {
-            self.stats.trim_before(last - KEEP_HISTORY_MS);
+            self.stats.trim_before(last.saturating_sub(KEEP_HISTORY_MS));
         }
         notices
     }
 }
 
 /// An owned, sanitised event with its component name and rule id.
-fn owned(
+pub fn owned(
     enricher: &Enricher,
     event: &Event<'_>,
     enriched: &crate::enrich::Enriched,
@@ -281,17 +300,22 @@ impl Backend for LocalBackend {
             return label.clone();
         }
         match self.files.as_slice() {
-            [one] => one.path.display().to_string(),
+            [] => "no log files yet".into(),
+            [one] => crate::text::path_text(&one.path),
             many => {
                 let dirs: std::collections::BTreeSet<String> =
-                    many.iter().filter_map(|f| f.path.parent().map(|p| p.display().to_string())).collect();
+                    many.iter().filter_map(|f| f.path.parent().map(crate::text::path_text)).collect();
                 format!("{} files in {}", many.len(), dirs.into_iter().collect::<Vec<_>>().join(", "))
             }
         }
     }
 
     fn refresh(&mut self) -> Vec<String> {
-        if self.live { self.follow_once() } else { Vec::new() }
+        let mut notices = std::mem::take(&mut self.pending_notices);
+        if self.live {
+            notices.extend(self.follow_once());
+        }
+        notices
     }
 
     fn overview(&mut self, span: Span) -> Overview {
@@ -301,14 +325,12 @@ impl Backend for LocalBackend {
             &self.stats,
             &self.enricher,
             window,
-            OverviewOptions { health: &self.health, alert_rules: &self.alert_rules, top_videos: 50, top_patterns: 20 },
+            OverviewOptions::console(&self.health, &self.alert_rules),
         )
     }
 
     fn tail(&self, after: u64, limit: usize) -> Vec<(u64, OwnedEvent)> {
-        let fresh: Vec<&(u64, OwnedEvent)> = self.tail.iter().filter(|(seq, _)| *seq > after).collect();
-        let skip = fresh.len().saturating_sub(limit);
-        fresh.into_iter().skip(skip).cloned().collect()
+        self.tail.since(after, limit)
     }
 
     fn related(&mut self, video_id: &str) -> Related {
@@ -316,15 +338,14 @@ impl Backend for LocalBackend {
         let mut events = Vec::new();
         let mut truncated = false;
         for (index, followed) in self.files.iter().enumerate() {
-            let Ok(file) = File::open(&followed.path) else { continue };
-            let len = file.metadata().map_or(0, |m| m.len());
-            let mut ingestor = Ingestor::new(
-                &self.enricher,
-                LineParser::new(followed.format, self.options.default_offset),
-                self.options,
-                self.bucket_ms,
-            );
-            ingestor.file = index as u32;
+            // a FIFO or device cannot be read again (opening it would wait for a writer)
+            if !std::fs::metadata(&followed.path).is_ok_and(|m| m.is_file()) {
+                continue;
+            }
+            let input = Input::File(followed.path.clone());
+            let Ok(opened) = read::open(&input, followed.format, self.settings.options.default_offset, &|_| {}) else {
+                continue;
+            };
             let enricher = &self.enricher;
             let mut sink = |event: &Event<'_>, enriched: &crate::enrich::Enriched, origin: Origin, raw: &[u8]| {
                 if finder.find(raw).is_some() {
@@ -335,23 +356,10 @@ impl Backend for LocalBackend {
                     }
                 }
             };
-            let mut start = 0u64;
-            let mut buf = vec![0u8; 8 << 20];
-            while start < len {
-                let n = file.read_at(&mut buf, start).unwrap_or(0);
-                if n == 0 {
-                    break;
-                }
-                let eof = start + n as u64 >= len;
-                let consumed = ingestor.ingest_block(&buf[..n], start, eof, &mut sink);
-                if consumed == 0 {
-                    break;
-                }
-                start += consumed as u64;
-            }
+            read::read_events(opened, index as u32, enricher, &self.settings, &mut sink);
         }
         events.sort_by_key(|e| (e.ts_ms.unwrap_or(i64::MIN), e.origin.file, e.origin.offset));
-        let files = self.files.iter().map(|f| f.path.display().to_string()).collect();
+        let files = self.files.iter().map(|f| crate::text::path_text(&f.path)).collect();
         Related::from_lines(&self.enricher, video_id, events, truncated, files)
     }
 

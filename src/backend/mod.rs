@@ -5,6 +5,7 @@
 pub mod cancel;
 pub mod elastic;
 pub mod local;
+pub mod tail;
 pub mod worker;
 
 use crate::enrich::{Attribution, Enricher};

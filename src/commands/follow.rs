@@ -6,11 +6,9 @@ use crate::cli::FollowArgs;
 use crate::config::Config;
 use crate::enrich::{Attribution, Enriched, Enricher};
 use crate::event::{Event, Origin, OwnedEvent};
-use crate::parse::LineParser;
-use crate::pipeline::{Ingestor, PipelineOptions};
+use crate::pipeline::Ingestor;
 use crate::source::follow::{FollowItem, FollowOptions, Follower};
 use crate::stats::Stats;
-use crate::stats::overview::Window;
 use anyhow::Result;
 use std::io::Write;
 use std::path::Path;
@@ -20,14 +18,10 @@ const MARKER_ROOM: usize = 128;
 
 pub fn run(args: &FollowArgs, config: &Config) -> Result<i32> {
     let enricher = config.enricher()?;
-    let default_offset = config.offset_seconds().unwrap_or(0);
-    let bucket_ms = config.bucket_ms().unwrap_or(60_000);
+    let mut settings = config.ingest();
+    let default_offset = settings.options.default_offset;
     let options = FollowOptions { from_start: args.from_start, max_line: config.max_line_bytes, ..Default::default() };
-    let pipeline = PipelineOptions {
-        max_line: config.max_line_bytes.saturating_add(MARKER_ROOM),
-        window: Window::ALL,
-        default_offset,
-    };
+    settings.options.max_line = config.max_line_bytes.saturating_add(MARKER_ROOM);
     let mut follower = Follower::new(&args.paths, options);
     let mut ingestors: Vec<Option<Ingestor<'_>>> = Vec::new();
     let stdout = std::io::stdout();
@@ -36,7 +30,7 @@ pub fn run(args: &FollowArgs, config: &Config) -> Result<i32> {
         for item in follower.poll() {
             match item {
                 FollowItem::Notice { path, message, .. } => {
-                    eprintln!("foley-triage: {}: {message}", crate::text::sanitize(&path.display().to_string()));
+                    eprintln!("foley-triage: {}: {message}", crate::text::path_text(&path));
                 }
                 FollowItem::Lines { file, path, offset, bytes } => {
                     let index = file as usize;
@@ -44,11 +38,7 @@ pub fn run(args: &FollowArgs, config: &Config) -> Result<i32> {
                         ingestors.resize_with(index + 1, || None);
                     }
                     let ingestor = ingestors[index].get_or_insert_with(|| {
-                        let format = crate::source::detect_format(&bytes, default_offset);
-                        let mut ingestor =
-                            Ingestor::new(&enricher, LineParser::new(format, default_offset), pipeline, bucket_ms);
-                        ingestor.file = file;
-                        ingestor
+                        settings.ingestor(&enricher, crate::source::detect_format(&bytes, default_offset), file)
                     });
                     let mut printed: Vec<String> = Vec::new();
                     let mut sink = |event: &Event<'_>, enriched: &Enriched, origin: Origin, raw: &[u8]| {
@@ -56,7 +46,7 @@ pub fn run(args: &FollowArgs, config: &Config) -> Result<i32> {
                     };
                     ingestor.ingest_block(&bytes, offset, true, &mut sink);
                     // events are printed, not kept: the statistics start afresh for each block
-                    ingestor.stats = Stats::new(enricher.components.len(), bucket_ms);
+                    ingestor.stats = Stats::new(enricher.components.len(), settings.bucket_ms);
                     for line in printed {
                         if let Err(e) = writeln!(out, "{line}") {
                             return finish(e);
@@ -96,16 +86,21 @@ fn render(
     if json {
         let mut value = serde_json::to_value(&owned).unwrap_or(serde_json::Value::Null);
         if let serde_json::Value::Object(map) = &mut value {
-            map.insert("file".into(), serde_json::Value::String(path.display().to_string()));
+            map.insert("file".into(), serde_json::Value::String(crate::text::path_text(path)));
         }
         return value.to_string();
     }
     let time = owned.ts_ms.map_or_else(|| "-".to_string(), crate::parse::time::format_ms);
     let mut line =
         format!("{time} {:<5} {} {} {}", owned.level.as_str(), owned.source.as_str(), owned.component, owned.message);
-    if let Some(code) = &owned.error_code {
-        line.push_str(" code=");
-        line.push_str(code);
+    // every identifier stays on the line, so that `follow | grep vid_…` finds the errors too
+    for (key, value) in [("video_id", &owned.video_id), ("request_id", &owned.request_id), ("code", &owned.error_code)]
+    {
+        if let Some(value) = value
+            && !owned.message.contains(&format!("{key}={value}"))
+        {
+            line.push_str(&format!(" {key}={value}"));
+        }
     }
     line
 }

@@ -30,7 +30,7 @@ pub struct Resolved {
 }
 
 pub fn resolve_inputs(args: &InputArgs, config: &Config) -> Result<Resolved> {
-    let offset = config.offset_seconds().unwrap_or(0);
+    let offset = config.offset_seconds();
     let now = chrono::Utc::now().timestamp_millis();
     let mut window = Window::ALL;
     if let Some(s) = &args.since {
@@ -59,25 +59,14 @@ pub fn resolve_inputs(args: &InputArgs, config: &Config) -> Result<Resolved> {
         (source::resolve(&args.paths)?, None)
     };
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
-    Ok(Resolved {
-        inputs,
-        read: ReadOptions {
-            pipeline: crate::pipeline::PipelineOptions {
-                max_line: config.max_line_bytes,
-                window,
-                default_offset: offset,
-            },
-            bucket_ms: config.bucket_ms().unwrap_or(60_000),
-            threads,
-            format,
-        },
-        demo,
-    })
+    let mut settings = config.ingest();
+    settings.options.window = window;
+    Ok(Resolved { inputs, read: ReadOptions { settings, threads, format }, demo })
 }
 
 /// The report from a cluster: the same overview, computed from aggregations.
 fn run_es(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Result<i32> {
-    let offset = config.offset_seconds().unwrap_or(0);
+    let offset = config.offset_seconds();
     let now = chrono::Utc::now().timestamp_millis();
     let mut window = Window::ALL;
     for (arg, slot) in [(&args.input.since, &mut window.from_ms), (&args.input.until, &mut window.to_ms)] {
@@ -123,6 +112,15 @@ fn print_overview(args: &ReportArgs, overview: &crate::stats::overview::Overview
     Ok(())
 }
 
+/// Where no input could be found or read, what was given and what to try.
+fn nothing_to_read(paths: &[String]) -> String {
+    let given = paths.iter().map(|p| crate::text::sanitize(p).into_owned()).collect::<Vec<_>>().join(", ");
+    format!(
+        "no log files in {given} (a directory is searched for *.log, *.jsonl, *.ndjson, *.txt, *.out, *.err, \
+         *.gz and rotated *.log.N files); name the files, or use a glob like 'DIR/*'"
+    )
+}
+
 pub fn run(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Result<i32> {
     if es.enabled() {
         return run_es(args, es, config);
@@ -134,22 +132,61 @@ pub fn run(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Resul
             return Ok(EXIT_USAGE);
         }
     };
+    if resolved.inputs.is_empty() {
+        eprintln!("foley-triage: {}", nothing_to_read(&args.input.paths));
+        return Ok(EXIT_USAGE);
+    }
     let enricher = config.enricher()?;
-    let (stats, problems) = source::read_all(&resolved.inputs, &enricher, resolved.read);
+    let waiting = |what: &str| eprintln!("foley-triage: {what}");
+    let read = source::read_all(&resolved.inputs, &enricher, resolved.read, &waiting);
+    for notice in &read.notices {
+        eprintln!("foley-triage: warning: {notice}");
+    }
     let mut unreadable = false;
-    for problem in &problems {
+    for problem in &read.problems {
         eprintln!("foley-triage: {problem}");
         unreadable |= !matches!(problem, source::SourceError::Binary(..));
+    }
+    if read.read == 0 {
+        eprintln!("foley-triage: no input could be read");
+        return Ok(EXIT_USAGE);
     }
     if unreadable {
         return Ok(EXIT_USAGE);
     }
+    let stats = read.stats;
+    let window = resolved.read.settings.options.window;
     let overview = overview::compute(
         &stats,
         &enricher,
-        resolved.read.pipeline.window,
+        window,
         OverviewOptions { health: &config.health, alert_rules: &config.alerts, top_videos: args.top, top_patterns: 20 },
     );
+    if let Some(empty) = empty_result(&stats, window) {
+        eprintln!("foley-triage: {empty}");
+    }
     print_overview(args, &overview)?;
     Ok(0)
+}
+
+/// When the inputs held nothing to report, says what was found and what to try.
+fn empty_result(stats: &crate::stats::Stats, window: Window) -> Option<String> {
+    use crate::parse::time::format_ms;
+    let lines = &stats.lines;
+    if lines.total == 0 {
+        return Some("the inputs are empty: no lines read".into());
+    }
+    if lines.filtered > 0 && lines.filtered >= lines.total.saturating_sub(lines.untimed) && stats.first_ms.is_none() {
+        let edge = |ms: Option<i64>| ms.map_or_else(|| "…".to_string(), format_ms);
+        let newest = stats.filtered_span.map(|(_, last)| format!("; the newest event is at {}", format_ms(last)));
+        let oldest = stats.filtered_span.map(|(first, _)| format!(", the oldest at {}", format_ms(first)));
+        return Some(format!(
+            "no events between {} and {}{}{}; widen --since/--until",
+            edge(window.from_ms),
+            edge(window.to_ms),
+            newest.unwrap_or_default(),
+            oldest.unwrap_or_default()
+        ));
+    }
+    None
 }

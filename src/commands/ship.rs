@@ -6,9 +6,6 @@ use crate::cli::{EsArgs, ShipArgs};
 use crate::config::Config;
 use crate::elastic::{client::EsClient, schema};
 use crate::enrich::Enricher;
-use crate::parse::LineParser;
-use crate::pipeline::{Ingestor, PipelineOptions};
-use crate::stats::overview::Window;
 use anyhow::{Context, Result};
 use std::io::Write;
 
@@ -151,11 +148,7 @@ impl Destination<'_> {
 pub fn ship(to: &mut Destination<'_>, enricher: &Enricher, config: &Config, args: &ShipArgs) -> Result<Shipped> {
     let inputs = crate::source::resolve(&args.paths)?;
     to.prepare(&args.index_prefix)?;
-    let options = PipelineOptions {
-        max_line: config.max_line_bytes,
-        window: Window::ALL,
-        default_offset: config.offset_seconds().unwrap_or(0),
-    };
+    let settings = config.ingest();
     let total_bytes: u64 = inputs
         .iter()
         .filter_map(|i| match i {
@@ -172,21 +165,18 @@ pub fn ship(to: &mut Destination<'_>, enricher: &Enricher, config: &Config, args
             continue;
         };
         let name = std::fs::canonicalize(path).unwrap_or(path.clone()).display().to_string();
-        let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-        let len = file.metadata().with_context(|| format!("reading {}", path.display()))?.len();
-        let mut head = Vec::with_capacity(64 * 1024);
-        std::io::Read::read_to_end(&mut std::io::Read::take(&file, 64 * 1024), &mut head)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let format = crate::source::detect_format(&head, options.default_offset);
+        let len = std::fs::metadata(path).map_or(0, |m| m.len());
+        let waiting = |what: &str| eprintln!("foley-triage: {what}");
+        let opened = match crate::source::read::open(input, None, settings.options.default_offset, &waiting) {
+            Ok(o) => o,
+            Err(e @ crate::source::SourceError::Binary(..)) => {
+                eprintln!("foley-triage: {e}");
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         // bytes of the files shipped before this one, for the progress bar
         let base = done_bytes;
-        let mut ingestor = Ingestor::new(
-            enricher,
-            LineParser::new(format, options.default_offset),
-            options,
-            config.bucket_ms().unwrap_or(60_000),
-        );
-        ingestor.file = index as u32;
         let mut buffer: Vec<(String, String, String)> = Vec::with_capacity(batch);
         let mut failure: Option<anyhow::Error> = None;
         {
@@ -212,8 +202,10 @@ pub fn ship(to: &mut Destination<'_>, enricher: &Enricher, config: &Config, args
                     progress(totals.documents, done_bytes.min(total_bytes), total_bytes);
                 }
             };
-            crate::pipeline::ingest_range_into(&mut ingestor, &file, 0, len, &mut sink)
-                .with_context(|| format!("reading {}", path.display()))?;
+            let (_, outcome) = crate::source::read::read_events(opened, index as u32, enricher, &settings, &mut sink);
+            for notice in outcome.notices {
+                eprintln!("foley-triage: warning: {notice}");
+            }
         }
         if let Some(e) = failure {
             return Err(e);

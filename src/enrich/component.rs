@@ -60,6 +60,11 @@ pub struct ComponentTable {
 }
 
 impl ComponentTable {
+    /// The component lines of a source fall in.
+    pub fn id_of_source(&self, source: Source) -> ComponentId {
+        self.by_source[source.index()]
+    }
+
     pub fn new(config: &ComponentConfig) -> ComponentTable {
         let mut names: Vec<String> = Vec::new();
         let id_of = |name: &str, names: &mut Vec<String>| -> ComponentId {

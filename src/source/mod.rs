@@ -3,15 +3,15 @@
 //! the pipeline. Problems with one input are reported and the others still read.
 
 pub mod follow;
+pub mod read;
+
+pub use read::{detect_format, is_gzip};
 
 use crate::enrich::Enricher;
-use crate::parse::{self, LineParser};
-use crate::pipeline::{self, Ingestor, NoSink, PipelineOptions};
+use crate::parse;
+use crate::pipeline::IngestSettings;
 use crate::stats::Stats;
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-
 /// One thing to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -32,14 +32,16 @@ impl Input {
 pub enum SourceError {
     #[error("{0}: no such file or directory")]
     NotFound(String),
+    #[error("{0}: a loop of symbolic links (too many levels of symlinks)")]
+    SymlinkLoop(String),
     #[error("{0}: the glob matched no files")]
     EmptyGlob(String),
     #[error("{0}: not a valid glob pattern ({1})")]
     BadGlob(String, String),
     #[error("{0}: cannot read: {1}")]
     Io(String, std::io::Error),
-    #[error("{0}: looks like a binary file ({1}% NUL bytes in the first 8 KiB); not read")]
-    Binary(String, u32),
+    #[error("{0}: looks like a binary file ({1}); not read")]
+    Binary(String, String),
 }
 
 /// True for names that look like log files in a directory listing.
@@ -53,7 +55,9 @@ pub(crate) fn looks_like_log(path: &Path) -> bool {
         || lower.contains(".log.")
 }
 
-/// Resolves the command-line arguments into inputs, in a stable order.
+/// Resolves the command-line arguments into inputs, in a stable order. A directory gives the log
+/// files in it (see [`looks_like_log`]); non-regular files (a FIFO, `/dev/stdin`, a process
+/// substitution) are inputs like files.
 pub fn resolve(args: &[String]) -> Result<Vec<Input>, SourceError> {
     let mut inputs = Vec::new();
     for arg in args {
@@ -62,26 +66,32 @@ pub fn resolve(args: &[String]) -> Result<Vec<Input>, SourceError> {
             continue;
         }
         let path = Path::new(arg);
-        if path.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| SourceError::Io(arg.clone(), e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && looks_like_log(p))
-                .collect();
-            files.sort();
-            inputs.extend(files.into_iter().map(Input::File));
-        } else if path.exists() {
-            inputs.push(Input::File(path.to_path_buf()));
-        } else if arg.contains(['*', '?', '[']) {
-            let paths = glob::glob(arg).map_err(|e| SourceError::BadGlob(arg.clone(), e.to_string()))?;
-            let mut files: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
-            if files.is_empty() {
-                return Err(SourceError::EmptyGlob(arg.clone()));
+        let name = crate::text::sanitize(arg).into_owned();
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                    .map_err(|e| read::io_problem(&name, e))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.is_file() && looks_like_log(p))
+                    .collect();
+                files.sort();
+                inputs.extend(files.into_iter().map(Input::File));
             }
-            files.sort();
-            inputs.extend(files.into_iter().map(Input::File));
-        } else {
-            return Err(SourceError::NotFound(arg.clone()));
+            Ok(_) => inputs.push(Input::File(path.to_path_buf())),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(read::io_problem(&name, e)),
+            Err(_) if arg.contains(['*', '?', '[']) => {
+                let paths = glob::glob(arg).map_err(|e| SourceError::BadGlob(name.clone(), e.to_string()))?;
+                let mut files: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+                if files.is_empty() {
+                    return Err(SourceError::EmptyGlob(name));
+                }
+                files.sort();
+                inputs.extend(files.into_iter().map(Input::File));
+            }
+            Err(_) if path.symlink_metadata().is_ok() => {
+                return Err(SourceError::Io(name, std::io::Error::other("a symbolic link to nothing")));
+            }
+            Err(_) => return Err(SourceError::NotFound(name)),
         }
     }
     Ok(inputs)
@@ -95,101 +105,48 @@ pub fn nul_percent(sample: &[u8]) -> u32 {
     (memchr::memchr_iter(0, sample).count() * 100 / sample.len()) as u32
 }
 
-pub fn is_gzip(head: &[u8]) -> bool {
-    head.starts_with(&[0x1f, 0x8b])
-}
-
-/// Picks the format of an input from its first lines (`None`: per-line detection).
-pub fn detect_format(head: &[u8], default_offset: i64) -> Option<parse::Format> {
-    let text = String::from_utf8_lossy(&head[..head.len().min(64 * 1024)]);
-    parse::detect(text.lines(), default_offset)
-}
-
 /// Settings for reading inputs.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadOptions {
-    pub pipeline: PipelineOptions,
-    pub bucket_ms: i64,
+    pub settings: IngestSettings,
     pub threads: usize,
     /// Forces a format for every input instead of detecting it.
     pub format: Option<parse::Format>,
 }
 
+/// What reading a set of inputs gave.
+#[derive(Debug)]
+pub struct ReadAll {
+    pub stats: Stats,
+    /// Inputs that could not be read, and why (one bad file does not hide the others).
+    pub problems: Vec<SourceError>,
+    /// Inputs read in part (a file that shrank, a corrupt gzip member), terminal-safe.
+    pub notices: Vec<String>,
+    /// How many inputs were read (in whole or part).
+    pub read: usize,
+}
+
 /// Reads every input into one set of statistics. Inputs that cannot be read are skipped and their
-/// problem returned alongside, so one bad file does not hide the others.
-pub fn read_all(inputs: &[Input], enricher: &Enricher, options: ReadOptions) -> (Stats, Vec<SourceError>) {
-    let mut total = Stats::new(enricher.components.len(), options.bucket_ms);
-    let mut problems = Vec::new();
+/// problem returned alongside. `waiting` is told when an input blocks (a FIFO without a writer).
+pub fn read_all(inputs: &[Input], enricher: &Enricher, options: ReadOptions, waiting: &dyn Fn(&str)) -> ReadAll {
+    let settings = &options.settings;
+    let mut all = ReadAll {
+        stats: Stats::new(enricher.components.len(), settings.bucket_ms),
+        problems: Vec::new(),
+        notices: Vec::new(),
+        read: 0,
+    };
     for (index, input) in inputs.iter().enumerate() {
-        match read_one(input, index as u32, enricher, options) {
-            Ok(stats) => total.merge(stats),
-            Err(e) => problems.push(e),
+        match read::open(input, options.format, settings.options.default_offset, waiting) {
+            Ok(opened) => {
+                let (stats, outcome) = read::read_stats(opened, index as u32, enricher, settings, options.threads);
+                all.stats.merge(stats);
+                all.notices.extend(outcome.notices);
+                all.read += 1;
+            }
+            Err(e) => all.problems.push(e),
         }
     }
-    total.settle();
-    (total, problems)
-}
-
-/// Reads one input.
-pub fn read_one(input: &Input, index: u32, enricher: &Enricher, options: ReadOptions) -> Result<Stats, SourceError> {
-    let offset = options.pipeline.default_offset;
-    match input {
-        Input::Stdin => {
-            let stdin = std::io::stdin().lock();
-            let mut ingestor =
-                Ingestor::new(enricher, LineParser::new(options.format, offset), options.pipeline, options.bucket_ms);
-            ingestor.file = index;
-            pipeline::ingest_reader(&mut ingestor, stdin, &mut NoSink).map_err(|e| SourceError::Io("-".into(), e))?;
-            Ok(ingestor.stats)
-        }
-        Input::File(path) => {
-            let name = path.display().to_string();
-            let file = File::open(path).map_err(|e| SourceError::Io(name.clone(), e))?;
-            let mut head = vec![0u8; 8192];
-            let n = (&file).take(8192).read(&mut head).map_err(|e| SourceError::Io(name.clone(), e))?;
-            head.truncate(n);
-            if is_gzip(&head) {
-                return read_gzip(path, index, enricher, options);
-            }
-            let nul = nul_percent(&head);
-            if nul > 10 {
-                return Err(SourceError::Binary(name, nul));
-            }
-            let len = file.metadata().map_err(|e| SourceError::Io(name.clone(), e))?.len();
-            if len == 0 {
-                return Ok(Stats::new(enricher.components.len(), options.bucket_ms));
-            }
-            let mut head = vec![0u8; 64 * 1024];
-            let n = std::os::unix::fs::FileExt::read_at(&file, &mut head, 0)
-                .map_err(|e| SourceError::Io(name.clone(), e))?;
-            let format = options.format.or_else(|| detect_format(&head[..n], offset));
-            let setup = pipeline::IngestSetup {
-                enricher,
-                parser: LineParser::new(format, offset),
-                options: options.pipeline,
-                bucket_ms: options.bucket_ms,
-                index,
-            };
-            pipeline::ingest_file_parallel(&file, len, &setup, options.threads).map_err(|e| SourceError::Io(name, e))
-        }
-    }
-}
-
-fn read_gzip(path: &Path, index: u32, enricher: &Enricher, options: ReadOptions) -> Result<Stats, SourceError> {
-    let name = path.display().to_string();
-    let open = || File::open(path).map_err(|e| SourceError::Io(name.clone(), e));
-    let mut head = Vec::new();
-    let _ = flate2::read::MultiGzDecoder::new(open()?).take(64 * 1024).read_to_end(&mut head);
-    let format = options.format.or_else(|| detect_format(&head, options.pipeline.default_offset));
-    let mut ingestor = Ingestor::new(
-        enricher,
-        LineParser::new(format, options.pipeline.default_offset),
-        options.pipeline,
-        options.bucket_ms,
-    );
-    ingestor.file = index;
-    let decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(open()?));
-    pipeline::ingest_reader(&mut ingestor, decoder, &mut NoSink)
-        .map_err(|e| SourceError::Io(name.clone(), std::io::Error::new(e.kind(), format!("corrupt gzip data: {e}"))))?;
-    Ok(ingestor.stats)
+    all.stats.settle();
+    all
 }

@@ -48,6 +48,30 @@ impl Default for HealthConfig {
 }
 
 impl HealthConfig {
+    /// Checks every number is in range (weights and the ceiling in 0–1, latency targets positive
+    /// and below their ceilings); the message names the key.
+    pub fn check(&self) -> Result<(), String> {
+        for (key, value) in [
+            ("error_weight", self.error_weight),
+            ("latency_weight", self.latency_weight),
+            ("error_rate_ceiling", self.error_rate_ceiling),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(format!("{key} = {value} must be between 0 and 1"));
+            }
+        }
+        for (component, t) in &self.latency {
+            if !(t.target_ms.is_finite() && t.ceiling_ms.is_finite() && t.target_ms > 0.0 && t.ceiling_ms > t.target_ms)
+            {
+                return Err(format!(
+                    "latency.{component}: target_ms = {} and ceiling_ms = {} must be positive, target below ceiling",
+                    t.target_ms, t.ceiling_ms
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The score of a component with this error rate and p95 latency.
     pub fn score(&self, component: &str, error_rate: f64, p95_ms: Option<f64>) -> f64 {
         let error_part =

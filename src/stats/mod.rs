@@ -281,6 +281,9 @@ pub struct Stats {
     pub patterns: FxHashMap<String, PatternStats>,
     pub first_ms: Option<i64>,
     pub last_ms: Option<i64>,
+    /// The oldest and newest times of events outside the window (`--since`/`--until`), to say where
+    /// the data is when the window holds none of it.
+    pub filtered_span: Option<(i64, i64)>,
     /// Failing videos / templates not kept because a cap was reached.
     pub videos_over_cap: u64,
     pub patterns_over_cap: u64,
@@ -301,6 +304,7 @@ impl Stats {
             patterns: FxHashMap::default(),
             first_ms: None,
             last_ms: None,
+            filtered_span: None,
             videos_over_cap: 0,
             patterns_over_cap: 0,
         }
@@ -402,6 +406,15 @@ impl Stats {
         self.codes.push(OTHER.to_string());
         self.code_index.insert(OTHER.to_string(), id);
         id
+    }
+
+    /// Remembers the time of an event outside the window.
+    #[inline]
+    pub fn note_filtered(&mut self, ts: i64) {
+        self.filtered_span = Some(match self.filtered_span {
+            Some((first, last)) => (first.min(ts), last.max(ts)),
+            None => (ts, ts),
+        });
     }
 
     /// Counts one physical line that starts an event (`parsed` or not).
@@ -627,6 +640,10 @@ impl Stats {
         }
         self.first_ms = min_opt(self.first_ms, other.first_ms);
         self.last_ms = max_opt(self.last_ms, other.last_ms);
+        if let Some((first, last)) = other.filtered_span {
+            self.note_filtered(first);
+            self.note_filtered(last);
+        }
         self.videos_over_cap += other.videos_over_cap;
         self.patterns_over_cap += other.patterns_over_cap;
     }

@@ -235,6 +235,17 @@ pub struct OverviewOptions<'a> {
     pub top_patterns: usize,
 }
 
+impl<'a> OverviewOptions<'a> {
+    /// Failing videos listed on the console's overview (the rest are reached through a code's
+    /// list or a drill-down).
+    pub const CONSOLE_TOP_VIDEOS: usize = 50;
+
+    /// What the console's overview shows, on every backend.
+    pub fn console(health: &'a HealthConfig, alert_rules: &'a [AlertRule]) -> OverviewOptions<'a> {
+        OverviewOptions { health, alert_rules, top_videos: Self::CONSOLE_TOP_VIDEOS, top_patterns: 20 }
+    }
+}
+
 /// Computes the overview of `stats` (settled) over `window`.
 pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: OverviewOptions<'_>) -> Overview {
     let components = &enricher.components;
@@ -298,9 +309,12 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
     // components and health
     let mut by_component = BTreeMap::new();
     let mut health = BTreeMap::new();
+    // lines no format recognised are not a component of the service: they are counted in
+    // `lines.unparsed` (the report's line counts, the console's header), never scored as healthy
+    let unparsed = components.id_of_source(crate::event::Source::Unknown) as usize;
     for (i, name) in components.names.iter().enumerate() {
         let events = total.component_events.get(i).copied().unwrap_or(0) as u64;
-        if events == 0 {
+        if events == 0 || (i == unparsed && name == "unparsed") {
             continue;
         }
         let errors = total.component_errors.get(i).copied().unwrap_or(0) as u64;
