@@ -280,7 +280,7 @@ impl Config {
     pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             path: path.to_string(),
-            message: format!("\n{}", redact_secrets(e.to_string().trim_end())),
+            message: format!("\n{}", crate::text::sanitize_lines(&redact_secrets(e.to_string().trim_end()))),
         })?;
         config.validate(path)?;
         Ok(config)

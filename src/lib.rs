@@ -3,6 +3,7 @@
 //! Data flows one way: sources → parse → enrich → stats → overview → view / report.
 
 pub mod alerts; // threshold alerts over sliding windows of the statistics
+pub mod applog; // the app's own log file (errors and warnings, mode 0600)
 pub mod backend; // the questions screens ask: overview, tail, related lines
 pub mod cli; // command-line definitions
 pub mod commands; // one module per subcommand

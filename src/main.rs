@@ -6,10 +6,11 @@ use foley_triage::{commands, config::Config};
 
 fn main() {
     let cli = Cli::parse();
+    foley_triage::applog::init();
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("foley-triage: {e:#}");
+            foley_triage::applog::error(&format!("{e:#}"));
             1
         }
     };
@@ -20,19 +21,19 @@ fn run(mut cli: Cli) -> anyhow::Result<i32> {
     let (mut config, loaded_from) = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("foley-triage: {e}");
+            foley_triage::applog::error(&e.to_string());
             return Ok(commands::EXIT_USAGE);
         }
     };
     if let Err(e) = config.apply(&cli.overrides) {
-        eprintln!("foley-triage: {e}");
+        foley_triage::applog::error(&e.to_string());
         return Ok(commands::EXIT_USAGE);
     }
     // a named cluster's settings, under what the command line gave
     match config.elastic.resolve(&cli.es) {
         Ok(es) => cli.es = es,
         Err(e) => {
-            eprintln!("foley-triage: {e}");
+            foley_triage::applog::error(&e.to_string());
             return Ok(commands::EXIT_USAGE);
         }
     }

@@ -174,8 +174,21 @@ pub fn to_text(o: &Overview) -> String {
     }
 
     let _ = writeln!(s, "\nLIKELY CAUSES");
-    for c in o.causes.iter().take(10) {
-        let _ = writeln!(s, "  {:>6}  {:<22} {}  => {}", c.count, c.category, c.cause, c.fix);
+    // rules that say the same thing (an exact-code rule and its keyword fallback) are one line
+    let mut causes: Vec<(u64, &str, &str, &str, Vec<&str>)> = Vec::new();
+    for c in &o.causes {
+        match causes.iter_mut().find(|(_, cat, cause, fix, _)| (*cat, *cause, *fix) == (&c.category, &c.cause, &c.fix))
+        {
+            Some((count, .., rules)) => {
+                *count += c.count;
+                rules.push(&c.rule);
+            }
+            None => causes.push((c.count, &c.category, &c.cause, &c.fix, vec![&c.rule])),
+        }
+    }
+    causes.sort_by_key(|c| std::cmp::Reverse(c.0));
+    for (count, category, cause, fix, rules) in causes.iter().take(10) {
+        let _ = writeln!(s, "  {count:>6}  {category:<22} {cause}  => {fix}  [{}]", rules.join(", "));
     }
 
     let _ = writeln!(s, "\nUNKNOWN ERRORS ({} events; no rule matches - label them in rules.toml)", o.unknown_errors);

@@ -26,6 +26,11 @@ pub fn is_unsafe_char(c: char) -> bool {
     )
 }
 
+/// Sanitises text line by line, keeping its line breaks (a parser's multi-line message).
+pub fn sanitize_lines(s: &str) -> String {
+    s.lines().map(|l| sanitize(l).into_owned()).collect::<Vec<_>>().join("\n")
+}
+
 /// A path as terminal-safe text (file names can hold escape sequences too).
 pub fn path_text(path: &std::path::Path) -> String {
     sanitize(&path.to_string_lossy()).into_owned()

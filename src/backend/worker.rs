@@ -100,6 +100,7 @@ pub fn spawn(open: Opener) -> (Link, mpsc::Receiver<Update>) {
                 run(backend, request_rx, update_tx);
             }
             Err(e) => {
+                tracing::error!("{}", crate::text::sanitize(&e));
                 let _ = update_tx.send(Update::Failed(crate::text::sanitize_owned(&e, 400)));
             }
         }
@@ -185,6 +186,7 @@ pub fn run(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, upd
         let notices = backend.refresh();
         if !stale(epoch) {
             for notice in notices {
+                tracing::warn!("{}", crate::text::sanitize(&notice));
                 let _ = updates.send(Update::Notice(crate::text::sanitize_owned(&notice, 300)));
             }
         }

@@ -25,12 +25,12 @@ pub fn run(action: &ConfigAction, config: &Config, loaded_from: Option<&std::pat
             let target = match path.clone().or_else(|| config::config_dir().map(|d| d.join("config.toml"))) {
                 Some(p) => p,
                 None => {
-                    eprintln!("foley-triage: no config directory (HOME unset?); give a path: config init PATH");
+                    crate::applog::error("no config directory (HOME unset?); give a path: config init PATH");
                     return Ok(super::EXIT_USAGE);
                 }
             };
             if target.exists() && !force {
-                eprintln!("foley-triage: {} exists; use --force to overwrite", target.display());
+                crate::applog::error(&format!("{} exists; use --force to overwrite", target.display()));
                 return Ok(super::EXIT_USAGE);
             }
             if let Some(parent) = target.parent() {

@@ -40,13 +40,13 @@ impl Drop for Companions {
 pub fn run(cli: &Cli, config: &Config) -> Result<i32> {
     // what can be checked at once is checked before the screen opens
     if let Err(e) = crate::tui::theme::Theme::load(&config.theme) {
-        eprintln!("foley-triage: {e}");
+        crate::applog::error(&e.to_string());
         return Ok(EXIT_USAGE);
     }
     let enricher = match config.enricher() {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("foley-triage: {e}");
+            crate::applog::error(&e.to_string());
             return Ok(EXIT_USAGE);
         }
     };
@@ -70,14 +70,14 @@ pub fn run(cli: &Cli, config: &Config) -> Result<i32> {
         let demo = match DemoDir::new("live") {
             Ok(d) => d,
             Err(e) => {
-                eprintln!("foley-triage: cannot create a private temporary directory for the demo: {e}");
+                crate::applog::error(&format!("cannot create a private temporary directory for the demo: {e}"));
                 return Ok(EXIT_USAGE);
             }
         };
         let paths = demo.files();
         for path in &paths {
             if let Err(e) = crate::demo::create_new(path) {
-                eprintln!("foley-triage: cannot create {}: {e}", path.display());
+                crate::applog::error(&format!("cannot create {}: {e}", path.display()));
                 return Ok(EXIT_USAGE);
             }
         }
@@ -112,7 +112,9 @@ pub fn run(cli: &Cli, config: &Config) -> Result<i32> {
         let demo = match crate::demo::materialize() {
             Ok(d) => d,
             Err(e) => {
-                eprintln!("foley-triage: cannot write the bundled demo logs to a private temporary directory: {e}");
+                crate::applog::error(&format!(
+                    "cannot write the bundled demo logs to a private temporary directory: {e}"
+                ));
                 return Ok(EXIT_USAGE);
             }
         };
@@ -131,7 +133,7 @@ pub fn run(cli: &Cli, config: &Config) -> Result<i32> {
         let inputs = match crate::source::resolve(&cli.paths) {
             Ok(i) => i,
             Err(e) => {
-                eprintln!("foley-triage: {e}");
+                crate::applog::error(&e.to_string());
                 return Ok(EXIT_USAGE);
             }
         };
@@ -158,7 +160,7 @@ pub fn run(cli: &Cli, config: &Config) -> Result<i32> {
     match ending? {
         Ending::Quit => Ok(0),
         Ending::Failed(reason) => {
-            eprintln!("foley-triage: {reason}");
+            crate::applog::error(&reason.to_string());
             Ok(EXIT_USAGE)
         }
     }

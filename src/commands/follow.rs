@@ -30,7 +30,7 @@ pub fn run(args: &FollowArgs, config: &Config) -> Result<i32> {
         for item in follower.poll() {
             match item {
                 FollowItem::Notice { path, message, .. } => {
-                    eprintln!("foley-triage: {}: {message}", crate::text::path_text(&path));
+                    crate::applog::warn(&format!("{}: {message}", crate::text::path_text(&path)));
                 }
                 FollowItem::Lines { file, path, offset, bytes } => {
                     let index = file as usize;

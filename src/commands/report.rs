@@ -74,7 +74,7 @@ fn run_es(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Result
             match parse_time_arg(s, offset, now) {
                 Some(t) => *slot = Some(t),
                 None => {
-                    eprintln!("foley-triage: `{s}`: not a time (2025-09-01T14:00:00Z) or a duration (30m)");
+                    crate::applog::error(&format!("`{s}`: not a time (2025-09-01T14:00:00Z) or a duration (30m)"));
                     return Ok(EXIT_USAGE);
                 }
             }
@@ -83,7 +83,7 @@ fn run_es(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Result
     let client = match crate::elastic::connect_with_fields(es, &config.elastic.fields) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("foley-triage: {e}");
+            crate::applog::error(&e.to_string());
             return Ok(EXIT_USAGE);
         }
     };
@@ -91,12 +91,12 @@ fn run_es(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Result
     let mut overview = match backend.overview_of(window, true) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("foley-triage: {e}");
+            crate::applog::error(&e.to_string());
             return Ok(EXIT_USAGE);
         }
     };
     for warning in &backend.warnings {
-        eprintln!("foley-triage: warning: {warning}");
+        crate::applog::warn(&warning.to_string());
     }
     overview.top_failing_videos.truncate(args.top);
     print_overview(args, &overview)?;
@@ -128,27 +128,27 @@ pub fn run(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Resul
     let resolved = match resolve_inputs(&args.input, config) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("foley-triage: {e:#}");
+            crate::applog::error(&format!("{e:#}"));
             return Ok(EXIT_USAGE);
         }
     };
     if resolved.inputs.is_empty() {
-        eprintln!("foley-triage: {}", nothing_to_read(&args.input.paths));
+        crate::applog::error(&nothing_to_read(&args.input.paths));
         return Ok(EXIT_USAGE);
     }
     let enricher = config.enricher()?;
-    let waiting = |what: &str| eprintln!("foley-triage: {what}");
+    let waiting = |what: &str| crate::applog::info(what);
     let read = source::read_all(&resolved.inputs, &enricher, resolved.read, &waiting);
     for notice in &read.notices {
-        eprintln!("foley-triage: warning: {notice}");
+        crate::applog::warn(&notice.to_string());
     }
     let mut unreadable = false;
     for problem in &read.problems {
-        eprintln!("foley-triage: {problem}");
+        crate::applog::error(&problem.to_string());
         unreadable |= !matches!(problem, source::SourceError::Binary(..));
     }
     if read.read == 0 {
-        eprintln!("foley-triage: no input could be read");
+        crate::applog::error("no input could be read");
         return Ok(EXIT_USAGE);
     }
     if unreadable {
@@ -163,7 +163,7 @@ pub fn run(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Resul
         OverviewOptions { health: &config.health, alert_rules: &config.alerts, top_videos: args.top, top_patterns: 20 },
     );
     if let Some(empty) = empty_result(&stats, window) {
-        eprintln!("foley-triage: {empty}");
+        crate::applog::error(&empty.to_string());
     }
     print_overview(args, &overview)?;
     Ok(0)

@@ -13,7 +13,7 @@ pub fn run(args: &RulesArgs, config: &Config) -> Result<i32> {
                 0
             }
             Err(e) => {
-                eprintln!("foley-triage: {e}");
+                crate::applog::error(&e.to_string());
                 super::EXIT_USAGE
             }
         });

@@ -161,16 +161,16 @@ pub fn ship(to: &mut Destination<'_>, enricher: &Enricher, config: &Config, args
     let batch = args.batch.max(1);
     for (index, input) in inputs.iter().enumerate() {
         let crate::source::Input::File(path) = input else {
-            eprintln!("foley-triage: ship reads files, not stdin; skipped -");
+            crate::applog::error("ship reads files, not stdin; skipped -");
             continue;
         };
         let name = std::fs::canonicalize(path).unwrap_or(path.clone()).display().to_string();
         let len = std::fs::metadata(path).map_or(0, |m| m.len());
-        let waiting = |what: &str| eprintln!("foley-triage: {what}");
+        let waiting = |what: &str| crate::applog::info(what);
         let opened = match crate::source::read::open(input, None, settings.options.default_offset, &waiting) {
             Ok(o) => o,
             Err(e @ crate::source::SourceError::Binary(..)) => {
-                eprintln!("foley-triage: {e}");
+                crate::applog::error(&e.to_string());
                 continue;
             }
             Err(e) => return Err(e.into()),
@@ -204,7 +204,7 @@ pub fn ship(to: &mut Destination<'_>, enricher: &Enricher, config: &Config, args
             };
             let (_, outcome) = crate::source::read::read_events(opened, index as u32, enricher, &settings, &mut sink);
             for notice in outcome.notices {
-                eprintln!("foley-triage: warning: {notice}");
+                crate::applog::warn(&notice.to_string());
             }
         }
         if let Some(e) = failure {
@@ -242,13 +242,13 @@ pub fn run(args: &ShipArgs, es: &EsArgs, config: &Config) -> Result<i32> {
         return Ok(0);
     }
     if !es.enabled() {
-        eprintln!("foley-triage: ship needs a cluster: --es URL (or --cloud-id)");
+        crate::applog::error("ship needs a cluster: --es URL (or --cloud-id)");
         return Ok(super::EXIT_USAGE);
     }
     let client = match crate::elastic::connect(es) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("foley-triage: {e}");
+            crate::applog::error(&e.to_string());
             return Ok(super::EXIT_USAGE);
         }
     };

@@ -7,11 +7,11 @@ use std::sync::atomic::AtomicBool;
 
 pub fn run(args: &SimulateArgs) -> Result<i32> {
     if !(args.rate > 0.0 && args.rate <= 100_000.0) {
-        eprintln!("foley-triage: --rate must be between 0 and 100000 jobs per second");
+        crate::applog::error("--rate must be between 0 and 100000 jobs per second");
         return Ok(super::EXIT_USAGE);
     }
     if args.minutes == 0 {
-        eprintln!("foley-triage: --minutes must be at least 1");
+        crate::applog::error("--minutes must be at least 1");
         return Ok(super::EXIT_USAGE);
     }
     let options =

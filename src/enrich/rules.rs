@@ -80,12 +80,22 @@ pub enum RuleError {
 
 /// Parses and validates the text of one rule file.
 pub fn parse_rules(text: &str, path: &str) -> Result<Vec<Rule>, RuleError> {
+    let path = crate::text::sanitize(path).into_owned();
+    let path = path.as_str();
+    // the parser's own message: line, column, the line and a caret under the problem
     let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Syntax {
         path: path.to_string(),
-        message: e.to_string().trim_end().replace('\n', " | "),
+        message: format!("\n{}", crate::text::sanitize_lines(&crate::config::redact_secrets(e.to_string().trim_end()))),
     })?;
     let mut rules = Vec::with_capacity(file.rule.len());
-    for spec in file.rule {
+    for mut spec in file.rule {
+        // rule texts reach the terminal from `rules`, the report and the console: made safe once, here
+        for text in [&mut spec.id, &mut spec.category, &mut spec.cause, &mut spec.fix] {
+            *text = crate::text::sanitize_owned(text, 2000);
+        }
+        for text in [&mut spec.error_code, &mut spec.component, &mut spec.source].into_iter().flatten() {
+            *text = crate::text::sanitize_owned(text, 256);
+        }
         let line = line_of_id(text, &spec.id);
         let invalid =
             |message: String| RuleError::Invalid { path: path.to_string(), line, id: spec.id.clone(), message };

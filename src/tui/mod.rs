@@ -25,18 +25,7 @@ use update::{Effect, Msg};
 const FRAME: Duration = Duration::from_millis(50);
 
 fn init_logging() {
-    let dir = crate::config::state_dir();
-    if std::fs::create_dir_all(&dir).is_err() {
-        return;
-    }
-    let appender = tracing_appender::rolling::never(dir, "foley-triage.log");
-    let _ = tracing_subscriber::fmt()
-        .with_writer(appender)
-        .with_ansi(false)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FOLEY_TRIAGE_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .try_init();
+    crate::applog::init();
 }
 
 /// How a console session ended.
