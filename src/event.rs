@@ -170,14 +170,14 @@ impl<'a> Event<'a> {
         if let Some(f) = self.fields.iter().find(|f| f.key == key) {
             return Some(Cow::Borrowed(f.value.as_ref()));
         }
-        crate::parse::seed_kv::pairs(self.kv).find(|(k, _)| *k == key).map(|(_, v)| v)
+        crate::kv::pairs(self.kv).find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     /// Every field, stored and from the `key=value` text, in order.
     pub fn all_fields(&self) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
         let mut all: Vec<(Cow<'_, str>, Cow<'_, str>)> =
             self.fields.iter().map(|f| (Cow::Borrowed(f.key.as_ref()), Cow::Borrowed(f.value.as_ref()))).collect();
-        all.extend(crate::parse::seed_kv::pairs(self.kv).map(|(k, v)| (Cow::Borrowed(k), v)));
+        all.extend(crate::kv::pairs(self.kv).map(|(k, v)| (Cow::Borrowed(k), v)));
         all
     }
 
@@ -207,10 +207,7 @@ impl<'a> Event<'a> {
                 .fields
                 .iter()
                 .map(|f| Field { key: own(f.key.clone()), value: own(f.value.clone()) })
-                .chain(
-                    crate::parse::seed_kv::pairs(self.kv)
-                        .map(|(k, v)| Field { key: Cow::Owned(k.to_string()), value: own(v) }),
-                )
+                .chain(crate::kv::pairs(self.kv).map(|(k, v)| Field { key: Cow::Owned(k.to_string()), value: own(v) }))
                 .collect(),
             kv: "",
         }
