@@ -5,12 +5,12 @@
 use super::cancel::Canceller;
 use super::{Backend, Related, Span};
 use crate::elastic::client::EsClient;
-use crate::elastic::{EsError, overview as es_overview, schema};
+use crate::elastic::{EsError, overview as es_overview, queries, schema};
 use crate::enrich::Enricher;
 use crate::event::OwnedEvent;
 use crate::stats::health::HealthConfig;
 use crate::stats::overview::{self, Overview, OverviewOptions, Window};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::VecDeque;
 
 pub struct EsBackend {
@@ -71,13 +71,7 @@ impl EsBackend {
     /// The overview of the last `span` before the newest document, or the error in words.
     pub fn try_overview(&mut self, span: Span) -> Result<Overview, crate::elastic::EsError> {
         if self.data_end.is_none() && span.is_some() {
-            // the newest document by a sorted search of one hit: servers stop early on a sorted
-            // field, where a `max` aggregation visits every document (4x slower on the test server)
-            let answer = self.client.search(&json!({
-                "size": 1, "_source": false, "track_total_hits": false,
-                "sort": [{"@timestamp": {"order": "desc"}}],
-                "query": {"exists": {"field": "@timestamp"}}
-            }))?;
+            let answer = self.client.search(&queries::newest())?;
             let newest = &answer.body["hits"]["hits"][0]["sort"][0];
             self.data_end = newest.as_i64().or_else(|| newest.as_f64().map(|v| v as i64));
         }
@@ -105,7 +99,7 @@ impl EsBackend {
             (false, Some(_), Some(end)) => es_overview::Scope::Live { newer_than: end },
             _ => es_overview::Scope::Report,
         };
-        let answer = self.client.search(&es_overview::query(self.bucket_ms, keys, scope))?;
+        let answer = self.client.search(&queries::overview(self.bucket_ms, keys, scope))?;
         self.bytes_last_refresh = answer.bytes;
         self.warnings = answer.warnings;
         let stats = es_overview::stats_from_answer(&answer.body, &self.enricher, self.bucket_ms);
@@ -124,24 +118,16 @@ impl EsBackend {
 
     /// New documents since the last poll, oldest first, exactly once (sort on time, file, offset).
     pub fn poll_tail(&mut self) -> Result<usize, crate::elastic::EsError> {
-        let mut body = json!({
-            "size": 1000,
-            "sort": [{"@timestamp": "asc"}, {"log_file": "asc"}, {"log_offset": "asc"}],
-            "query": {"exists": {"field": "@timestamp"}}
-        });
-        match &self.tail_cursor {
-            Some(cursor) => body["search_after"] = cursor.clone(),
+        let body = match &self.tail_cursor {
+            Some(cursor) => queries::tail_after(cursor),
             None => {
                 // start with the newest page: look backwards once
-                let mut last = body.clone();
-                last["sort"] = json!([{"@timestamp": "desc"}, {"log_file": "desc"}, {"log_offset": "desc"}]);
-                last["size"] = json!(500);
-                let answer = self.client.search(&last)?;
+                let answer = self.client.search(&queries::tail_start())?;
                 let mut hits: Vec<Value> = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();
                 hits.reverse();
                 return Ok(self.take_hits(&hits));
             }
-        }
+        };
         let answer = self.client.search(&body)?;
         let hits: Vec<Value> = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();
         Ok(self.take_hits(&hits))
@@ -171,19 +157,9 @@ impl EsBackend {
         let mut after: Option<Value> = None;
         let mut truncated = false;
         loop {
-            let mut body = json!({
-                "size": PAGE,
-                "sort": [{"@timestamp": "asc"}, {"log_file": "asc"}, {"log_offset": "asc"}],
-                "query": {"term": {"video_id": video_id}}
-            });
-            if let Some(a) = &after {
-                body["search_after"] = a.clone();
-            }
+            let body = queries::related_page(video_id, PAGE, after.as_ref(), pit.as_deref());
             let answer = match &pit {
-                Some(id) => {
-                    body["pit"] = json!({"id": id, "keep_alive": "1m"});
-                    self.client.search_pit(&body)?
-                }
+                Some(_) => self.client.search_pit(&body)?,
                 None => self.client.search(&body)?,
             };
             let hits: Vec<Value> = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod fields;
 pub mod overview;
+pub mod queries;
 pub mod schema;
 
 use secrecy::SecretString;
