@@ -20,6 +20,10 @@ pub struct Cli {
     #[arg(long)]
     pub demo: bool,
 
+    /// On an error, also print the causes behind it (e.g. the whole chain of a failed connection).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
     #[command(flatten)]
     pub es: EsArgs,
 

@@ -6,14 +6,30 @@ use foley_triage::{commands, config::Config};
 
 fn main() {
     let cli = Cli::parse();
+    let verbose = cli.verbose;
     let code = match run(cli) {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("foley-triage: {e:#}");
-            1
-        }
+        Err(e) => fail(&e, verbose),
     };
     std::process::exit(code);
+}
+
+/// Prints an error in one line and gives its exit status: a cluster that cannot be read is
+/// unreadable input (2) in every command, anything else 1. `--verbose` adds the causes.
+fn fail(e: &anyhow::Error, verbose: bool) -> i32 {
+    eprintln!("foley-triage: {e:#}");
+    match e.downcast_ref::<foley_triage::elastic::EsError>() {
+        Some(es) => {
+            if let Some(detail) = es.detail() {
+                tracing::warn!("{e:#}: {detail}");
+                if verbose {
+                    eprintln!("foley-triage: caused by: {detail}");
+                }
+            }
+            commands::EXIT_USAGE
+        }
+        None => 1,
+    }
 }
 
 fn run(mut cli: Cli) -> anyhow::Result<i32> {

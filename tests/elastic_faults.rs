@@ -207,15 +207,38 @@ fn partial_results_are_shown_with_a_warning() {
     assert_eq!(foley_triage::elastic::client::total_text(&answer), "≥ 10000");
 }
 
+fn run_binary(args: &[&str]) -> (i32, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_foley-triage"));
+    cmd.args(args).stdin(std::process::Stdio::null());
+    for var in SECRET_VARS {
+        cmd.env_remove(var);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into())
+}
+
+/// A cluster that refuses connections: one short line naming the URL and the cause, exit status 2
+/// in `report`, `ship` and the console alike; `--verbose` adds the whole chain.
 #[test]
-fn unreachable_cluster_is_a_message() {
+fn unreachable_cluster_is_one_line_and_exit_2_everywhere() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let (code, _, stderr) = report(&url, &[]);
+    let logs = tempfile::tempdir().unwrap();
+    std::fs::write(logs.path().join("a.log"), "2025-09-01 14:00:00 [INFO] video_id=v1 hello\n").unwrap();
+    let logs = logs.path().to_str().unwrap().to_string();
+    let expected = format!("cannot reach {url}: connection refused");
+    for args in [vec!["report", "--json", "--es", &url], vec!["ship", &logs, "--es", &url], vec!["--es", &url]] {
+        let (code, stderr) = run_binary(&args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.contains("reading logs")).collect();
+        assert_eq!(lines, [format!("foley-triage: {expected}")], "{args:?}: one short line: {stderr}");
+        assert!(!stderr.contains("panicked"));
+    }
+    let (code, stderr) = run_binary(&["report", "--json", "--es", &url, "--verbose"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("cannot connect"), "{stderr}");
-    assert!(!stderr.contains("panicked"));
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(stderr.contains("caused by: error sending request"), "the chain with -v: {stderr}");
 }
 
 /// A server whose first aggregation search hangs for `slow` (later ones answer at once) and that

@@ -253,13 +253,8 @@ pub fn run(args: &ShipArgs, es: &EsArgs, config: &Config) -> Result<i32> {
         eprintln!("foley-triage: ship needs a cluster: --es URL (or --cloud-id)");
         return Ok(super::EXIT_USAGE);
     }
-    let client = match crate::elastic::connect(es) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("foley-triage: {e}");
-            return Ok(super::EXIT_USAGE);
-        }
-    };
+    // a cluster error goes back to `main`, which says it in one line with exit status 2
+    let client = crate::elastic::connect(es)?;
     let enricher = config.enricher()?;
     let totals = ship(&mut Destination::Cluster(&client), &enricher, config, args)?;
     eprintln!(

@@ -215,7 +215,9 @@ impl EsClient {
         Attempt::Fatal(if e.is_timeout() {
             EsError::Timeout { url: base.to_string(), secs: self.options.timeout.as_secs() }
         } else {
-            EsError::Connect { url: base.to_string(), reason: crate::text::sanitize_owned(&error_chain(e), 300) }
+            let detail = crate::text::sanitize_owned(&error_chain(e), 1000);
+            tracing::warn!(url = base, "cannot reach the cluster: {detail}");
+            EsError::Connect { url: base.to_string(), reason: crate::text::sanitize_owned(&root_cause(e), 200), detail }
         })
     }
 
@@ -383,6 +385,35 @@ pub fn total_text(body: &Value) -> String {
     let total = &body["hits"]["total"];
     let value = total["value"].as_u64().or(total.as_u64()).unwrap_or(0);
     if total["relation"].as_str() == Some("gte") { format!("≥ {value}") } else { value.to_string() }
+}
+
+/// The cause of a failed connection in a few words: the operating system's answer when there is
+/// one ("connection refused"), else the innermost error's text.
+pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost: &(dyn std::error::Error + 'static) = e;
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            let words = match io.kind() {
+                ConnectionRefused => Some("connection refused"),
+                ConnectionReset => Some("connection reset"),
+                ConnectionAborted => Some("connection aborted"),
+                TimedOut => Some("connection timed out"),
+                HostUnreachable => Some("host unreachable"),
+                NetworkUnreachable => Some("network unreachable"),
+                AddrNotAvailable => Some("address not available"),
+                _ => None,
+            };
+            if let Some(words) = words {
+                return words.to_string();
+            }
+        }
+        innermost = err;
+        current = err.source();
+    }
+    let text = innermost.to_string();
+    if text.is_empty() { e.to_string() } else { text }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

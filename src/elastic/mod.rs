@@ -58,16 +58,28 @@ pub enum EsError {
     BadQuery { url: String, reason: String },
     #[error("{url}: still failing after {tries} tries (HTTP {status}: {reason}); the cluster is overloaded or down")]
     Unavailable { url: String, status: u16, tries: usize, reason: String },
-    #[error("{url}: no answer within {secs} s (timed out)")]
+    #[error("{url}: no answer within {secs} s (timed out); a large index may need a longer --es-timeout SECONDS")]
     Timeout { url: String, secs: u64 },
-    #[error("{url}: cannot connect: {reason}")]
-    Connect { url: String, reason: String },
+    /// The node could not be reached: `reason` is the root cause in a few words ("connection
+    /// refused"); `detail` the whole error chain, for the app's log and `--verbose`.
+    #[error("cannot reach {url}: {reason}")]
+    Connect { url: String, reason: String, detail: String },
     #[error("{url}: HTTP {status}: {reason}")]
     Http { url: String, status: u16, reason: String },
     #[error("{0}")]
     Config(String),
     #[error("cancelled: the view changed before the answer came")]
     Cancelled,
+}
+
+impl EsError {
+    /// The error chain behind the message, when there is more to it than the message says.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            EsError::Connect { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
 }
 
 /// The index pattern read when none is given.
