@@ -490,3 +490,123 @@ fn credentials_in_the_url_are_refused_without_showing_them() {
     assert!(stderr.contains("http://127.0.0.1:9"), "the URL is named without them: {stderr}");
     assert!(!stderr.contains("url-s3cret") && !stderr.contains("alice"), "{stderr}");
 }
+
+/// A server that echoes the `Authorization` header it received in every error it gives: in a
+/// 400's reason, a 503's reason, a partial shard failure and a bulk item's failure (`mode`).
+fn echo_mock(mode: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut stream = stream;
+                while let Some((method, path, headers, body)) = read_request(&mut reader) {
+                    let auth = headers
+                        .iter()
+                        .find(|h| h.to_ascii_lowercase().starts_with("authorization:"))
+                        .cloned()
+                        .unwrap_or_default();
+                    let echo = format!("bad header [{auth}]");
+                    let (status, text) = if path == "/" {
+                        (200, INFO.to_string())
+                    } else if path.contains("_field_caps") {
+                        (200, r#"{"indices":["hunyuan-foley-x"],"fields":{}}"#.to_string())
+                    } else if path.contains("_bulk") {
+                        let items: Vec<Value> = (0..body.lines().count() / 2)
+                            .map(|i| json!({"index": {"_id": format!("d{i}"), "status": 400, "error": {"reason": echo}}}))
+                            .collect();
+                        (200, json!({"errors": true, "items": items}).to_string())
+                    } else if path.contains("_search") {
+                        match mode {
+                            "400" => (400, json!({"error": {"root_cause": [{"reason": echo}]}}).to_string()),
+                            "503" => (503, json!({"error": {"reason": echo}}).to_string()),
+                            "500" => (500, format!("<html>{echo}</html>")),
+                            _ => {
+                                let body = json!({"timed_out": false, "_shards": {"total": 2, "successful": 1, "failed": 1, "failures": [{"reason": {"reason": echo}}]}, "hits": {"total": {"value": 0, "relation": "eq"}, "hits": []}, "aggregations": {}});
+                                (200, body.to_string())
+                            }
+                        }
+                    } else if method == "GET" && path.contains("_template") {
+                        (404, "{}".to_string())
+                    } else {
+                        (200, r#"{"acknowledged":true}"#.to_string())
+                    };
+                    if respond(&mut stream, status, &text).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn a_server_echoing_the_credential_never_gets_it_shown() {
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode("alice:pw-Echo-42");
+    let credentials: [(&str, &[(&str, &str)], &[&str]); 3] = [
+        ("api key", &[("FOLEY_TRIAGE_ES_API_KEY", "key-Echo-42")], &["key-Echo-42"]),
+        ("token", &[("FOLEY_TRIAGE_ES_TOKEN", "tok-Echo-42")], &["tok-Echo-42"]),
+        (
+            "password",
+            &[("FOLEY_TRIAGE_ES_USER", "alice"), ("FOLEY_TRIAGE_ES_PASSWORD", "pw-Echo-42")],
+            &["pw-Echo-42", basic.as_str()],
+        ),
+    ];
+    for mode in ["400", "503", "500", "shards"] {
+        let url = echo_mock(mode);
+        for (what, env, secrets) in &credentials {
+            let (_, _, stderr) = report(&url, env);
+            assert!(stderr.contains("bad header [authorization: "), "{mode}/{what}: the echo is shown: {stderr}");
+            assert!(stderr.contains("[redacted]"), "{mode}/{what}: {stderr}");
+            for secret in *secrets {
+                assert!(!stderr.contains(secret), "{mode}/{what}: the credential leaked: {stderr}");
+            }
+        }
+    }
+    // a bulk item's failure
+    let url = echo_mock("400");
+    let logs = tempfile::tempdir().unwrap();
+    std::fs::write(logs.path().join("a.log"), "2025-09-01 14:00:00 [INFO] video_id=v1 hello\n").unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_foley-triage"));
+    cmd.args(["ship", logs.path().to_str().unwrap(), "--es", &url]);
+    for var in SECRET_VARS {
+        cmd.env_remove(var);
+    }
+    let out = cmd.env("FOLEY_TRIAGE_ES_API_KEY", "key-Echo-42").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("failed (HTTP 400): bad header"), "{stderr}");
+    assert!(!stderr.contains("key-Echo-42"), "the credential leaked: {stderr}");
+}
+
+#[test]
+fn credentials_in_any_url_are_refused_without_showing_them() {
+    // a query parameter on --es
+    let (code, _, stderr) = report("http://127.0.0.1:9/?api_key=Qs3cret", &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("the parameter `api_key`") && stderr.contains("api_key=[redacted]"), "{stderr}");
+    assert!(!stderr.contains("Qs3cret"), "{stderr}");
+    // the config: a named cluster's URL, its Kibana, the links' Kibana; `config show` refuses too
+    for config in [
+        "[elastic.clusters.prod]\nurls = [\"http://127.0.0.1:9/?token=Qs3cret\"]\n",
+        "[elastic.clusters.prod]\nurls = [\"http://127.0.0.1:9\"]\nkibana_url = \"https://bob:Qs3cret@kibana:5601\"\n",
+        "[links]\nkibana_url = \"https://kibana:5601/?password=Qs3cret\"\n",
+    ] {
+        for args in [&["config", "show"][..], &["report", "--json", "--cluster", "prod"][..]] {
+            let (code, stderr) = run_with_config(config, args, &[]);
+            assert_eq!(code, 2, "{config} {args:?}: {stderr}");
+            assert!(stderr.contains("credentials in a URL"), "{stderr}");
+            assert!(!stderr.contains("Qs3cret"), "{config} {args:?}: {stderr}");
+        }
+    }
+    // --kibana-url on the command line
+    let (code, stderr) = run_with_config("", &["config", "show", "--kibana-url", "https://u:Qs3cret@k"], &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stderr.contains("Qs3cret"), "{stderr}");
+    // a clean config still shows
+    let (code, stderr) = run_with_config("[links]\nkibana_url = \"https://kibana:5601\"\n", &["config", "show"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+}

@@ -41,7 +41,7 @@ fn send_bulk(client: &EsClient, lines: &[(String, String, String)], totals: &mut
                     eprintln!(
                         "foley-triage: document {} failed (HTTP {status}): {}",
                         result["_id"].as_str().unwrap_or("?"),
-                        crate::text::sanitize_owned(reason, 200)
+                        crate::text::sanitize_owned(&client.redact(reason), 200)
                     );
                 }
             }

@@ -65,6 +65,8 @@ pub struct EsClient {
     pub fields: super::fields::FieldMap,
     /// Total bytes received so far.
     pub bytes_received: std::sync::atomic::AtomicU64,
+    /// Strips the credential in use from the servers' text.
+    redactor: super::secrets::Redactor,
 }
 
 enum Attempt {
@@ -109,20 +111,7 @@ impl EsClient {
         if options.urls.is_empty() {
             return Err(EsError::Config("no Elasticsearch URL given".into()));
         }
-        for url in &options.urls {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(EsError::Config(format!("`{}` is not an http(s) URL", redact_url(url))));
-            }
-            if let Ok(parsed) = reqwest::Url::parse(url)
-                && (!parsed.username().is_empty() || parsed.password().is_some())
-            {
-                return Err(EsError::Config(format!(
-                    "`{}`: credentials in a URL would show in the process list and on screen; use {} or --es-prompt",
-                    redact_url(url),
-                    AUTH_HINT
-                )));
-            }
-        }
+        super::secrets::check_urls(&options.urls)?;
         let mut builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(Duration::from_secs(5))
@@ -149,10 +138,11 @@ impl EsClient {
             http,
             runtime,
             cancel: Canceller::new(),
-            options,
             flavor: None,
             fields: Default::default(),
             bytes_received: Default::default(),
+            redactor: super::secrets::Redactor::new(&options.auth),
+            options,
         })
     }
 
@@ -241,6 +231,9 @@ impl EsClient {
         let status = response.status().as_u16();
         let text = response.text().await.map_err(|e| self.transport_error(base, &e))?;
         self.bytes_received.fetch_add(text.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        // an error's text is shown and logged: first take out the credential, should it echo it
+        let text = if (200..300).contains(&status) { text } else { self.redactor.clean(&text) };
+        let server_reason = |text: &str| self.redact(&server_reason(text));
         let base = base.to_string();
         match status {
             200..=299 => serde_json::from_str(&text).map_err(|e| {
@@ -259,6 +252,16 @@ impl EsClient {
             429 | 502 | 503 | 504 => Err(Attempt::Retry(status, server_reason(&text))),
             _ => Err(Attempt::Fatal(EsError::Http { url: base, status, reason: server_reason(&text) })),
         }
+    }
+
+    /// Server text with the credential in use taken out, for showing or logging.
+    pub fn redact(&self, text: &str) -> String {
+        self.redactor.clean(text)
+    }
+
+    /// An answer's partial failures in words, without the credential.
+    fn warnings(&self, body: &Value) -> Vec<String> {
+        incomplete_warnings_cleaned(body, &|s: &str| self.redact(s))
     }
 
     pub fn get(&self, path: &str) -> Result<Value, EsError> {
@@ -290,7 +293,7 @@ impl EsClient {
         let mut body = self.post(&path, &query)?;
         self.fields.rewrite_answer(&mut body);
         let bytes = (self.bytes_received.load(std::sync::atomic::Ordering::Relaxed) - before) as usize;
-        Ok(Answer { warnings: incomplete_warnings(&body), body, bytes })
+        Ok(Answer { warnings: self.warnings(&body), body, bytes })
     }
 
     /// A search inside a point in time (no index in the path).
@@ -299,7 +302,7 @@ impl EsClient {
         self.fields.rewrite_query(&mut query);
         let mut body = self.post("/_search", &query)?;
         self.fields.rewrite_answer(&mut body);
-        Ok(Answer { warnings: incomplete_warnings(&body), body, bytes: 0 })
+        Ok(Answer { warnings: self.warnings(&body), body, bytes: 0 })
     }
 
     /// Opens a point in time on the index pattern; the endpoint differs between the two products.
@@ -348,22 +351,15 @@ impl EsClient {
     }
 }
 
-/// A URL for messages, with any user name and password taken out.
-pub fn redact_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-            let _ = parsed.set_username("");
-            let _ = parsed.set_password(None);
-            parsed.to_string().trim_end_matches('/').to_string()
-        }
-        Ok(_) => url.to_string(),
-        // not a URL we can read: keep only what cannot be a secret, the part after the last `@`
-        Err(_) => url.rsplit('@').next().unwrap_or_default().to_string(),
-    }
-}
+pub use super::secrets::redact_url;
 
 /// Partial shard failures and timeouts, in words.
 pub fn incomplete_warnings(body: &Value) -> Vec<String> {
+    incomplete_warnings_cleaned(body, &|s: &str| s.to_string())
+}
+
+/// [`incomplete_warnings`], with the server's reasons passed through `clean` before they are cut.
+fn incomplete_warnings_cleaned(body: &Value, clean: &dyn Fn(&str) -> String) -> Vec<String> {
     let mut warnings = Vec::new();
     if body["timed_out"].as_bool() == Some(true) {
         warnings.push("the search timed out on the server: results are incomplete".to_string());
@@ -374,7 +370,7 @@ pub fn incomplete_warnings(body: &Value) -> Vec<String> {
         let reason = body["_shards"]["failures"][0]["reason"]["reason"].as_str().unwrap_or("unknown reason");
         warnings.push(format!(
             "{failed} of {total} shards failed ({}): results are incomplete",
-            crate::text::sanitize_owned(reason, 200)
+            crate::text::sanitize_owned(&clean(reason), 200)
         ));
     }
     warnings

@@ -7,6 +7,7 @@ pub mod fields;
 pub mod overview;
 pub mod queries;
 pub mod schema;
+pub mod secrets;
 
 use secrecy::SecretString;
 use std::path::PathBuf;
@@ -197,6 +198,8 @@ pub fn options_from_args(args: &crate::cli::EsArgs) -> Result<EsOptions, EsError
         urls.push(es);
         kibana_url = kibana;
     }
+    // before anything names a URL (the prompt does)
+    secrets::check_urls(&urls)?;
     let auth = match args.es_prompt {
         Some(what) => auth_from_prompt(what, args.es_user.as_deref(), urls.first().map_or("the cluster", |u| u))?,
         None => match (auth_from_env(args.es_key_file.as_deref())?, &args.es_user) {
