@@ -125,9 +125,11 @@ fn cluster_report_matches_files_and_shipping_is_idempotent() {
     let until = "2025-09-01T14:44:59Z";
     let files_w = json_of(&binary(&["report", path, "--json", "--since", since, "--until", until]));
     let cluster_w = json_of(&binary(&["report", "--es", &server.url, "--json", "--since", since, "--until", until]));
-    for key in ["by_code", "alerts", "top_failing_videos", "latency_ms", "health"] {
+    for key in ["by_code", "alerts", "top_failing_videos", "latency_ms", "health", "data", "window"] {
         assert_eq!(cluster_w[key], files_w[key], "windowed `{key}` differs");
     }
+    assert!(files_w["lines"]["filtered"].as_u64().unwrap() > 0);
+    assert_eq!(cluster_w["lines"]["filtered"], files_w["lines"]["filtered"], "windowed lines.filtered");
 
     // every screen computed from the cluster matches the same screen computed from the files
     screens_match(&server.url, dir.path());
@@ -376,4 +378,29 @@ fn indices_with_dynamic_text_mappings_and_renamed_fields_work() {
     let top = report["top_failing_videos"].as_array().unwrap();
     assert_eq!(top.len(), 2, "videos found through the renamed field: {top:?}");
     assert_eq!(top[0]["failures"], 5);
+}
+
+/// A mistyped index pattern is an error that names it and the indices with a similar name, in the
+/// report and the console alike (not an empty report with exit 0).
+#[test]
+fn a_pattern_matching_no_index_names_the_similar_ones() {
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("a.log");
+    write_lines(&log, 0, 20, "vid_a");
+    let out = binary(&["ship", log.to_str().unwrap(), "--es", &server.url, "--refresh"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for args in [vec!["report", "--json"], vec![]] {
+        let mut args = args;
+        args.extend(["--es", &server.url, "--index", "hunyan-foley-*"]);
+        let out = binary(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("no index matches `hunyan-foley-*` (similar names: hunyuan-foley-2025.09.02)"),
+            "{args:?}: {stderr}"
+        );
+    }
+    let out = binary(&["report", "--json", "--es", &server.url, "--index", "metrics-*"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("none of the cluster's 1 indices has a similar name"));
 }

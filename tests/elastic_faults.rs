@@ -82,7 +82,7 @@ fn mock(handler: Handler) -> Mock {
                         (200, INFO.to_string(), Duration::ZERO)
                     } else if path.contains("_field_caps") {
                         // asked once at connect; the cases under test are about searches
-                        (200, r#"{"indices":[],"fields":{}}"#.to_string(), Duration::ZERO)
+                        (200, r#"{"indices":["hunyuan-foley-x"],"fields":{}}"#.to_string(), Duration::ZERO)
                     } else {
                         let n = count.fetch_add(1, Ordering::SeqCst);
                         handler(&method, &path, n)
@@ -190,6 +190,7 @@ fn slow_server_times_out_in_plain_words() {
     let (code, _, stderr) = report(&m.url, &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("no answer within 2 s (timed out)"), "{stderr}");
+    assert!(stderr.contains("--es-timeout"), "the message names the option: {stderr}");
 }
 
 #[test]
@@ -266,7 +267,7 @@ fn slow_mock(slow: Duration) -> SlowMock {
                     let text = if path == "/" {
                         INFO.to_string()
                     } else if path.contains("_field_caps") {
-                        r#"{"indices":[],"fields":{}}"#.to_string()
+                        r#"{"indices":["hunyuan-foley-x"],"fields":{}}"#.to_string()
                     } else {
                         if body.contains("\"aggs\"") && count.fetch_add(1, Ordering::SeqCst) == 0 {
                             // hang, watching for the client to hang up
@@ -468,6 +469,11 @@ fn the_api_key_can_be_typed_at_a_prompt_without_echo() {
     });
     let text = || String::from_utf8_lossy(&output.lock().unwrap()).to_string();
     wait_until("the prompt", Duration::from_secs(20), || text().contains(&format!("API key for {}", m.url)));
+    // the prompt is printed just before echo is turned off: type once the terminal no longer echoes
+    const ECHO: u32 = 0o10;
+    wait_until("echo to be off", Duration::from_secs(20), || {
+        pty.master.get_termios().is_some_and(|t| t.local_flags.bits() as u32 & ECHO == 0)
+    });
     writer.write_all(b"typed-secret-77\r").unwrap();
     writer.flush().unwrap();
     wait_until("the report to finish", Duration::from_secs(20), || child.try_wait().unwrap().is_some());
@@ -609,4 +615,31 @@ fn credentials_in_any_url_are_refused_without_showing_them() {
     // a clean config still shows
     let (code, stderr) = run_with_config("[links]\nkibana_url = \"https://kibana:5601\"\n", &["config", "show"], &[]);
     assert_eq!(code, 0, "{stderr}");
+}
+
+/// The console's refreshes back off after an error (jittered, growing, capped) instead of asking
+/// the failing cluster again several times a second, and say when the next try is.
+#[test]
+fn a_failing_cluster_is_asked_again_only_after_a_growing_wait() {
+    use foley_triage::backend::Backend;
+    use foley_triage::backend::elastic::backoff;
+    let m = mock(Arc::new(|_, _, _| (500, r#"{"error":{"reason":"internal boom"}}"#.into(), Duration::ZERO)));
+    let mut es = es_backend(&m.url);
+    for _ in 0..40 {
+        es.overview(Some(3_600_000));
+        es.refresh();
+    }
+    assert_eq!(m.searches.load(Ordering::SeqCst), 1, "one try, then a wait");
+    let text = es.describe();
+    assert!(text.contains("HTTP 500: internal boom") && text.contains("next try in 1 s"), "{text}");
+    wait_until("the first wait to pass", Duration::from_secs(20), || es.next_try_in().is_none());
+    es.overview(Some(3_600_000));
+    assert_eq!(m.searches.load(Ordering::SeqCst), 2, "asked again once the wait passed");
+    let second = es.next_try_in().expect("waiting again");
+    assert!(second >= Duration::from_millis(900), "the second wait is longer: {second:?}");
+    for failures in 1..40 {
+        let wait = backoff(failures);
+        let full = Duration::from_millis((1000u64 << (failures - 1).min(16)).min(60_000));
+        assert!(wait <= full && wait >= full / 2, "{failures}: {wait:?} within [{:?}, {full:?}]", full / 2);
+    }
 }

@@ -31,6 +31,21 @@ pub struct EsBackend {
     pub warnings: Vec<String>,
     files: Vec<String>,
     pub bytes_last_refresh: usize,
+    /// Errors in a row, and when the cluster may be asked again (see [`backoff`]).
+    failures: u32,
+    retry_at: Option<std::time::Instant>,
+}
+
+/// The wait after `failures` errors in a row: 1 s doubling up to a minute, jittered down by up to
+/// half so that consoles started together do not ask together.
+pub fn backoff(failures: u32) -> std::time::Duration {
+    const FIRST_MS: u64 = 1000;
+    const CAP_MS: u64 = 60_000;
+    let full = FIRST_MS.saturating_mul(1 << failures.saturating_sub(1).min(16)).min(CAP_MS);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    // a cheap spread from the clock's low bits (no randomness needed)
+    let spread = (nanos as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54; // 0..1023
+    std::time::Duration::from_millis(full / 2 + (full / 2) * spread / 1023)
 }
 
 /// Related documents fetched per page, and at most in all.
@@ -55,7 +70,39 @@ impl EsBackend {
             warnings: Vec::new(),
             files: Vec::new(),
             bytes_last_refresh: 0,
+            failures: 0,
+            retry_at: None,
         }
+    }
+
+    /// How long until the cluster is asked again after errors; `None` when it may be asked now.
+    pub fn next_try_in(&self) -> Option<std::time::Duration> {
+        self.retry_at.and_then(|at| at.checked_duration_since(std::time::Instant::now())).filter(|d| !d.is_zero())
+    }
+
+    /// Records an error (a cancel is none): the next try waits, longer after each error in a row.
+    fn failed(&mut self, e: &EsError) {
+        if matches!(e, EsError::Cancelled) {
+            return;
+        }
+        self.failures = self.failures.saturating_add(1);
+        self.retry_at = Some(std::time::Instant::now() + backoff(self.failures));
+        self.last_error = Some(e.to_string());
+    }
+
+    fn succeeded(&mut self) {
+        self.failures = 0;
+        self.retry_at = None;
+        self.last_error = None;
+    }
+
+    /// The last error with when the next try is, for the header and the status line.
+    fn error_notice(&self) -> Option<String> {
+        let e = self.last_error.as_ref()?;
+        Some(match self.next_try_in() {
+            Some(wait) => format!("{e} · next try in {} s", wait.as_secs_f64().ceil() as u64),
+            None => format!("{e} · trying again"),
+        })
     }
 
     fn file_index(&mut self, path: &str) -> u32 {
@@ -188,7 +235,7 @@ impl Backend for EsBackend {
     fn describe(&self) -> String {
         let flavor = self.client.flavor.map(|f| f.describe()).unwrap_or_else(|| "cluster".into());
         let mut text = format!("{flavor} {} {}", self.client.options.urls.join(","), self.client.options.index);
-        if let Some(e) = &self.last_error {
+        if let Some(e) = self.error_notice() {
             text.push_str(&format!(" · ERROR: {e}"));
         } else if !self.warnings.is_empty() {
             text.push_str(&format!(" · WARNING: {}", self.warnings.join("; ")));
@@ -197,23 +244,34 @@ impl Backend for EsBackend {
     }
 
     fn refresh(&mut self) -> Vec<String> {
+        // after an error, the cluster is left alone until the next try (the header says when)
+        if self.next_try_in().is_some() {
+            return Vec::new();
+        }
         match self.poll_tail() {
             Ok(_) | Err(EsError::Cancelled) => Vec::new(),
-            Err(e) => vec![e.to_string()],
+            Err(e) => {
+                self.failed(&e);
+                self.error_notice().into_iter().collect()
+            }
         }
     }
 
     fn overview(&mut self, span: Span) -> Overview {
-        match self.try_overview(span) {
-            Ok(o) => {
-                self.last_error = None;
+        let result = match self.next_try_in() {
+            Some(_) => None,
+            None => Some(self.try_overview(span)),
+        };
+        match result {
+            Some(Ok(o)) => {
+                self.succeeded();
                 self.last_good = Some(o.clone());
                 o
             }
-            Err(e) => {
+            other => {
                 // a cancelled refresh is no error: the engine drops this answer and asks again
-                if !matches!(e, EsError::Cancelled) {
-                    self.last_error = Some(e.to_string());
+                if let Some(Err(e)) = &other {
+                    self.failed(e);
                 }
                 // keep showing the last good data (its age is in the header)
                 self.last_good.clone().unwrap_or_else(|| {
@@ -237,10 +295,9 @@ impl Backend for EsBackend {
     }
 
     fn related(&mut self, video_id: &str) -> Related {
+        // a drill-down is asked for by the user: tried at once, even while refreshes wait
         let (events, truncated) = self.try_related(video_id).unwrap_or_else(|e| {
-            if !matches!(e, EsError::Cancelled) {
-                self.last_error = Some(e.to_string());
-            }
+            self.failed(&e);
             (Vec::new(), false)
         });
         let row =

@@ -118,8 +118,9 @@ pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) ->
             stats.lines.by_source[source.index()] += count(b);
         }
     }
-    // the whole index's first and last times, or on a live refresh the window's own
-    let times = if all.is_null() { aggs } else { all };
+    stats.lines.filtered = all["outside"]["lines"]["value"].as_f64().unwrap_or(0.0) as u64;
+    // the window's own first and last times (a live refresh, `--since/--until`), else the index's
+    let times = if aggs["first"].is_null() { all } else { aggs };
     stats.first_ms = time_of(&times["first"]);
     stats.last_ms = time_of(&times["last"]);
 

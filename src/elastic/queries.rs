@@ -90,6 +90,16 @@ pub fn overview(bucket_ms: i64, range: Option<(i64, i64)>, scope: Scope) -> Valu
                 "untimed": {"filter": {"bool": {"must_not": {"exists": {"field": "@timestamp"}}}}},
                 "sources": {"terms": {"field": "source", "size": 10}}
             }});
+            if let Some((from, to)) = range {
+                // `--since/--until`: the data's span inside the window, and the lines outside it
+                // (timed documents only, as the files count them)
+                aggs["first"] = json!({"min": {"field": "@timestamp"}});
+                aggs["last"] = json!({"max": {"field": "@timestamp"}});
+                aggs["all"]["aggs"]["outside"] = json!({"filter": {"bool": {
+                    "filter": [{"exists": {"field": "@timestamp"}}],
+                    "must_not": [{"range": {"@timestamp": {"gte": from, "lte": to, "format": "epoch_millis"}}}]
+                }}, "aggs": {"lines": {"sum": {"field": "lines"}}}});
+            }
         }
         Scope::Live { newer_than } => {
             aggs["first"] = json!({"min": {"field": "@timestamp"}});
@@ -181,5 +191,10 @@ mod tests {
         let report = overview(60_000, Some((0, 100)), Scope::Report);
         assert_eq!(report["query"]["range"]["@timestamp"]["lte"], 100);
         assert!(report["aggs"].get("all").is_some());
+        assert_eq!(
+            report["aggs"]["all"]["aggs"]["outside"]["filter"]["bool"]["must_not"][0]["range"]["@timestamp"]["gte"],
+            0
+        );
+        assert!(report["aggs"].get("first").is_some(), "the span inside the window");
     }
 }
