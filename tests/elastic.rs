@@ -404,3 +404,70 @@ fn a_pattern_matching_no_index_names_the_similar_ones() {
     let out = binary(&["report", "--json", "--es", &server.url, "--index", "metrics-*"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("none of the cluster's 1 indices has a similar name"));
 }
+
+/// Documents that arrive late (an `@timestamp` older than the newest shown, normal with several
+/// shippers) are still shown by the tail, each exactly once: the tail follows the ingest time
+/// `ship` writes; on an index without it, a look-back by `@timestamp` catches late documents.
+#[test]
+fn the_tail_shows_late_documents_exactly_once() {
+    use foley_triage::backend::Backend;
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let ship = |name: &str, minute: u32, video: &str| {
+        let path = dir.path().join(name);
+        let text: String = (0..5)
+            .map(|i| format!("2025-09-02 10:{minute:02}:{:02} [INFO] video_id={video} seq={i} step=denoise\n", i * 2))
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        let out = binary(&["ship", path.to_str().unwrap(), "--es", &server.url, "--refresh"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    ship("newer.log", 30, "vid_newer");
+    let mut es = backend(&server.url);
+    assert_eq!(es.tail_field(), "ingested", "the index has the ingest time");
+    assert_eq!(es.poll_tail().unwrap(), 5);
+    // five documents from another shipper, half an hour older, arrive now
+    ship("older.log", 0, "vid_older");
+    assert_eq!(es.poll_tail().unwrap(), 5, "the late documents are shown");
+    assert_eq!(es.poll_tail().unwrap(), 0, "and only once");
+    let tail = es.tail(0, 1000);
+    assert_eq!(tail.len(), 10);
+    assert_eq!(tail.iter().filter(|(_, e)| e.video_id.as_deref() == Some("vid_older")).count(), 5);
+
+    // an index filled by another pipeline, without the ingest time
+    let client = foley_triage::elastic::connect(&foley_triage::cli::EsArgs {
+        es: vec![server.url.clone()],
+        ..Default::default()
+    })
+    .unwrap();
+    let bulk = |seconds: &[u32]| {
+        let body: String = seconds
+            .iter()
+            .map(|s| {
+                format!(
+                    "{{\"index\":{{\"_index\":\"beats-1\",\"_id\":\"b{s}\"}}}}\n{{\"@timestamp\":\"2025-09-02T11:00:{s:02}Z\",\"level\":\"INFO\",\"message\":\"m{s}\"}}\n"
+                )
+            })
+            .collect();
+        assert_eq!(client.bulk(body).unwrap()["errors"], false);
+        client.request(reqwest::Method::POST, "/_refresh", None, false).unwrap();
+    };
+    bulk(&[30, 31, 32]);
+    let args = foley_triage::cli::EsArgs {
+        es: vec![server.url.clone()],
+        index: Some("beats-*".into()),
+        es_timeout: 30,
+        ..Default::default()
+    };
+    let config = foley_triage::config::Config::default();
+    let mut beats = foley_triage::backend::elastic::EsBackend::new(
+        foley_triage::elastic::connect(&args).unwrap(),
+        config.enricher().unwrap(),
+        &config,
+    );
+    assert_eq!(beats.tail_field(), "@timestamp");
+    assert_eq!(beats.poll_tail().unwrap(), 3);
+    bulk(&[25, 33]); // one 7 s late, one new
+    assert_eq!(beats.poll_tail().unwrap(), 2, "a document a few seconds late is shown too");
+    assert_eq!(beats.poll_tail().unwrap(), 0);
+}

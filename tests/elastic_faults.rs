@@ -470,9 +470,9 @@ fn the_api_key_can_be_typed_at_a_prompt_without_echo() {
     let text = || String::from_utf8_lossy(&output.lock().unwrap()).to_string();
     wait_until("the prompt", Duration::from_secs(20), || text().contains(&format!("API key for {}", m.url)));
     // the prompt is printed just before echo is turned off: type once the terminal no longer echoes
-    const ECHO: u32 = 0o10;
     wait_until("echo to be off", Duration::from_secs(20), || {
-        pty.master.get_termios().is_some_and(|t| t.local_flags.bits() as u32 & ECHO == 0)
+        // 0o10 is ECHO in the local flags
+        pty.master.get_termios().is_some_and(|t| t.local_flags.bits() & 0o10 == 0)
     });
     writer.write_all(b"typed-secret-77\r").unwrap();
     writer.flush().unwrap();
@@ -553,7 +553,9 @@ fn echo_mock(mode: &'static str) -> String {
 fn a_server_echoing_the_credential_never_gets_it_shown() {
     use base64::Engine;
     let basic = base64::engine::general_purpose::STANDARD.encode("alice:pw-Echo-42");
-    let credentials: [(&str, &[(&str, &str)], &[&str]); 3] = [
+    /// What the credential is, the environment that gives it, the forms that must not be shown.
+    type Credential<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+    let credentials: [Credential; 3] = [
         ("api key", &[("FOLEY_TRIAGE_ES_API_KEY", "key-Echo-42")], &["key-Echo-42"]),
         ("token", &[("FOLEY_TRIAGE_ES_TOKEN", "tok-Echo-42")], &["tok-Echo-42"]),
         (

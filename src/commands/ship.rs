@@ -197,7 +197,8 @@ pub fn ship(to: &mut Destination<'_>, enricher: &Enricher, config: &Config, args
                 if failure.is_some() {
                     return;
                 }
-                let doc = schema::document(enricher, event, enriched, origin, raw, &name);
+                let mut doc = schema::document(enricher, event, enriched, origin, raw, &name);
+                doc[schema::INGESTED] = serde_json::json!(chrono::Utc::now().timestamp_millis());
                 let index = schema::index_name(&args.index_prefix, event.ts_ms);
                 let action =
                     serde_json::json!({"index": {"_index": index, "_id": schema::document_id(&name, origin.offset)}});

@@ -131,22 +131,40 @@ pub fn document_order(order: &str) -> Value {
     json!([{"@timestamp": order}, {"log_file": order}, {"log_offset": order}])
 }
 
-/// The next page of the live tail: documents after `cursor` (sort values), oldest first.
-pub fn tail_after(cursor: &Value) -> Value {
-    json!({
-        "size": 1000,
-        "sort": document_order("asc"),
-        "query": {"exists": {"field": "@timestamp"}},
-        "search_after": cursor
-    })
+/// The live tail's order: `field` (the ingest time when the index has one, else `@timestamp`),
+/// then file and offset (absent from indices filled by other pipelines: unmapped is fine).
+fn tail_order(field: &str, order: &str) -> Value {
+    json!([
+        {field: {"order": order}},
+        {"log_file": {"order": order, "unmapped_type": "keyword"}},
+        {"log_offset": {"order": order, "unmapped_type": "long"}}
+    ])
 }
 
-/// The tail's first page: the newest documents, newest first (the caller reverses them).
-pub fn tail_start() -> Value {
+/// Documents per page of the live tail.
+pub const TAIL_PAGE: usize = 1000;
+
+/// A page of the live tail: documents whose `field` is at or after `floor` (a look-back behind
+/// the newest seen, so that late arrivals are caught; the caller drops those already shown),
+/// oldest first, after `after` (sort values) within one poll.
+pub fn tail_since(field: &str, floor: i64, after: Option<&Value>) -> Value {
+    let mut body = json!({
+        "size": TAIL_PAGE,
+        "sort": tail_order(field, "asc"),
+        "query": {"range": {field: {"gte": floor, "format": "epoch_millis"}}}
+    });
+    if let Some(a) = after {
+        body["search_after"] = a.clone();
+    }
+    body
+}
+
+/// The tail's first page: the newest documents by `field`, newest first (the caller reverses).
+pub fn tail_start(field: &str) -> Value {
     json!({
         "size": 500,
-        "sort": document_order("desc"),
-        "query": {"exists": {"field": "@timestamp"}}
+        "sort": tail_order(field, "desc"),
+        "query": {"exists": {"field": field}}
     })
 }
 
@@ -179,8 +197,10 @@ mod tests {
         let next = related_page("vid_1", 10, Some(&json!([1, "a", 2])), Some("p1"));
         assert_eq!(next["search_after"], json!([1, "a", 2]));
         assert_eq!(next["pit"]["id"], "p1");
-        assert_eq!(tail_after(&json!([5]))["search_after"], json!([5]));
-        assert_eq!(tail_start()["sort"][0]["@timestamp"], "desc");
+        let page = tail_since("ingested", 5, Some(&json!([7])));
+        assert_eq!(page["search_after"], json!([7]));
+        assert_eq!(page["query"]["range"]["ingested"]["gte"], 5);
+        assert_eq!(tail_start("@timestamp")["sort"][0]["@timestamp"]["order"], "desc");
     }
 
     #[test]

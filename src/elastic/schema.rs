@@ -6,6 +6,10 @@ use crate::enrich::{Attribution, Enriched, Enricher};
 use crate::event::{Event, Origin};
 use serde_json::{Map, Value, json};
 
+/// The field holding when `ship` sent the document (ms): the live tail follows it, so that a
+/// document with an older `@timestamp` that arrives late is still shown (ECS `event.ingested`).
+pub const INGESTED: &str = "ingested";
+
 /// Index template so that strings are keywords and numbers are doubles from the first document.
 pub fn index_template(prefix: &str) -> Value {
     let keyword = json!({"type": "keyword", "ignore_above": 1024});
@@ -22,6 +26,7 @@ pub fn index_template(prefix: &str) -> Value {
         properties.insert(field.into(), json!({"type": "integer"}));
     }
     properties.insert("log_offset".into(), json!({"type": "long"}));
+    properties.insert(INGESTED.into(), json!({"type": "date", "format": "epoch_millis"}));
     for field in ["parsed", "is_error", "job_outcome"] {
         properties.insert(field.into(), json!({"type": "boolean"}));
     }
