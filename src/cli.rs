@@ -122,6 +122,11 @@ pub enum Command {
     Ship(ShipArgs),
     /// List the rule base, or check a rule file.
     Rules(RulesArgs),
+    /// Set up a cluster for the console (templates, lifecycle, Kibana) or check one.
+    Es {
+        #[command(subcommand)]
+        action: EsAction,
+    },
     /// Show or create the configuration.
     Config {
         #[command(subcommand)]
@@ -209,6 +214,53 @@ pub struct ShipArgs {
     /// load each with `curl -H 'Content-Type: application/x-ndjson' --data-binary @FILE URL/_bulk`.
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// Also store each raw line (`raw`, not indexed): the drill-down then shows the lines as
+    /// written; without it, it shows each event's message (the bulk body is several times smaller).
+    #[arg(long)]
+    pub keep_raw: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EsAction {
+    /// Create what the console needs on the cluster (--es URL): an index template with an
+    /// explicit priority, a component template for your settings (never overwritten), a
+    /// lifecycle policy (ILM or ISM), and with --kibana a data view and saved searches. Running it
+    /// again changes only what differs; it prints what it created, changed or left alone.
+    Init(EsInitArgs),
+    /// Check a cluster against what the console needs, and say what to fix with which request.
+    Doctor(EsDoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EsInitArgs {
+    /// Index name prefix; the pattern is <prefix>-*.
+    #[arg(long, default_value = "hunyuan-foley")]
+    pub index_prefix: String,
+    /// Kibana URL: also create the data view (its id is written to the config) and saved searches.
+    #[arg(long)]
+    pub kibana: Option<String>,
+    /// Delete indices this long after their day (`14d`); `none` sets no lifecycle policy.
+    #[arg(long, default_value = "14d")]
+    pub retention: String,
+    /// Index template priority (an existing template keeps its own).
+    #[arg(long, default_value_t = crate::elastic::setup::DEFAULT_PRIORITY)]
+    pub priority: u64,
+    /// Replicas in the component template, when it is created.
+    #[arg(long, default_value_t = 1)]
+    pub replicas: u32,
+    /// Print the requests instead of sending them (what exists is still read).
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EsDoctorArgs {
+    /// Index name prefix of the templates to check.
+    #[arg(long, default_value = "hunyuan-foley")]
+    pub index_prefix: String,
+    /// Kibana URL, to check the data view.
+    #[arg(long)]
+    pub kibana: Option<String>,
 }
 
 #[derive(Debug, Args)]

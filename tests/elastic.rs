@@ -80,7 +80,7 @@ fn cluster_report_matches_files_and_shipping_is_idempotent() {
         simulate::write_logs(dir.path(), &SimulateOptions { rate: 0.6, ..SimulateOptions::default() }).unwrap();
     std::fs::remove_file(dir.path().join("manifest.json")).unwrap();
     let path = dir.path().to_str().unwrap();
-    let out = binary(&["ship", path, "--es", &server.url, "--refresh"]);
+    let out = binary(&["ship", path, "--es", &server.url, "--refresh", "--keep-raw"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("0 failed"), "{stderr}");
@@ -135,7 +135,7 @@ fn cluster_report_matches_files_and_shipping_is_idempotent() {
     screens_match(&server.url, dir.path());
 
     // shipping the same files again creates no duplicates
-    let out = binary(&["ship", path, "--es", &server.url, "--refresh"]);
+    let out = binary(&["ship", path, "--es", &server.url, "--refresh", "--keep-raw"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("(0 created, "), "{stderr}");
     let again = json_of(&binary(&["report", "--es", &server.url, "--json"]));
@@ -209,7 +209,7 @@ fn tail_exactly_once_and_drill_down_past_10000() {
     let dir = tempfile::tempdir().unwrap();
     let first = dir.path().join("a.log");
     write_lines(&first, 0, 10_500, "vid_deep01");
-    let out = binary(&["ship", first.to_str().unwrap(), "--es", &server.url, "--refresh"]);
+    let out = binary(&["ship", first.to_str().unwrap(), "--es", &server.url, "--refresh", "--keep-raw"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let mut es = backend(&server.url);
@@ -232,7 +232,7 @@ fn tail_exactly_once_and_drill_down_past_10000() {
     assert_eq!(es.lines_read(), 0, "no arrivals yet");
     let second = dir.path().join("b.log");
     write_lines(&second, 10_500, 11_700, "vid_deep02");
-    let out = binary(&["ship", second.to_str().unwrap(), "--es", &server.url, "--refresh"]);
+    let out = binary(&["ship", second.to_str().unwrap(), "--es", &server.url, "--refresh", "--keep-raw"]);
     assert!(out.status.success());
     let mut new = 0;
     loop {
@@ -388,7 +388,7 @@ fn a_pattern_matching_no_index_names_the_similar_ones() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("a.log");
     write_lines(&log, 0, 20, "vid_a");
-    let out = binary(&["ship", log.to_str().unwrap(), "--es", &server.url, "--refresh"]);
+    let out = binary(&["ship", log.to_str().unwrap(), "--es", &server.url, "--refresh", "--keep-raw"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for args in [vec!["report", "--json"], vec![]] {
         let mut args = args;
@@ -419,7 +419,7 @@ fn the_tail_shows_late_documents_exactly_once() {
             .map(|i| format!("2025-09-02 10:{minute:02}:{:02} [INFO] video_id={video} seq={i} step=denoise\n", i * 2))
             .collect();
         std::fs::write(&path, text).unwrap();
-        let out = binary(&["ship", path.to_str().unwrap(), "--es", &server.url, "--refresh"]);
+        let out = binary(&["ship", path.to_str().unwrap(), "--es", &server.url, "--refresh", "--keep-raw"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     };
     ship("newer.log", 30, "vid_newer");

@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 pub mod config;
+pub mod es;
 pub mod follow;
 pub mod report;
 pub mod rules;

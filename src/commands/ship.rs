@@ -86,9 +86,17 @@ impl Destination<'_> {
     fn prepare(&mut self, prefix: &str) -> Result<()> {
         match self {
             Destination::Cluster(client) => {
-                client
-                    .put(&format!("/_index_template/{prefix}"), &schema::index_template(prefix))
-                    .context("creating the index template")?;
+                // create what is missing; never overwrite a template (its priority, settings
+                // and mappings may be someone's choice): say what differs instead
+                let differences =
+                    crate::elastic::setup::ensure_for_ship(client, prefix).context("checking the index template")?;
+                if !differences.is_empty() {
+                    eprintln!(
+                        "foley-triage: warning: the index template `{prefix}` differs from what the console needs ({}); \
+                         left as it is: `foley-triage es init` updates it",
+                        differences.join("; ")
+                    );
+                }
             }
             Destination::Files { dir, .. } => {
                 std::fs::create_dir_all(&*dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -199,6 +207,11 @@ pub fn ship(to: &mut Destination<'_>, enricher: &Enricher, config: &Config, args
                 }
                 let mut doc = schema::document(enricher, event, enriched, origin, raw, &name);
                 doc[schema::INGESTED] = serde_json::json!(chrono::Utc::now().timestamp_millis());
+                if !args.keep_raw
+                    && let Some(fields) = doc.as_object_mut()
+                {
+                    fields.remove("raw");
+                }
                 let index = schema::index_name(&args.index_prefix, event.ts_ms);
                 let action =
                     serde_json::json!({"index": {"_index": index, "_id": schema::document_id(&name, origin.offset)}});

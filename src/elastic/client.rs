@@ -115,7 +115,12 @@ impl EsClient {
         let mut builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(Duration::from_secs(5))
-            .default_headers(auth_headers(&options.auth)?)
+            .default_headers({
+                let mut headers = auth_headers(&options.auth)?;
+                // Kibana's API wants it on every write; Elasticsearch ignores it
+                headers.insert("kbn-xsrf", HeaderValue::from_static("true"));
+                headers
+            })
             .user_agent(concat!("foley-triage/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &options.ca_file {
             let pem = std::fs::read(path).map_err(|e| EsError::Config(format!("CA file {}: {e}", path.display())))?;

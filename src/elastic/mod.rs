@@ -8,6 +8,7 @@ pub mod overview;
 pub mod queries;
 pub mod schema;
 pub mod secrets;
+pub mod setup;
 
 use secrecy::SecretString;
 use std::path::PathBuf;
