@@ -90,6 +90,11 @@ pub struct EsArgs {
     /// Seconds before a request to the cluster gives up.
     #[arg(long, global = true, default_value_t = DEFAULT_ES_TIMEOUT)]
     pub es_timeout: u64,
+    /// The index's field names: ours (written by ship), ecs (Filebeat), logstash or seed (the
+    /// seed's grok + kv filter); detected from the index when not given. Indices without the
+    /// fields ship computes are read back line by line and enriched here.
+    #[arg(long = "fields", global = true, value_name = "PRESET")]
+    pub fields: Option<String>,
 }
 
 /// Seconds before a cluster request gives up, unless told otherwise.

@@ -33,6 +33,11 @@ pub struct EsBackend {
     pub warnings: Vec<String>,
     files: Vec<String>,
     pub bytes_last_refresh: usize,
+    /// For an index whose fields are derived here: how lines are read, and what the last
+    /// overview read (for the header).
+    default_offset: i64,
+    max_line: usize,
+    derived_note: Option<String>,
     /// Errors in a row, and when the cluster may be asked again (see [`backoff`]).
     failures: u32,
     retry_at: Option<std::time::Instant>,
@@ -82,6 +87,9 @@ impl EsBackend {
             bytes_last_refresh: 0,
             failures: 0,
             retry_at: None,
+            default_offset: config.offset_seconds().unwrap_or(0),
+            max_line: config.max_line_bytes,
+            derived_note: None,
         }
     }
 
@@ -151,6 +159,9 @@ impl EsBackend {
                 Some((f.map_or(0, |f| f.div_euclid(b) * b), t.map_or(i64::MAX / 2, |t| (t.div_euclid(b) + 1) * b - 1)))
             }
         };
+        if self.client.preset.derived() {
+            return self.derived_overview(window, keys, exact);
+        }
         // the report wants whole-index totals; a console refresh only what its window needs
         let scope = match (exact, keys, self.data_end) {
             (false, Some(_), Some(end)) => es_overview::Scope::Live { newer_than: end },
@@ -168,6 +179,34 @@ impl EsBackend {
                 self.lines + answer.body["aggregations"]["newer"]["lines"]["value"].as_f64().unwrap_or(0.0) as u64
             }
         };
+        let options =
+            OverviewOptions { health: &self.health, alert_rules: &self.alert_rules, top_videos: 50, top_patterns: 20 };
+        Ok(overview::compute(&stats, &self.enricher, window, options))
+    }
+
+    /// The overview of an index without the fields `ship` computes: its lines read back and
+    /// enriched here (see [`crate::elastic::derive`]).
+    fn derived_overview(&mut self, window: Window, keys: Option<(i64, i64)>, exact: bool) -> Result<Overview, EsError> {
+        let pipeline = crate::pipeline::PipelineOptions {
+            max_line: self.max_line,
+            window: if exact { window } else { Window::ALL },
+            default_offset: self.default_offset,
+        };
+        let derived = crate::elastic::derive::derive(&self.client, &self.enricher, keys, pipeline, self.bucket_ms)?;
+        let mut note =
+            format!("fields: {}, derived here from {} documents", self.client.preset.name(), derived.documents);
+        self.warnings.clear();
+        if derived.capped {
+            note.push_str(" (the first ones only: approximate)");
+            self.warnings.push(format!(
+                "more than {} documents in the window: the numbers are from the first ones only",
+                crate::elastic::derive::DERIVE_MAX
+            ));
+        }
+        self.derived_note = Some(note);
+        let stats = derived.stats;
+        self.data_end = stats.last_ms.or(self.data_end);
+        self.lines = stats.lines.total;
         let options =
             OverviewOptions { health: &self.health, alert_rules: &self.alert_rules, top_videos: 50, top_patterns: 20 };
         Ok(overview::compute(&stats, &self.enricher, window, options))
@@ -306,6 +345,11 @@ impl Backend for EsBackend {
     fn describe(&self) -> String {
         let flavor = self.client.flavor.map(|f| f.describe()).unwrap_or_else(|| "cluster".into());
         let mut text = format!("{flavor} {} {}", self.client.options.urls.join(","), self.client.options.index);
+        if let Some(note) = &self.derived_note {
+            text.push_str(&format!(" · {note}"));
+        } else if self.client.preset.derived() {
+            text.push_str(&format!(" · fields: {}", self.client.preset.name()));
+        }
         if let Some(e) = self.error_notice() {
             text.push_str(&format!(" · ERROR: {e}"));
         } else if !self.warnings.is_empty() {

@@ -67,6 +67,8 @@ pub struct EsClient {
     pub bytes_received: std::sync::atomic::AtomicU64,
     /// Strips the credential in use from the servers' text.
     redactor: super::secrets::Redactor,
+    /// The index's field names (given with `--fields` or detected at connect).
+    pub preset: super::derive::Preset,
 }
 
 enum Attempt {
@@ -147,6 +149,7 @@ impl EsClient {
             fields: Default::default(),
             bytes_received: Default::default(),
             redactor: super::secrets::Redactor::new(&options.auth),
+            preset: super::derive::Preset::Ours,
             options,
         })
     }

@@ -82,7 +82,9 @@ impl FieldMap {
         }
     }
 
-    fn query_name(&self, ours: &str) -> String {
+    /// The index's name of one of our fields for sorts and aggregations: its keyword sub-field
+    /// when the field itself is text.
+    pub fn query_name(&self, ours: &str) -> String {
         let name = self.name(ours);
         self.keyword.get(name).cloned().unwrap_or_else(|| name.to_string())
     }

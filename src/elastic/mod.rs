@@ -3,6 +3,7 @@
 //! that `ship` writes, and the aggregation queries that answer the screens' questions.
 
 pub mod client;
+pub mod derive;
 pub mod fields;
 pub mod overview;
 pub mod queries;
@@ -247,7 +248,19 @@ fn open(
 ) -> Result<client::EsClient, EsError> {
     let mut client = client::EsClient::new(options_from_args(args)?)?;
     client.connect()?;
-    let mut fields = fields::FieldMap::new(renames);
+    // the field names: a preset given or detected, under the config's own renames
+    let preset = match args.fields.as_deref() {
+        Some(name) => derive::Preset::parse(name).ok_or_else(|| {
+            EsError::Config(format!("--fields `{name}`: use ecs (Filebeat), logstash, seed or ours (ship)"))
+        })?,
+        None => {
+            client.field_caps(&derive::DETECT_FIELDS).map(|caps| derive::detect(&caps)).unwrap_or(derive::Preset::Ours)
+        }
+    };
+    let mut renames_in_use = preset.renames();
+    renames_in_use.extend(renames.iter().map(|(a, b)| (a.clone(), b.clone())));
+    client.preset = preset;
+    let mut fields = fields::FieldMap::new(&renames_in_use);
     let wanted = fields.caps_fields();
     let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
     if let Ok(caps) = client.field_caps(&wanted) {
