@@ -256,6 +256,10 @@ pub struct EsInitArgs {
     /// Print the requests instead of sending them (what exists is still read).
     #[arg(long)]
     pub dry_run: bool,
+    /// Also write the ingest pipeline `<prefix>-enrich`, for logs shipped by Filebeat straight to
+    /// the cluster: it adds the fields the console reads, from the console's own tables.
+    #[arg(long)]
+    pub pipeline: bool,
 }
 
 #[derive(Debug, Args)]

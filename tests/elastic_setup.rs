@@ -305,6 +305,8 @@ fn product_mock(opensearch: bool) -> (String, Arc<Mutex<Store>>) {
                                     json!({name.clone(): {"version": 1, "policy": kept["policy"]}})
                                 } else if p.starts_with("/_plugins/_ism/policies/") {
                                     json!({"_id": name, "_seq_no": 3, "_primary_term": 1, "policy": kept["policy"]})
+                                } else if p.starts_with("/_ingest/pipeline/") {
+                                    json!({name.clone(): kept})
                                 } else if p.starts_with("/api/data_views/data_view/") {
                                     json!({"data_view": kept["data_view"]})
                                 } else {
@@ -343,7 +345,8 @@ fn lifecycle_and_kibana_requests_follow_the_documented_apis() {
     let config_dir = tempfile::tempdir().unwrap();
     let config = config_dir.path().join("config.toml");
     std::fs::write(&config, "# my settings\ntheme = \"light\"\n").unwrap();
-    let (code, out, err) = run(&config, &["es", "init", "--es", &url, "--kibana", &url, "--retention", "30d"]);
+    let (code, out, err) =
+        run(&config, &["es", "init", "--es", &url, "--kibana", &url, "--retention", "30d", "--pipeline"]);
     assert_eq!(code, 0, "{out}{err}");
     {
         let s = store.lock().unwrap();
@@ -357,6 +360,12 @@ fn lifecycle_and_kibana_requests_follow_the_documented_apis() {
         assert_eq!(template["template"]["settings"]["index"]["lifecycle"]["name"], "hunyuan-foley-retention");
         assert_eq!(template["template"]["settings"]["index"]["lifecycle"]["parse_origination_date"], true);
         assert_eq!(template["index_patterns"], json!(["hunyuan-foley-*"]));
+        let pipeline = &sent(&s, "PUT", "/_ingest/pipeline/hunyuan-foley-enrich")[0].3;
+        let processors = pipeline["processors"].as_array().unwrap();
+        assert_eq!(processors[0]["dissect"]["field"], "message");
+        assert!(processors[2]["kv"]["field_split"].is_string() && processors[2]["kv"]["value_split"] == "=");
+        assert_eq!(processors[3]["script"]["lang"], "painless");
+        assert!(processors.iter().any(|p| p["set"]["field"] == "rule" && p["set"]["value"] == "cuda-oom"));
         let view = sent(&s, "POST", "/api/data_views/data_view");
         assert_eq!(view.len(), 1);
         assert!(view[0].2.iter().any(|h| h == "kbn-xsrf: true"), "Kibana needs kbn-xsrf: {:?}", view[0].2);
@@ -388,9 +397,14 @@ fn lifecycle_and_kibana_requests_follow_the_documented_apis() {
     );
     // again: everything left alone, nothing written
     let before = store.lock().unwrap().requests.len();
-    let (code, out, _) = run(&config, &["es", "init", "--es", &url, "--kibana", &url, "--retention", "30d"]);
+    let (code, out, _) =
+        run(&config, &["es", "init", "--es", &url, "--kibana", &url, "--retention", "30d", "--pipeline"]);
     assert_eq!(code, 0);
-    assert_eq!(out.matches("left alone").count(), 7, "component, ILM, template, data view, 3 searches:\n{out}");
+    assert_eq!(
+        out.matches("left alone").count(),
+        8,
+        "component, ILM, template, pipeline, data view, 3 searches:\n{out}"
+    );
     let writes = store.lock().unwrap().requests[before..].iter().filter(|r| r.0 != "GET").count();
     assert_eq!(writes, 0, "{out}");
     // a new retention changes the policy only

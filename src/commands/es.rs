@@ -79,6 +79,10 @@ fn init(args: &EsInitArgs, es: &EsArgs, config: &Config, loaded_from: Option<&st
         steps.push(step);
     }
     steps.push(setup::plan_index_template(&client, &names, args.priority, attach)?);
+    if args.pipeline {
+        let body = crate::elastic::ingest::body(config, &config.enricher()?);
+        steps.push(setup::plan_pipeline(&client, &names, body)?);
+    }
     let kibana = args.kibana.as_deref().map(|url| kibana_client(&client, url)).transpose()?;
     let data_view = config.links.data_view.clone();
     if let Some(k) = &kibana {
@@ -91,6 +95,14 @@ fn init(args: &EsInitArgs, es: &EsArgs, config: &Config, loaded_from: Option<&st
             setup::apply(&client, kibana.as_ref(), request).with_context(|| step.what.clone())?;
         }
         print_step(step, args.dry_run);
+    }
+    if args.pipeline
+        && steps.iter().any(|s| s.what.starts_with("ingest pipeline") && !matches!(s.outcome, Outcome::Skipped(_)))
+    {
+        println!(
+            "           Filebeat: output.elasticsearch.pipeline: \"{}\" (or index.default_pipeline on its indices)",
+            crate::elastic::ingest::name(&names.prefix)
+        );
     }
     if let Some(url) = &args.kibana {
         let path = loaded_from

@@ -297,6 +297,38 @@ pub fn plan_lifecycle(client: &EsClient, names: &Names, retention: &str) -> Resu
     })
 }
 
+/// The ingest pipeline step (see [`super::ingest`]): created when missing, changed when its
+/// processors differ, else left alone.
+pub fn plan_pipeline(client: &EsClient, names: &Names, ours: Value) -> Result<Step, EsError> {
+    let name = super::ingest::name(&names.prefix);
+    let path = format!("/_ingest/pipeline/{name}");
+    let what = format!("ingest pipeline {name} (the seed's logs with the fields the console reads)");
+    let existing = match get_optional(client, &path) {
+        Ok(v) => v,
+        Err(e) if is_missing_api(&e) => {
+            return Ok(Step {
+                what,
+                request: None,
+                outcome: Outcome::Skipped("this server has no ingest pipelines".into()),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(match existing.map(|v| v[&name].clone()) {
+        None | Some(Value::Null) => {
+            Step { what, request: Some(Request::es(reqwest::Method::PUT, path, ours)), outcome: Outcome::Create }
+        }
+        Some(have) if have["processors"] == ours["processors"] => {
+            Step { what, request: None, outcome: Outcome::LeftAlone("as the console's tables give it".into()) }
+        }
+        Some(_) => Step {
+            what,
+            request: Some(Request::es(reqwest::Method::PUT, path, ours)),
+            outcome: Outcome::Change(vec!["the rules or the component map changed".into()]),
+        },
+    })
+}
+
 /// The saved searches for the console's main questions: id, title, KQL.
 pub const SAVED_SEARCHES: [(&str, &str, &str); 3] = [
     ("foley-triage-errors", "foley-triage: errors", "is_error:true"),
