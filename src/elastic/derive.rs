@@ -13,7 +13,7 @@ use super::client::EsClient;
 use crate::enrich::Enricher;
 use crate::pipeline::{Ingestor, NoSink, PipelineOptions};
 use crate::stats::Stats;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The field-name presets.
@@ -140,36 +140,22 @@ pub fn derive(
     let file_field = client.fields.name("log_file").to_string();
     let file_sort = client.fields.query_name("log_file");
     let offset_field = client.fields.name("log_offset").to_string();
-    let query = match range {
-        Some((from, to)) => json!({"range": {"@timestamp": {"gte": from, "lte": to, "format": "epoch_millis"}}}),
-        None => json!({"match_all": {}}),
-    };
     let pit = client.open_pit("2m").ok();
     let mut files: BTreeMap<String, Vec<(u64, i64, String)>> = BTreeMap::new();
     let mut after: Option<Value> = None;
     let mut documents = 0usize;
     let mut capped = false;
     loop {
-        // raw field names (the rename map would turn ours into theirs a second time)
-        let mut body = json!({
-            "size": PAGE,
-            "_source": ["message", "event.original", "@timestamp", file_field, offset_field],
-            "query": query,
-            "sort": [
-                {file_sort.as_str(): {"order": "asc", "unmapped_type": "keyword"}},
-                {offset_field.as_str(): {"order": "asc", "unmapped_type": "long"}},
-                {"@timestamp": {"order": "asc"}}
-            ],
-            "track_total_hits": false
-        });
-        if let Some(a) = &after {
-            body["search_after"] = a.clone();
-        }
+        let body = super::queries::lines_page(
+            &super::queries::LineFields { file: &file_field, file_sort: &file_sort, offset: &offset_field },
+            range,
+            PAGE,
+            after.as_ref(),
+            pit.as_deref(),
+        );
+        // sent as it is: the field names are the index's already
         let answer = match &pit {
-            Some(id) => {
-                body["pit"] = json!({"id": id, "keep_alive": "2m"});
-                client.post("/_search", &body)?
-            }
+            Some(_) => client.post("/_search", &body)?,
             None => client.post(&format!("/{}/_search", client.options.index), &body)?,
         };
         let hits = answer["hits"]["hits"].as_array().cloned().unwrap_or_default();
@@ -218,6 +204,7 @@ pub fn derive(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn presets_are_detected_from_field_caps() {

@@ -185,6 +185,48 @@ pub fn related_page(video_id: &str, page: usize, after: Option<&Value>, pit: Opt
     body
 }
 
+/// The index's names of the fields that place a line: its file (and the name to sort on, a
+/// keyword sub-field when the field is text) and its offset.
+pub struct LineFields<'a> {
+    pub file: &'a str,
+    pub file_sort: &'a str,
+    pub offset: &'a str,
+}
+
+/// A page of log lines for deriving the overview here (indices filled by Filebeat or Logstash):
+/// the line and where it was, in file and offset order, with times in `range` (or all); inside
+/// the point in time `pit` when given. Field names are the index's, not ours.
+pub fn lines_page(
+    fields: &LineFields<'_>,
+    range: Option<(i64, i64)>,
+    size: usize,
+    after: Option<&Value>,
+    pit: Option<&str>,
+) -> Value {
+    let query = match range {
+        Some((from, to)) => json!({"range": {"@timestamp": {"gte": from, "lte": to, "format": "epoch_millis"}}}),
+        None => json!({"match_all": {}}),
+    };
+    let mut body = json!({
+        "size": size,
+        "_source": ["message", "event.original", "@timestamp", fields.file, fields.offset],
+        "query": query,
+        "sort": [
+            {fields.file_sort: {"order": "asc", "unmapped_type": "keyword"}},
+            {fields.offset: {"order": "asc", "unmapped_type": "long"}},
+            {"@timestamp": {"order": "asc"}}
+        ],
+        "track_total_hits": false
+    });
+    if let Some(a) = after {
+        body["search_after"] = a.clone();
+    }
+    if let Some(id) = pit {
+        body["pit"] = json!({"id": id, "keep_alive": "2m"});
+    }
+    body
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +243,16 @@ mod tests {
         assert_eq!(page["search_after"], json!([7]));
         assert_eq!(page["query"]["range"]["ingested"]["gte"], 5);
         assert_eq!(tail_start("@timestamp")["sort"][0]["@timestamp"]["order"], "desc");
+    }
+
+    #[test]
+    fn line_pages_use_the_index_names() {
+        let fields = LineFields { file: "log.file.path", file_sort: "log.file.path", offset: "log.offset" };
+        let page = lines_page(&fields, Some((1, 2)), 10, Some(&json!(["a", 1])), Some("p"));
+        assert_eq!(page["sort"][1]["log.offset"]["unmapped_type"], "long");
+        assert_eq!(page["query"]["range"]["@timestamp"]["lte"], 2);
+        assert_eq!(page["pit"]["id"], "p");
+        assert_eq!(page["_source"][3], "log.file.path");
     }
 
     #[test]
