@@ -192,7 +192,10 @@ impl EsBackend {
             window: if exact { window } else { Window::ALL },
             default_offset: self.default_offset,
         };
+        let before = self.client.bytes_received.load(std::sync::atomic::Ordering::Relaxed);
         let derived = crate::elastic::derive::derive(&self.client, &self.enricher, keys, pipeline, self.bucket_ms)?;
+        self.bytes_last_refresh =
+            self.client.bytes_received.load(std::sync::atomic::Ordering::Relaxed).saturating_sub(before) as usize;
         let mut note =
             format!("fields: {}, derived here from {} documents", self.client.preset.name(), derived.documents);
         self.warnings.clear();
