@@ -223,8 +223,9 @@ fn check_fields(client: &EsClient, findings: &mut Vec<Finding>) -> Result<(), Es
     } else {
         findings.push(problem(
             format!("fields the console reads are absent: {}", absent.join(", ")),
-            "ship with `foley-triage ship` (it computes them), or map another pipeline's names in the config \
-             ([elastic] fields = { video_id = \"labels.video_id\" })"
+            "the console derives them itself from the lines (--fields ecs|logstash|seed, detected by itself), \
+             reading documents; for the cheaper aggregations, ship with `foley-triage ship`, or have Filebeat \
+             use the pipeline `foley-triage es init --pipeline` writes"
                 .into(),
         ));
     }
