@@ -119,4 +119,55 @@ fn main() {
         let _ = server.kill();
         let _ = server.wait();
     }
+    // the newest hour as Filebeat would index it (ECS names, a document per line, none of the
+    // fields ship computes): the overview is derived here from the window's documents
+    let filebeat = dir.path().join("filebeat");
+    write_filebeat_bulk(&dir.path().join("hour0"), &filebeat);
+    let (mut server, url, load_s) = start_server(&filebeat);
+    let args = foley_triage::cli::EsArgs {
+        es: vec![url],
+        index: Some("filebeat-*".into()),
+        es_timeout: 120,
+        ..Default::default()
+    };
+    println!("elastic/filebeat index, 1 hour, derived here (loaded in {load_s:.1} s): {}", measure(&args));
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+/// Bulk files (and the index's mappings, as Filebeat's template sets them) for the logs in `logs`,
+/// one ECS document per line.
+fn write_filebeat_bulk(logs: &std::path::Path, out: &std::path::Path) {
+    use std::io::Write;
+    std::fs::create_dir_all(out).unwrap();
+    let index = "filebeat-8.15.0-2025.09.01";
+    let mappings = serde_json::json!({"mappings": {"properties": {
+        "@timestamp": {"type": "date"}, "message": {"type": "text"},
+        "log": {"properties": {"level": {"type": "keyword"}, "offset": {"type": "long"},
+            "file": {"properties": {"path": {"type": "keyword"}}}}}
+    }}});
+    std::fs::write(out.join(format!("{index}.index.json")), mappings.to_string()).unwrap();
+    let mut bulk = std::io::BufWriter::new(std::fs::File::create(out.join(format!("{index}.0001.ndjson"))).unwrap());
+    for name in foley_triage::simulate::FILE_NAMES {
+        let path = logs.join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let parser = foley_triage::parse::LineParser::new(foley_triage::source::detect_format(text.as_bytes(), 0), 0);
+        let (mut offset, mut last) = (0u64, None);
+        for line in text.split_inclusive('\n') {
+            let content = line.trim_end_matches('\n');
+            let event = parser.parse(content);
+            last = event.ts_ms.or(last);
+            let mut doc = serde_json::json!({"message": content,
+                "log": {"file": {"path": path.display().to_string()}, "offset": offset}});
+            if let Some(t) = last {
+                doc["@timestamp"] = serde_json::json!(t);
+            }
+            if event.parsed {
+                doc["log"]["level"] = serde_json::json!(event.level.as_str());
+            }
+            writeln!(bulk, "{{\"index\":{{\"_index\":\"{index}\"}}}}\n{doc}").unwrap();
+            offset += line.len() as u64;
+        }
+    }
+    bulk.flush().unwrap();
 }

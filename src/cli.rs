@@ -20,6 +20,10 @@ pub struct Cli {
     #[arg(long)]
     pub demo: bool,
 
+    /// On an error, also print the causes behind it (e.g. the whole chain of a failed connection).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
     #[command(flatten)]
     pub es: EsArgs,
 
@@ -86,6 +90,11 @@ pub struct EsArgs {
     /// Seconds before a request to the cluster gives up.
     #[arg(long, global = true, default_value_t = DEFAULT_ES_TIMEOUT)]
     pub es_timeout: u64,
+    /// The index's field names: ours (written by ship), ecs (Filebeat), logstash or seed (the
+    /// seed's grok + kv filter); detected from the index when not given. Indices without the
+    /// fields ship computes are read back line by line and enriched here.
+    #[arg(long = "fields", global = true, value_name = "PRESET")]
+    pub fields: Option<String>,
 }
 
 /// Seconds before a cluster request gives up, unless told otherwise.
@@ -118,6 +127,11 @@ pub enum Command {
     Ship(ShipArgs),
     /// List the rule base, or check a rule file.
     Rules(RulesArgs),
+    /// Set up a cluster for the console (templates, lifecycle, Kibana) or check one.
+    Es {
+        #[command(subcommand)]
+        action: EsAction,
+    },
     /// Show or create the configuration.
     Config {
         #[command(subcommand)]
@@ -205,6 +219,57 @@ pub struct ShipArgs {
     /// load each with `curl -H 'Content-Type: application/x-ndjson' --data-binary @FILE URL/_bulk`.
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// Also store each raw line (`raw`, not indexed): the drill-down then shows the lines as
+    /// written; without it, it shows each event's message (the bulk body is several times smaller).
+    #[arg(long)]
+    pub keep_raw: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EsAction {
+    /// Create what the console needs on the cluster (--es URL): an index template with an
+    /// explicit priority, a component template for your settings (never overwritten), a
+    /// lifecycle policy (ILM or ISM), and with --kibana a data view and saved searches. Running it
+    /// again changes only what differs; it prints what it created, changed or left alone.
+    Init(EsInitArgs),
+    /// Check a cluster against what the console needs, and say what to fix with which request.
+    Doctor(EsDoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EsInitArgs {
+    /// Index name prefix; the pattern is <prefix>-*.
+    #[arg(long, default_value = "hunyuan-foley")]
+    pub index_prefix: String,
+    /// Kibana URL: also create the data view (its id is written to the config) and saved searches.
+    #[arg(long)]
+    pub kibana: Option<String>,
+    /// Delete indices this long after their day (`14d`); `none` sets no lifecycle policy.
+    #[arg(long, default_value = "14d")]
+    pub retention: String,
+    /// Index template priority (an existing template keeps its own).
+    #[arg(long, default_value_t = crate::elastic::setup::DEFAULT_PRIORITY)]
+    pub priority: u64,
+    /// Replicas in the component template, when it is created.
+    #[arg(long, default_value_t = 1)]
+    pub replicas: u32,
+    /// Print the requests instead of sending them (what exists is still read).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also write the ingest pipeline `<prefix>-enrich`, for logs shipped by Filebeat straight to
+    /// the cluster: it adds the fields the console reads, from the console's own tables.
+    #[arg(long)]
+    pub pipeline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EsDoctorArgs {
+    /// Index name prefix of the templates to check.
+    #[arg(long, default_value = "hunyuan-foley")]
+    pub index_prefix: String,
+    /// Kibana URL, to check the data view.
+    #[arg(long)]
+    pub kibana: Option<String>,
 }
 
 #[derive(Debug, Args)]

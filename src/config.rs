@@ -316,7 +316,15 @@ impl Config {
         if !matches!(self.clipboard.as_str(), "auto" | "osc52" | "system" | "none") {
             return Err(invalid(format!("clipboard `{}` must be auto, osc52, system or none", self.clipboard)));
         }
+        let refuse = crate::elastic::secrets::refuse_credentials;
+        refuse("links.kibana_url", &self.links.kibana_url).map_err(&invalid)?;
         for (name, cluster) in &self.elastic.clusters {
+            for url in &cluster.urls {
+                refuse(&format!("cluster `{name}`: url"), url).map_err(&invalid)?;
+            }
+            if let Some(url) = &cluster.kibana_url {
+                refuse(&format!("cluster `{name}`: kibana_url"), url).map_err(&invalid)?;
+            }
             for (key, value) in
                 [("password", &cluster.password), ("api_key", &cluster.api_key), ("token", &cluster.token)]
             {

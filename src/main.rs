@@ -7,14 +7,30 @@ use foley_triage::{commands, config::Config};
 fn main() {
     let cli = Cli::parse();
     foley_triage::applog::init();
+    let verbose = cli.verbose;
     let code = match run(cli) {
         Ok(code) => code,
-        Err(e) => {
-            foley_triage::applog::error(&format!("{e:#}"));
-            1
-        }
+        Err(e) => fail(&e, verbose),
     };
     std::process::exit(code);
+}
+
+/// Prints an error in one line and gives its exit status: a cluster that cannot be read is
+/// unreadable input (2) in every command, anything else 1. `--verbose` adds the causes.
+fn fail(e: &anyhow::Error, verbose: bool) -> i32 {
+    foley_triage::applog::error(&format!("{e:#}"));
+    match e.downcast_ref::<foley_triage::elastic::EsError>() {
+        Some(es) => {
+            if let Some(detail) = es.detail() {
+                tracing::warn!("{e:#}: {detail}");
+                if verbose {
+                    eprintln!("foley-triage: caused by: {detail}");
+                }
+            }
+            commands::EXIT_USAGE
+        }
+        None => 1,
+    }
 }
 
 fn run(mut cli: Cli) -> anyhow::Result<i32> {
@@ -55,6 +71,7 @@ fn run(mut cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Simulate(args)) => commands::simulate::run(args),
         Some(Command::Ship(args)) => commands::ship::run(args, &cli.es, &config),
         Some(Command::Rules(args)) => commands::rules::run(args, &config),
+        Some(Command::Es { action }) => commands::es::run(action, &cli.es, &config, loaded_from.as_deref()),
         Some(Command::Config { action }) => commands::config::run(action, &config, loaded_from.as_deref()),
         None => commands::console::run(&cli, &config),
     }

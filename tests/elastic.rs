@@ -78,7 +78,7 @@ fn cluster_report_matches_files_and_shipping_is_idempotent() {
         simulate::write_logs(dir.path(), &SimulateOptions { rate: 0.6, ..SimulateOptions::default() }).unwrap();
     std::fs::remove_file(dir.path().join("manifest.json")).unwrap();
     let path = dir.path().to_str().unwrap();
-    let out = binary(&["ship", path, "--es", &server.url, "--refresh"]);
+    let out = binary(&["ship", path, "--es", &server.url, "--refresh", "--keep-raw"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("0 failed"), "{stderr}");
@@ -123,15 +123,17 @@ fn cluster_report_matches_files_and_shipping_is_idempotent() {
     let until = "2025-09-01T14:44:59Z";
     let files_w = json_of(&binary(&["report", path, "--json", "--since", since, "--until", until]));
     let cluster_w = json_of(&binary(&["report", "--es", &server.url, "--json", "--since", since, "--until", until]));
-    for key in ["by_code", "alerts", "top_failing_videos", "latency_ms", "health"] {
+    for key in ["by_code", "alerts", "top_failing_videos", "latency_ms", "health", "data", "window"] {
         assert_eq!(cluster_w[key], files_w[key], "windowed `{key}` differs");
     }
+    assert!(files_w["lines"]["filtered"].as_u64().unwrap() > 0);
+    assert_eq!(cluster_w["lines"]["filtered"], files_w["lines"]["filtered"], "windowed lines.filtered");
 
     // every screen computed from the cluster matches the same screen computed from the files
     screens_match(&server.url, dir.path());
 
     // shipping the same files again creates no duplicates
-    let out = binary(&["ship", path, "--es", &server.url, "--refresh"]);
+    let out = binary(&["ship", path, "--es", &server.url, "--refresh", "--keep-raw"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("(0 created, "), "{stderr}");
     let again = json_of(&binary(&["report", "--es", &server.url, "--json"]));
@@ -205,7 +207,7 @@ fn tail_exactly_once_and_drill_down_past_10000() {
     let dir = tempfile::tempdir().unwrap();
     let first = dir.path().join("a.log");
     write_lines(&first, 0, 10_500, "vid_deep01");
-    let out = binary(&["ship", first.to_str().unwrap(), "--es", &server.url, "--refresh"]);
+    let out = binary(&["ship", first.to_str().unwrap(), "--es", &server.url, "--refresh", "--keep-raw"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let mut es = backend(&server.url);
@@ -228,7 +230,7 @@ fn tail_exactly_once_and_drill_down_past_10000() {
     assert_eq!(es.lines_read(), 0, "no arrivals yet");
     let second = dir.path().join("b.log");
     write_lines(&second, 10_500, 11_700, "vid_deep02");
-    let out = binary(&["ship", second.to_str().unwrap(), "--es", &server.url, "--refresh"]);
+    let out = binary(&["ship", second.to_str().unwrap(), "--es", &server.url, "--refresh", "--keep-raw"]);
     assert!(out.status.success());
     let mut new = 0;
     loop {
@@ -371,4 +373,201 @@ fn indices_with_dynamic_text_mappings_and_renamed_fields_work() {
     let top = report["top_failing_videos"].as_array().unwrap();
     assert_eq!(top.len(), 2, "videos found through the renamed field: {top:?}");
     assert_eq!(top[0]["failures"], 5);
+}
+
+/// A mistyped index pattern is an error that names it and the indices with a similar name, in the
+/// report and the console alike (not an empty report with exit 0).
+#[test]
+fn a_pattern_matching_no_index_names_the_similar_ones() {
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("a.log");
+    write_lines(&log, 0, 20, "vid_a");
+    let out = binary(&["ship", log.to_str().unwrap(), "--es", &server.url, "--refresh", "--keep-raw"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = "no index matches `hunyan-foley-*` (similar names: hunyuan-foley-2025.09.02)";
+    let out = binary(&["report", "--json", "--es", &server.url, "--index", "hunyan-foley-*"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(said), "{stderr}");
+    // the console opens its screen, then says it after restoring the terminal, with the same status
+    let mut console = common::Pty::start(&["--es", &server.url, "--index", "hunyan-foley-*"]);
+    let status = console.wait_exit(std::time::Duration::from_secs(60));
+    assert_eq!(status.exit_code(), 2, "{}", console.screen());
+    assert!(console.restored(), "the terminal is restored before the message");
+    let printed = String::from_utf8_lossy(&console.raw()).to_string();
+    assert!(printed.contains(said), "{printed}");
+    let out = binary(&["report", "--json", "--es", &server.url, "--index", "metrics-*"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("none of the cluster's 1 indices has a similar name"));
+}
+
+/// Documents that arrive late (an `@timestamp` older than the newest shown, normal with several
+/// shippers) are still shown by the tail, each exactly once: the tail follows the ingest time
+/// `ship` writes; on an index without it, a look-back by `@timestamp` catches late documents.
+#[test]
+fn the_tail_shows_late_documents_exactly_once() {
+    use foley_triage::backend::Backend;
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let ship = |name: &str, minute: u32, video: &str| {
+        let path = dir.path().join(name);
+        let text: String = (0..5)
+            .map(|i| format!("2025-09-02 10:{minute:02}:{:02} [INFO] video_id={video} seq={i} step=denoise\n", i * 2))
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        let out = binary(&["ship", path.to_str().unwrap(), "--es", &server.url, "--refresh", "--keep-raw"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    ship("newer.log", 30, "vid_newer");
+    let mut es = backend(&server.url);
+    assert_eq!(es.tail_field(), "ingested", "the index has the ingest time");
+    assert_eq!(es.poll_tail().unwrap(), 5);
+    // five documents from another shipper, half an hour older, arrive now
+    ship("older.log", 0, "vid_older");
+    assert_eq!(es.poll_tail().unwrap(), 5, "the late documents are shown");
+    assert_eq!(es.poll_tail().unwrap(), 0, "and only once");
+    let tail = es.tail(0, 1000);
+    assert_eq!(tail.len(), 10);
+    assert_eq!(tail.iter().filter(|(_, e)| e.video_id.as_deref() == Some("vid_older")).count(), 5);
+
+    // an index filled by another pipeline, without the ingest time
+    let client = foley_triage::elastic::connect(&foley_triage::cli::EsArgs {
+        es: vec![server.url.clone()],
+        ..Default::default()
+    })
+    .unwrap();
+    let bulk = |seconds: &[u32]| {
+        let body: String = seconds
+            .iter()
+            .map(|s| {
+                format!(
+                    "{{\"index\":{{\"_index\":\"beats-1\",\"_id\":\"b{s}\"}}}}\n{{\"@timestamp\":\"2025-09-02T11:00:{s:02}Z\",\"level\":\"INFO\",\"message\":\"m{s}\"}}\n"
+                )
+            })
+            .collect();
+        assert_eq!(client.bulk(body).unwrap()["errors"], false);
+        client.request(reqwest::Method::POST, "/_refresh", None, false).unwrap();
+    };
+    bulk(&[30, 31, 32]);
+    let args = foley_triage::cli::EsArgs {
+        es: vec![server.url.clone()],
+        index: Some("beats-*".into()),
+        es_timeout: 30,
+        ..Default::default()
+    };
+    let config = foley_triage::config::Config::default();
+    let mut beats = foley_triage::backend::elastic::EsBackend::new(
+        foley_triage::elastic::connect(&args).unwrap(),
+        config.enricher().unwrap(),
+        &config,
+    );
+    assert_eq!(beats.tail_field(), "@timestamp");
+    assert_eq!(beats.poll_tail().unwrap(), 3);
+    bulk(&[25, 33]); // one 7 s late, one new
+    assert_eq!(beats.poll_tail().unwrap(), 2, "a document a few seconds late is shown too");
+    assert_eq!(beats.poll_tail().unwrap(), 0);
+}
+
+/// An index filled the way Filebeat fills one — ECS names, each line a document with its file
+/// and offset, none of the fields `ship` computes — is detected as such and read: the overview's
+/// errors, components, codes and attribution equal the files'.
+#[test]
+fn a_filebeat_index_gives_the_files_numbers() {
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    simulate::write_logs(dir.path(), &SimulateOptions { rate: 0.6, minutes: 20, ..SimulateOptions::default() })
+        .unwrap();
+    std::fs::remove_file(dir.path().join("manifest.json")).unwrap();
+    let args = foley_triage::cli::EsArgs { es: vec![server.url.clone()], es_timeout: 60, ..Default::default() };
+    let client = foley_triage::elastic::connect(&args).unwrap();
+    // Filebeat's template maps these (keyword file path and level, long offset, date time)
+    client
+        .put(
+            "/filebeat-8.15.0-2025.09.01",
+            &serde_json::json!({"mappings": {"properties": {
+                "@timestamp": {"type": "date"},
+                "message": {"type": "text"},
+                "log": {"properties": {"level": {"type": "keyword"}, "offset": {"type": "long"},
+                    "file": {"properties": {"path": {"type": "keyword"}}}}},
+                "host": {"properties": {"name": {"type": "keyword"}}}
+            }}}),
+        )
+        .unwrap();
+    let mut bulk = String::new();
+    let mut documents = 0;
+    for name in simulate::FILE_NAMES {
+        let path = dir.path().join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let format = foley_triage::source::detect_format(text.as_bytes(), 0);
+        let parser = foley_triage::parse::LineParser::new(format, 0);
+        let mut offset = 0u64;
+        let mut last_time = None;
+        for line in text.split_inclusive('\n') {
+            let content = line.trim_end_matches('\n');
+            let event = parser.parse(content);
+            // the module's ingest pipeline takes the time from the line; a traceback line has none
+            let time = event.ts_ms.or(last_time);
+            last_time = time;
+            let mut doc = serde_json::json!({
+                "message": content,
+                "log": {"file": {"path": path.display().to_string()}, "offset": offset},
+                "host": {"name": "gpu-node-1"}, "ecs": {"version": "8.11.0"}, "agent": {"type": "filebeat"}
+            });
+            if let Some(t) = time {
+                doc["@timestamp"] = serde_json::json!(t);
+            }
+            if event.parsed {
+                doc["log"]["level"] = serde_json::json!(event.level.as_str());
+            }
+            bulk.push_str("{\"index\":{\"_index\":\"filebeat-8.15.0-2025.09.01\"}}\n");
+            bulk.push_str(&doc.to_string());
+            bulk.push('\n');
+            offset += line.len() as u64;
+            documents += 1;
+            if documents % 5000 == 0 {
+                assert_eq!(client.bulk(std::mem::take(&mut bulk)).unwrap()["errors"], false);
+            }
+        }
+    }
+    if !bulk.is_empty() {
+        assert_eq!(client.bulk(bulk).unwrap()["errors"], false);
+    }
+    client.request(reqwest::Method::POST, "/_refresh", None, false).unwrap();
+
+    let files = json_of(&binary(&["report", dir.path().to_str().unwrap(), "--json"]));
+    let out = binary(&["report", "--es", &server.url, "--index", "filebeat-*", "--json"]);
+    let cluster = json_of(&out);
+    assert!(files["errors"].as_u64().unwrap() > 100, "the incident has errors");
+    for key in [
+        "errors",
+        "by_component",
+        "by_code",
+        "by_level",
+        "codes",
+        "causes",
+        "unknown_errors",
+        "top_failing_videos",
+        "health",
+    ] {
+        assert_eq!(cluster[key], files[key], "`{key}` differs between the Filebeat index and the files");
+    }
+    // the same with the preset named, and the header says what was done
+    let named =
+        json_of(&binary(&["report", "--es", &server.url, "--index", "filebeat-*", "--fields", "ecs", "--json"]));
+    assert_eq!(named["causes"], files["causes"]);
+    let config = foley_triage::config::Config::default();
+    let mut es = foley_triage::backend::elastic::EsBackend::new(
+        foley_triage::elastic::connect_with_fields(
+            &foley_triage::cli::EsArgs { index: Some("filebeat-*".into()), ..args.clone() },
+            &Default::default(),
+        )
+        .unwrap(),
+        config.enricher().unwrap(),
+        &config,
+    );
+    use foley_triage::backend::Backend;
+    let overview = es.overview(Some(3_600_000));
+    assert!(overview.errors > 0);
+    let header = es.describe();
+    assert!(header.contains(&format!("fields: ecs, derived here from {documents} documents")), "{header}");
 }

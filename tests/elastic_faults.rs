@@ -85,7 +85,7 @@ fn mock(handler: Handler) -> Mock {
                         (200, INFO.to_string(), Duration::ZERO)
                     } else if path.contains("_field_caps") {
                         // asked once at connect; the cases under test are about searches
-                        (200, r#"{"indices":[],"fields":{}}"#.to_string(), Duration::ZERO)
+                        (200, r#"{"indices":["hunyuan-foley-x"],"fields":{}}"#.to_string(), Duration::ZERO)
                     } else {
                         let n = count.fetch_add(1, Ordering::SeqCst);
                         handler(&method, &path, n)
@@ -193,6 +193,7 @@ fn slow_server_times_out_in_plain_words() {
     let (code, _, stderr) = report(&m.url, &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("no answer within 2 s (timed out)"), "{stderr}");
+    assert!(stderr.contains("--es-timeout"), "the message names the option: {stderr}");
 }
 
 #[test]
@@ -210,15 +211,46 @@ fn partial_results_are_shown_with_a_warning() {
     assert_eq!(foley_triage::elastic::client::total_text(&answer), "≥ 10000");
 }
 
+fn run_binary(args: &[&str]) -> (i32, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_foley-triage"));
+    cmd.args(args).stdin(std::process::Stdio::null());
+    for var in SECRET_VARS {
+        cmd.env_remove(var);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into())
+}
+
+/// A cluster that refuses connections: one short line naming the URL and the cause, exit status 2
+/// in `report`, `ship` and the console alike; `--verbose` adds the whole chain.
 #[test]
-fn unreachable_cluster_is_a_message() {
+fn unreachable_cluster_is_one_line_and_exit_2_everywhere() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let (code, _, stderr) = report(&url, &[]);
+    let logs = tempfile::tempdir().unwrap();
+    std::fs::write(logs.path().join("a.log"), "2025-09-01 14:00:00 [INFO] video_id=v1 hello\n").unwrap();
+    let logs = logs.path().to_str().unwrap().to_string();
+    let expected = format!("cannot reach {url}: connection refused");
+    for args in [vec!["report", "--json", "--es", &url], vec!["ship", &logs, "--es", &url]] {
+        let (code, stderr) = run_binary(&args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.contains("reading logs")).collect();
+        assert_eq!(lines, [format!("foley-triage: {expected}")], "{args:?}: one short line: {stderr}");
+        assert!(!stderr.contains("panicked"));
+    }
+    // the console (in a terminal) opens its screen, then ends with the same line and status
+    let mut console = common::Pty::start(&["--es", &url]);
+    let status = console.wait_exit(Duration::from_secs(60));
+    assert_eq!(status.exit_code(), 2, "{}", console.screen());
+    assert!(console.restored());
+    let screen = console.screen();
+    assert!(screen.contains(&format!("foley-triage: {expected}")), "{screen}");
+    assert!(!String::from_utf8_lossy(&console.raw()).contains("panicked"));
+    let (code, stderr) = run_binary(&["report", "--json", "--es", &url, "--verbose"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("cannot connect"), "{stderr}");
-    assert!(!stderr.contains("panicked"));
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(stderr.contains("caused by: error sending request"), "the chain with -v: {stderr}");
 }
 
 /// A server whose first aggregation search hangs for `slow` (later ones answer at once) and that
@@ -246,7 +278,7 @@ fn slow_mock(slow: Duration) -> SlowMock {
                     let text = if path == "/" {
                         INFO.to_string()
                     } else if path.contains("_field_caps") {
-                        r#"{"indices":[],"fields":{}}"#.to_string()
+                        r#"{"indices":["hunyuan-foley-x"],"fields":{}}"#.to_string()
                     } else {
                         if body.contains("\"aggs\"") && count.fetch_add(1, Ordering::SeqCst) == 0 {
                             // hang, watching for the client to hang up
@@ -436,6 +468,11 @@ fn the_api_key_can_be_typed_at_a_prompt_without_echo() {
     });
     let text = || String::from_utf8_lossy(&output.lock().unwrap()).to_string();
     wait_until("the prompt", Duration::from_secs(20), || text().contains(&format!("API key for {}", m.url)));
+    // the prompt is printed just before echo is turned off: type once the terminal no longer echoes
+    wait_until("echo to be off", Duration::from_secs(20), || {
+        // 0o10 is ECHO in the local flags
+        pty.master.get_termios().is_some_and(|t| t.local_flags.bits() & 0o10 == 0)
+    });
     writer.write_all(b"typed-secret-77\r").unwrap();
     writer.flush().unwrap();
     wait_until("the report to finish", Duration::from_secs(20), || child.try_wait().unwrap().is_some());
@@ -457,4 +494,153 @@ fn credentials_in_the_url_are_refused_without_showing_them() {
     assert!(stderr.contains("credentials in a URL would show in the process list"), "{stderr}");
     assert!(stderr.contains("http://127.0.0.1:9"), "the URL is named without them: {stderr}");
     assert!(!stderr.contains("url-s3cret") && !stderr.contains("alice"), "{stderr}");
+}
+
+/// A server that echoes the `Authorization` header it received in every error it gives: in a
+/// 400's reason, a 503's reason, a partial shard failure and a bulk item's failure (`mode`).
+fn echo_mock(mode: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut stream = stream;
+                while let Some((method, path, headers, body)) = read_request(&mut reader) {
+                    let auth = headers
+                        .iter()
+                        .find(|h| h.to_ascii_lowercase().starts_with("authorization:"))
+                        .cloned()
+                        .unwrap_or_default();
+                    let echo = format!("bad header [{auth}]");
+                    let (status, text) = if path == "/" {
+                        (200, INFO.to_string())
+                    } else if path.contains("_field_caps") {
+                        (200, r#"{"indices":["hunyuan-foley-x"],"fields":{}}"#.to_string())
+                    } else if path.contains("_bulk") {
+                        let items: Vec<Value> = (0..body.lines().count() / 2)
+                            .map(|i| json!({"index": {"_id": format!("d{i}"), "status": 400, "error": {"reason": echo}}}))
+                            .collect();
+                        (200, json!({"errors": true, "items": items}).to_string())
+                    } else if path.contains("_search") {
+                        match mode {
+                            "400" => (400, json!({"error": {"root_cause": [{"reason": echo}]}}).to_string()),
+                            "503" => (503, json!({"error": {"reason": echo}}).to_string()),
+                            "500" => (500, format!("<html>{echo}</html>")),
+                            _ => {
+                                let body = json!({"timed_out": false, "_shards": {"total": 2, "successful": 1, "failed": 1, "failures": [{"reason": {"reason": echo}}]}, "hits": {"total": {"value": 0, "relation": "eq"}, "hits": []}, "aggregations": {}});
+                                (200, body.to_string())
+                            }
+                        }
+                    } else if method == "GET" && path.contains("_template") {
+                        (404, "{}".to_string())
+                    } else {
+                        (200, r#"{"acknowledged":true}"#.to_string())
+                    };
+                    if respond(&mut stream, status, &text).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn a_server_echoing_the_credential_never_gets_it_shown() {
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode("alice:pw-Echo-42");
+    /// What the credential is, the environment that gives it, the forms that must not be shown.
+    type Credential<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+    let credentials: [Credential; 3] = [
+        ("api key", &[("FOLEY_TRIAGE_ES_API_KEY", "key-Echo-42")], &["key-Echo-42"]),
+        ("token", &[("FOLEY_TRIAGE_ES_TOKEN", "tok-Echo-42")], &["tok-Echo-42"]),
+        (
+            "password",
+            &[("FOLEY_TRIAGE_ES_USER", "alice"), ("FOLEY_TRIAGE_ES_PASSWORD", "pw-Echo-42")],
+            &["pw-Echo-42", basic.as_str()],
+        ),
+    ];
+    for mode in ["400", "503", "500", "shards"] {
+        let url = echo_mock(mode);
+        for (what, env, secrets) in &credentials {
+            let (_, _, stderr) = report(&url, env);
+            assert!(stderr.contains("bad header [authorization: "), "{mode}/{what}: the echo is shown: {stderr}");
+            assert!(stderr.contains("[redacted]"), "{mode}/{what}: {stderr}");
+            for secret in *secrets {
+                assert!(!stderr.contains(secret), "{mode}/{what}: the credential leaked: {stderr}");
+            }
+        }
+    }
+    // a bulk item's failure
+    let url = echo_mock("400");
+    let logs = tempfile::tempdir().unwrap();
+    std::fs::write(logs.path().join("a.log"), "2025-09-01 14:00:00 [INFO] video_id=v1 hello\n").unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_foley-triage"));
+    cmd.args(["ship", logs.path().to_str().unwrap(), "--es", &url]);
+    for var in SECRET_VARS {
+        cmd.env_remove(var);
+    }
+    let out = cmd.env("FOLEY_TRIAGE_ES_API_KEY", "key-Echo-42").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("failed (HTTP 400): bad header"), "{stderr}");
+    assert!(!stderr.contains("key-Echo-42"), "the credential leaked: {stderr}");
+}
+
+#[test]
+fn credentials_in_any_url_are_refused_without_showing_them() {
+    // a query parameter on --es
+    let (code, _, stderr) = report("http://127.0.0.1:9/?api_key=Qs3cret", &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("the parameter `api_key`") && stderr.contains("api_key=[redacted]"), "{stderr}");
+    assert!(!stderr.contains("Qs3cret"), "{stderr}");
+    // the config: a named cluster's URL, its Kibana, the links' Kibana; `config show` refuses too
+    for config in [
+        "[elastic.clusters.prod]\nurls = [\"http://127.0.0.1:9/?token=Qs3cret\"]\n",
+        "[elastic.clusters.prod]\nurls = [\"http://127.0.0.1:9\"]\nkibana_url = \"https://bob:Qs3cret@kibana:5601\"\n",
+        "[links]\nkibana_url = \"https://kibana:5601/?password=Qs3cret\"\n",
+    ] {
+        for args in [&["config", "show"][..], &["report", "--json", "--cluster", "prod"][..]] {
+            let (code, stderr) = run_with_config(config, args, &[]);
+            assert_eq!(code, 2, "{config} {args:?}: {stderr}");
+            assert!(stderr.contains("credentials in a URL"), "{stderr}");
+            assert!(!stderr.contains("Qs3cret"), "{config} {args:?}: {stderr}");
+        }
+    }
+    // --kibana-url on the command line
+    let (code, stderr) = run_with_config("", &["config", "show", "--kibana-url", "https://u:Qs3cret@k"], &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stderr.contains("Qs3cret"), "{stderr}");
+    // a clean config still shows
+    let (code, stderr) = run_with_config("[links]\nkibana_url = \"https://kibana:5601\"\n", &["config", "show"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// The console's refreshes back off after an error (jittered, growing, capped) instead of asking
+/// the failing cluster again several times a second, and say when the next try is.
+#[test]
+fn a_failing_cluster_is_asked_again_only_after_a_growing_wait() {
+    use foley_triage::backend::Backend;
+    use foley_triage::backend::elastic::backoff;
+    let m = mock(Arc::new(|_, _, _| (500, r#"{"error":{"reason":"internal boom"}}"#.into(), Duration::ZERO)));
+    let mut es = es_backend(&m.url);
+    for _ in 0..40 {
+        es.overview(Some(3_600_000));
+        es.refresh();
+    }
+    assert_eq!(m.searches.load(Ordering::SeqCst), 1, "one try, then a wait");
+    let text = es.describe();
+    assert!(text.contains("HTTP 500: internal boom") && text.contains("next try in 1 s"), "{text}");
+    wait_until("the first wait to pass", Duration::from_secs(20), || es.next_try_in().is_none());
+    es.overview(Some(3_600_000));
+    assert_eq!(m.searches.load(Ordering::SeqCst), 2, "asked again once the wait passed");
+    let second = es.next_try_in().expect("waiting again");
+    assert!(second >= Duration::from_millis(900), "the second wait is longer: {second:?}");
+    for failures in 1..40 {
+        let wait = backoff(failures);
+        let full = Duration::from_millis((1000u64 << (failures - 1).min(16)).min(60_000));
+        assert!(wait <= full && wait >= full / 2, "{failures}: {wait:?} within [{:?}, {full:?}]", full / 2);
+    }
 }

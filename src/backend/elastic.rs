@@ -5,13 +5,12 @@
 use super::cancel::Canceller;
 use super::{Backend, Related, Span};
 use crate::elastic::client::EsClient;
-use crate::elastic::{EsError, overview as es_overview, schema};
+use crate::elastic::{EsError, overview as es_overview, queries, schema};
 use crate::enrich::Enricher;
 use crate::event::OwnedEvent;
 use crate::stats::health::HealthConfig;
 use crate::stats::overview::{self, Overview, OverviewOptions, Window};
-use serde_json::{Value, json};
-use std::collections::VecDeque;
+use serde_json::Value;
 
 pub struct EsBackend {
     pub client: EsClient,
@@ -21,17 +20,45 @@ pub struct EsBackend {
     bucket_ms: i64,
     data_end: Option<i64>,
     lines: u64,
-    tail: VecDeque<(u64, OwnedEvent)>,
-    next_seq: u64,
-    /// Sort values of the newest document seen by the tail (time, file, offset).
-    tail_cursor: Option<Value>,
+    tail: super::tail::TailRing,
+    /// The newest tail position seen (ingest time, else `@timestamp`), and the ids of the
+    /// documents shown whose position is within the look-back behind it.
+    tail_newest: Option<i64>,
+    tail_seen: std::collections::HashMap<String, i64>,
     /// The last good overview and when it was made, shown while the cluster misbehaves.
     last_good: Option<Overview>,
     pub last_error: Option<String>,
     pub warnings: Vec<String>,
     files: Vec<String>,
     pub bytes_last_refresh: usize,
+    /// For an index whose fields are derived here: how lines are read, and what the last
+    /// overview read (for the header).
+    default_offset: i64,
+    max_line: usize,
+    derived_note: Option<String>,
+    /// Errors in a row, and when the cluster may be asked again (see [`backoff`]).
+    failures: u32,
+    retry_at: Option<std::time::Instant>,
 }
+
+/// The wait after `failures` errors in a row: 1 s doubling up to a minute, jittered down by up to
+/// half so that consoles started together do not ask together.
+pub fn backoff(failures: u32) -> std::time::Duration {
+    const FIRST_MS: u64 = 1000;
+    const CAP_MS: u64 = 60_000;
+    let full = FIRST_MS.saturating_mul(1 << failures.saturating_sub(1).min(16)).min(CAP_MS);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    // a cheap spread from the clock's low bits (no randomness needed)
+    let spread = (nanos as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54; // 0..1023
+    std::time::Duration::from_millis(full / 2 + (full / 2) * spread / 1023)
+}
+
+/// How far behind the newest tail position each poll looks again for documents that became
+/// searchable late; and the most new documents one poll takes (the next poll goes on).
+pub const TAIL_LOOK_BACK_MS: i64 = 10_000;
+pub const TAIL_POLL_MAX: usize = 5_000;
+/// Pages of ids read when the tail starts, to know what was already there.
+const TAIL_PRIME_PAGES: usize = 50;
 
 /// Related documents fetched per page, and at most in all.
 pub const PAGE: usize = 1000;
@@ -47,15 +74,50 @@ impl EsBackend {
             bucket_ms: config.bucket_ms(),
             data_end: None,
             lines: 0,
-            tail: VecDeque::new(),
-            next_seq: 1,
-            tail_cursor: None,
+            tail: super::tail::TailRing::new(),
+            tail_newest: None,
+            tail_seen: std::collections::HashMap::new(),
             last_good: None,
             last_error: None,
             warnings: Vec::new(),
             files: Vec::new(),
             bytes_last_refresh: 0,
+            failures: 0,
+            retry_at: None,
+            default_offset: config.offset_seconds(),
+            max_line: config.max_line_bytes,
+            derived_note: None,
         }
+    }
+
+    /// How long until the cluster is asked again after errors; `None` when it may be asked now.
+    pub fn next_try_in(&self) -> Option<std::time::Duration> {
+        self.retry_at.and_then(|at| at.checked_duration_since(std::time::Instant::now())).filter(|d| !d.is_zero())
+    }
+
+    /// Records an error (a cancel is none): the next try waits, longer after each error in a row.
+    fn failed(&mut self, e: &EsError) {
+        if matches!(e, EsError::Cancelled) {
+            return;
+        }
+        self.failures = self.failures.saturating_add(1);
+        self.retry_at = Some(std::time::Instant::now() + backoff(self.failures));
+        self.last_error = Some(e.to_string());
+    }
+
+    fn succeeded(&mut self) {
+        self.failures = 0;
+        self.retry_at = None;
+        self.last_error = None;
+    }
+
+    /// The last error with when the next try is, for the header and the status line.
+    fn error_notice(&self) -> Option<String> {
+        let e = self.last_error.as_ref()?;
+        Some(match self.next_try_in() {
+            Some(wait) => format!("{e} · next try in {} s", wait.as_secs_f64().ceil() as u64),
+            None => format!("{e} · trying again"),
+        })
     }
 
     fn file_index(&mut self, path: &str) -> u32 {
@@ -71,13 +133,7 @@ impl EsBackend {
     /// The overview of the last `span` before the newest document, or the error in words.
     pub fn try_overview(&mut self, span: Span) -> Result<Overview, crate::elastic::EsError> {
         if self.data_end.is_none() && span.is_some() {
-            // the newest document by a sorted search of one hit: servers stop early on a sorted
-            // field, where a `max` aggregation visits every document (4x slower on the test server)
-            let answer = self.client.search(&json!({
-                "size": 1, "_source": false, "track_total_hits": false,
-                "sort": [{"@timestamp": {"order": "desc"}}],
-                "query": {"exists": {"field": "@timestamp"}}
-            }))?;
+            let answer = self.client.search(&queries::newest())?;
             let newest = &answer.body["hits"]["hits"][0]["sort"][0];
             self.data_end = newest.as_i64().or_else(|| newest.as_f64().map(|v| v as i64));
         }
@@ -100,12 +156,15 @@ impl EsBackend {
                 Some((f.map_or(0, |f| f.div_euclid(b) * b), t.map_or(i64::MAX / 2, |t| (t.div_euclid(b) + 1) * b - 1)))
             }
         };
+        if self.client.preset.derived() {
+            return self.derived_overview(window, keys, exact);
+        }
         // the report wants whole-index totals; a console refresh only what its window needs
         let scope = match (exact, keys, self.data_end) {
             (false, Some(_), Some(end)) => es_overview::Scope::Live { newer_than: end },
             _ => es_overview::Scope::Report,
         };
-        let answer = self.client.search(&es_overview::query(self.bucket_ms, keys, scope))?;
+        let answer = self.client.search(&queries::overview(self.bucket_ms, keys, scope))?;
         self.bytes_last_refresh = answer.bytes;
         self.warnings = answer.warnings;
         let stats = es_overview::stats_from_answer(&answer.body, &self.enricher, self.bucket_ms);
@@ -117,51 +176,129 @@ impl EsBackend {
                 self.lines + answer.body["aggregations"]["newer"]["lines"]["value"].as_f64().unwrap_or(0.0) as u64
             }
         };
-        let options =
-            OverviewOptions { health: &self.health, alert_rules: &self.alert_rules, top_videos: 50, top_patterns: 20 };
+        let options = OverviewOptions::console(&self.health, &self.alert_rules);
         Ok(overview::compute(&stats, &self.enricher, window, options))
     }
 
-    /// New documents since the last poll, oldest first, exactly once (sort on time, file, offset).
-    pub fn poll_tail(&mut self) -> Result<usize, crate::elastic::EsError> {
-        let mut body = json!({
-            "size": 1000,
-            "sort": [{"@timestamp": "asc"}, {"log_file": "asc"}, {"log_offset": "asc"}],
-            "query": {"exists": {"field": "@timestamp"}}
-        });
-        match &self.tail_cursor {
-            Some(cursor) => body["search_after"] = cursor.clone(),
-            None => {
-                // start with the newest page: look backwards once
-                let mut last = body.clone();
-                last["sort"] = json!([{"@timestamp": "desc"}, {"log_file": "desc"}, {"log_offset": "desc"}]);
-                last["size"] = json!(500);
-                let answer = self.client.search(&last)?;
-                let mut hits: Vec<Value> = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();
-                hits.reverse();
-                return Ok(self.take_hits(&hits));
-            }
+    /// The overview of an index without the fields `ship` computes: its lines read back and
+    /// enriched here (see [`crate::elastic::derive`]).
+    fn derived_overview(&mut self, window: Window, keys: Option<(i64, i64)>, exact: bool) -> Result<Overview, EsError> {
+        let pipeline = crate::pipeline::PipelineOptions {
+            max_line: self.max_line,
+            window: if exact { window } else { Window::ALL },
+            default_offset: self.default_offset,
+        };
+        let before = self.client.bytes_received.load(std::sync::atomic::Ordering::Relaxed);
+        let derived = crate::elastic::derive::derive(&self.client, &self.enricher, keys, pipeline, self.bucket_ms)?;
+        self.bytes_last_refresh =
+            self.client.bytes_received.load(std::sync::atomic::Ordering::Relaxed).saturating_sub(before) as usize;
+        let mut note =
+            format!("fields: {}, derived here from {} documents", self.client.preset.name(), derived.documents);
+        self.warnings.clear();
+        if derived.capped {
+            note.push_str(" (the first ones only: approximate)");
+            self.warnings.push(format!(
+                "more than {} documents in the window: the numbers are from the first ones only",
+                crate::elastic::derive::DERIVE_MAX
+            ));
         }
-        let answer = self.client.search(&body)?;
-        let hits: Vec<Value> = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();
-        Ok(self.take_hits(&hits))
+        self.derived_note = Some(note);
+        let stats = derived.stats;
+        self.data_end = stats.last_ms.or(self.data_end);
+        self.lines = stats.lines.total;
+        let options = OverviewOptions::console(&self.health, &self.alert_rules);
+        Ok(overview::compute(&stats, &self.enricher, window, options))
     }
 
+    /// The field the tail follows: the ingest time `ship` writes, when the index has it (documents
+    /// appear in the order they arrived, whatever their own time), else `@timestamp`.
+    pub fn tail_field(&self) -> &'static str {
+        if self.client.fields.has(schema::INGESTED) { schema::INGESTED } else { "@timestamp" }
+    }
+
+    /// New documents since the last poll, each exactly once, in arrival order. Every poll looks
+    /// back [`TAIL_LOOK_BACK_MS`] behind the newest position seen and drops the documents already
+    /// shown (by id): a document that becomes searchable late (refresh, several shippers, clocks
+    /// apart) is still shown, once.
+    pub fn poll_tail(&mut self) -> Result<usize, crate::elastic::EsError> {
+        let field = self.tail_field();
+        let Some(newest) = self.tail_newest else {
+            // start with the newest page: look backwards once
+            let answer = self.client.search(&queries::tail_start(field))?;
+            let mut hits: Vec<Value> = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();
+            hits.reverse();
+            let taken = self.take_hits(&hits);
+            // what is already there within the look-back counts as seen: ids only, not shown
+            if let Some(newest) = self.tail_newest {
+                self.mark_seen(field, newest.saturating_sub(TAIL_LOOK_BACK_MS))?;
+            }
+            if self.tail_newest.is_none() && field == schema::INGESTED {
+                // nothing yet: what arrives from now on (minus the look-back) is new; by
+                // `@timestamp` there is no such "now", so the first page is asked for again
+                self.tail_newest = Some(chrono::Utc::now().timestamp_millis());
+            }
+            return Ok(taken);
+        };
+        let floor = newest.saturating_sub(TAIL_LOOK_BACK_MS);
+        let mut after: Option<Value> = None;
+        let mut taken = 0;
+        loop {
+            let answer = self.client.search(&queries::tail_since(field, floor, after.as_ref()))?;
+            let hits: Vec<Value> = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();
+            taken += self.take_hits(&hits);
+            after = hits.last().and_then(|h| h.get("sort").cloned());
+            if hits.len() < queries::TAIL_PAGE || after.is_none() || taken >= TAIL_POLL_MAX {
+                break;
+            }
+        }
+        let keep_from = self.tail_newest.unwrap_or(newest).saturating_sub(TAIL_LOOK_BACK_MS);
+        self.tail_seen.retain(|_, at| *at >= keep_from);
+        Ok(taken)
+    }
+
+    /// Records the ids of the documents at or after `floor` as seen, without showing them.
+    fn mark_seen(&mut self, field: &str, floor: i64) -> Result<(), EsError> {
+        let mut after: Option<Value> = None;
+        for _ in 0..TAIL_PRIME_PAGES {
+            let mut body = queries::tail_since(field, floor, after.as_ref());
+            body["_source"] = Value::Bool(false);
+            let answer = self.client.search(&body)?;
+            let hits: Vec<Value> = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();
+            for hit in &hits {
+                let at = hit["sort"][0].as_i64().or_else(|| hit["sort"][0].as_f64().map(|v| v as i64));
+                if let (Some(id), Some(at)) = (hit["_id"].as_str(), at) {
+                    self.tail_seen.insert(id.to_string(), at);
+                }
+            }
+            after = hits.last().and_then(|h| h.get("sort").cloned());
+            if hits.len() < queries::TAIL_PAGE || after.is_none() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the hits not shown yet to the tail; returns how many.
     fn take_hits(&mut self, hits: &[Value]) -> usize {
+        let mut taken = 0;
         for hit in hits {
+            let position = hit["sort"][0].as_i64().or_else(|| hit["sort"][0].as_f64().map(|v| v as i64));
+            let id = hit["_id"].as_str().map(str::to_string);
+            if let (Some(id), Some(at)) = (id, position)
+                && self.tail_seen.insert(id, at).is_some()
+            {
+                continue;
+            }
+            if let Some(at) = position {
+                self.tail_newest = Some(self.tail_newest.map_or(at, |n| n.max(at)));
+            }
             let path = hit["_source"]["log_file"].as_str().unwrap_or("").to_string();
             let index = self.file_index(&path);
             let event = schema::owned_from_document(&hit["_source"], index);
-            if self.tail.len() >= crate::backend::worker::TAIL_CAPACITY {
-                self.tail.pop_front();
-            }
-            self.tail.push_back((self.next_seq, event));
-            self.next_seq += 1;
-            if let Some(sort) = hit.get("sort") {
-                self.tail_cursor = Some(sort.clone());
-            }
+            self.tail.push(event);
+            taken += 1;
         }
-        hits.len()
+        taken
     }
 
     /// Every document of a video in time order, paged with `search_after` inside a point in time.
@@ -171,19 +308,9 @@ impl EsBackend {
         let mut after: Option<Value> = None;
         let mut truncated = false;
         loop {
-            let mut body = json!({
-                "size": PAGE,
-                "sort": [{"@timestamp": "asc"}, {"log_file": "asc"}, {"log_offset": "asc"}],
-                "query": {"term": {"video_id": video_id}}
-            });
-            if let Some(a) = &after {
-                body["search_after"] = a.clone();
-            }
+            let body = queries::related_page(video_id, PAGE, after.as_ref(), pit.as_deref());
             let answer = match &pit {
-                Some(id) => {
-                    body["pit"] = json!({"id": id, "keep_alive": "1m"});
-                    self.client.search_pit(&body)?
-                }
+                Some(_) => self.client.search_pit(&body)?,
                 None => self.client.search(&body)?,
             };
             let hits: Vec<Value> = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();
@@ -212,7 +339,12 @@ impl Backend for EsBackend {
     fn describe(&self) -> String {
         let flavor = self.client.flavor.map(|f| f.describe()).unwrap_or_else(|| "cluster".into());
         let mut text = format!("{flavor} {} {}", self.client.options.urls.join(","), self.client.options.index);
-        if let Some(e) = &self.last_error {
+        if let Some(note) = &self.derived_note {
+            text.push_str(&format!(" · {note}"));
+        } else if self.client.preset.derived() {
+            text.push_str(&format!(" · fields: {}", self.client.preset.name()));
+        }
+        if let Some(e) = self.error_notice() {
             text.push_str(&format!(" · ERROR: {e}"));
         } else if !self.warnings.is_empty() {
             text.push_str(&format!(" · WARNING: {}", self.warnings.join("; ")));
@@ -221,33 +353,39 @@ impl Backend for EsBackend {
     }
 
     fn refresh(&mut self) -> Vec<String> {
+        // after an error, the cluster is left alone until the next try (the header says when)
+        if self.next_try_in().is_some() {
+            return Vec::new();
+        }
         match self.poll_tail() {
             Ok(_) | Err(EsError::Cancelled) => Vec::new(),
-            Err(e) => vec![e.to_string()],
+            Err(e) => {
+                self.failed(&e);
+                self.error_notice().into_iter().collect()
+            }
         }
     }
 
     fn overview(&mut self, span: Span) -> Overview {
-        match self.try_overview(span) {
-            Ok(o) => {
-                self.last_error = None;
+        let result = match self.next_try_in() {
+            Some(_) => None,
+            None => Some(self.try_overview(span)),
+        };
+        match result {
+            Some(Ok(o)) => {
+                self.succeeded();
                 self.last_good = Some(o.clone());
                 o
             }
-            Err(e) => {
+            other => {
                 // a cancelled refresh is no error: the engine drops this answer and asks again
-                if !matches!(e, EsError::Cancelled) {
-                    self.last_error = Some(e.to_string());
+                if let Some(Err(e)) = &other {
+                    self.failed(e);
                 }
                 // keep showing the last good data (its age is in the header)
                 self.last_good.clone().unwrap_or_else(|| {
                     let stats = crate::stats::Stats::new(self.enricher.components.len(), self.bucket_ms);
-                    let options = OverviewOptions {
-                        health: &self.health,
-                        alert_rules: &self.alert_rules,
-                        top_videos: 50,
-                        top_patterns: 20,
-                    };
+                    let options = OverviewOptions::console(&self.health, &self.alert_rules);
                     overview::compute(&stats, &self.enricher, Window::ALL, options)
                 })
             }
@@ -255,16 +393,13 @@ impl Backend for EsBackend {
     }
 
     fn tail(&self, after: u64, limit: usize) -> Vec<(u64, OwnedEvent)> {
-        let fresh: Vec<&(u64, OwnedEvent)> = self.tail.iter().filter(|(seq, _)| *seq > after).collect();
-        let skip = fresh.len().saturating_sub(limit);
-        fresh.into_iter().skip(skip).cloned().collect()
+        self.tail.since(after, limit)
     }
 
     fn related(&mut self, video_id: &str) -> Related {
+        // a drill-down is asked for by the user: tried at once, even while refreshes wait
         let (events, truncated) = self.try_related(video_id).unwrap_or_else(|e| {
-            if !matches!(e, EsError::Cancelled) {
-                self.last_error = Some(e.to_string());
-            }
+            self.failed(&e);
             (Vec::new(), false)
         });
         Related::from_lines(&self.enricher, video_id, events, truncated, self.files.clone())

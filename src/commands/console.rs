@@ -38,6 +38,14 @@ impl Drop for Companions {
 }
 
 pub fn run(cli: &Cli, config: &Config) -> Result<i32> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        crate::applog::error(
+            "the console needs a terminal (standard input and output are not one); for a summary without one, use \
+             `foley-triage report`",
+        );
+        return Ok(EXIT_USAGE);
+    }
     // what can be checked at once is checked before the screen opens
     if let Err(e) = crate::tui::theme::Theme::load(&config.theme) {
         crate::applog::error(&e.to_string());

@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod console;
+pub mod es;
 pub mod follow;
 pub mod report;
 pub mod rules;

@@ -80,21 +80,10 @@ fn run_es(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Result
             }
         }
     }
-    let client = match crate::elastic::connect_with_fields(es, &config.elastic.fields) {
-        Ok(c) => c,
-        Err(e) => {
-            crate::applog::error(&e.to_string());
-            return Ok(EXIT_USAGE);
-        }
-    };
+    // a cluster error goes back to `main`, which says it in one line with exit status 2
+    let client = crate::elastic::connect_with_fields(es, &config.elastic.fields)?;
     let mut backend = crate::backend::elastic::EsBackend::new(client, config.enricher()?, config);
-    let mut overview = match backend.overview_of(window, true) {
-        Ok(o) => o,
-        Err(e) => {
-            crate::applog::error(&e.to_string());
-            return Ok(EXIT_USAGE);
-        }
-    };
+    let mut overview = backend.overview_of(window, true)?;
     for warning in &backend.warnings {
         crate::applog::warn(&warning.to_string());
     }

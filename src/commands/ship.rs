@@ -38,7 +38,7 @@ fn send_bulk(client: &EsClient, lines: &[(String, String, String)], totals: &mut
                     eprintln!(
                         "foley-triage: document {} failed (HTTP {status}): {}",
                         result["_id"].as_str().unwrap_or("?"),
-                        crate::text::sanitize_owned(reason, 200)
+                        crate::text::sanitize_owned(&client.redact(reason), 200)
                     );
                 }
             }
@@ -83,9 +83,17 @@ impl Destination<'_> {
     fn prepare(&mut self, prefix: &str) -> Result<()> {
         match self {
             Destination::Cluster(client) => {
-                client
-                    .put(&format!("/_index_template/{prefix}"), &schema::index_template(prefix))
-                    .context("creating the index template")?;
+                // create what is missing; never overwrite a template (its priority, settings
+                // and mappings may be someone's choice): say what differs instead
+                let differences =
+                    crate::elastic::setup::ensure_for_ship(client, prefix).context("checking the index template")?;
+                if !differences.is_empty() {
+                    eprintln!(
+                        "foley-triage: warning: the index template `{prefix}` differs from what the console needs ({}); \
+                         left as it is: `foley-triage es init` updates it",
+                        differences.join("; ")
+                    );
+                }
             }
             Destination::Files { dir, .. } => {
                 std::fs::create_dir_all(&*dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -187,7 +195,13 @@ pub fn ship(to: &mut Destination<'_>, enricher: &Enricher, config: &Config, args
                 if failure.is_some() {
                     return;
                 }
-                let doc = schema::document(enricher, event, enriched, origin, raw, &name);
+                let mut doc = schema::document(enricher, event, enriched, origin, raw, &name);
+                doc[schema::INGESTED] = serde_json::json!(chrono::Utc::now().timestamp_millis());
+                if !args.keep_raw
+                    && let Some(fields) = doc.as_object_mut()
+                {
+                    fields.remove("raw");
+                }
                 let index = schema::index_name(&args.index_prefix, event.ts_ms);
                 let action =
                     serde_json::json!({"index": {"_index": index, "_id": schema::document_id(&name, origin.offset)}});
@@ -245,13 +259,8 @@ pub fn run(args: &ShipArgs, es: &EsArgs, config: &Config) -> Result<i32> {
         crate::applog::error("ship needs a cluster: --es URL (or --cloud-id)");
         return Ok(super::EXIT_USAGE);
     }
-    let client = match crate::elastic::connect(es) {
-        Ok(c) => c,
-        Err(e) => {
-            crate::applog::error(&e.to_string());
-            return Ok(super::EXIT_USAGE);
-        }
-    };
+    // a cluster error goes back to `main`, which says it in one line with exit status 2
+    let client = crate::elastic::connect(es)?;
     let enricher = config.enricher()?;
     let totals = ship(&mut Destination::Cluster(&client), &enricher, config, args)?;
     eprintln!(

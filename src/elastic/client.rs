@@ -65,6 +65,10 @@ pub struct EsClient {
     pub fields: super::fields::FieldMap,
     /// Total bytes received so far.
     pub bytes_received: std::sync::atomic::AtomicU64,
+    /// Strips the credential in use from the servers' text.
+    redactor: super::secrets::Redactor,
+    /// The index's field names (given with `--fields` or detected at connect).
+    pub preset: super::derive::Preset,
 }
 
 enum Attempt {
@@ -109,24 +113,16 @@ impl EsClient {
         if options.urls.is_empty() {
             return Err(EsError::Config("no Elasticsearch URL given".into()));
         }
-        for url in &options.urls {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(EsError::Config(format!("`{}` is not an http(s) URL", redact_url(url))));
-            }
-            if let Ok(parsed) = reqwest::Url::parse(url)
-                && (!parsed.username().is_empty() || parsed.password().is_some())
-            {
-                return Err(EsError::Config(format!(
-                    "`{}`: credentials in a URL would show in the process list and on screen; use {} or --es-prompt",
-                    redact_url(url),
-                    AUTH_HINT
-                )));
-            }
-        }
+        super::secrets::check_urls(&options.urls)?;
         let mut builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(Duration::from_secs(5))
-            .default_headers(auth_headers(&options.auth)?)
+            .default_headers({
+                let mut headers = auth_headers(&options.auth)?;
+                // Kibana's API wants it on every write; Elasticsearch ignores it
+                headers.insert("kbn-xsrf", HeaderValue::from_static("true"));
+                headers
+            })
             .user_agent(concat!("foley-triage/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &options.ca_file {
             let pem = std::fs::read(path).map_err(|e| EsError::Config(format!("CA file {}: {e}", path.display())))?;
@@ -149,10 +145,12 @@ impl EsClient {
             http,
             runtime,
             cancel: Canceller::new(),
-            options,
             flavor: None,
             fields: Default::default(),
             bytes_received: Default::default(),
+            redactor: super::secrets::Redactor::new(&options.auth),
+            preset: super::derive::Preset::Ours,
+            options,
         })
     }
 
@@ -215,7 +213,9 @@ impl EsClient {
         Attempt::Fatal(if e.is_timeout() {
             EsError::Timeout { url: base.to_string(), secs: self.options.timeout.as_secs() }
         } else {
-            EsError::Connect { url: base.to_string(), reason: crate::text::sanitize_owned(&error_chain(e), 300) }
+            let detail = crate::text::sanitize_owned(&error_chain(e), 1000);
+            tracing::warn!(url = base, "cannot reach the cluster: {detail}");
+            EsError::Connect { url: base.to_string(), reason: crate::text::sanitize_owned(&root_cause(e), 200), detail }
         })
     }
 
@@ -239,6 +239,9 @@ impl EsClient {
         let status = response.status().as_u16();
         let text = response.text().await.map_err(|e| self.transport_error(base, &e))?;
         self.bytes_received.fetch_add(text.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        // an error's text is shown and logged: first take out the credential, should it echo it
+        let text = if (200..300).contains(&status) { text } else { self.redactor.clean(&text) };
+        let server_reason = |text: &str| self.redact(&server_reason(text));
         let base = base.to_string();
         match status {
             200..=299 => serde_json::from_str(&text).map_err(|e| {
@@ -257,6 +260,16 @@ impl EsClient {
             429 | 502 | 503 | 504 => Err(Attempt::Retry(status, server_reason(&text))),
             _ => Err(Attempt::Fatal(EsError::Http { url: base, status, reason: server_reason(&text) })),
         }
+    }
+
+    /// Server text with the credential in use taken out, for showing or logging.
+    pub fn redact(&self, text: &str) -> String {
+        self.redactor.clean(text)
+    }
+
+    /// An answer's partial failures in words, without the credential.
+    fn warnings(&self, body: &Value) -> Vec<String> {
+        incomplete_warnings_cleaned(body, &|s: &str| self.redact(s))
     }
 
     pub fn get(&self, path: &str) -> Result<Value, EsError> {
@@ -288,7 +301,7 @@ impl EsClient {
         let mut body = self.post(&path, &query)?;
         self.fields.rewrite_answer(&mut body);
         let bytes = (self.bytes_received.load(std::sync::atomic::Ordering::Relaxed) - before) as usize;
-        Ok(Answer { warnings: incomplete_warnings(&body), body, bytes })
+        Ok(Answer { warnings: self.warnings(&body), body, bytes })
     }
 
     /// A search inside a point in time (no index in the path).
@@ -297,7 +310,7 @@ impl EsClient {
         self.fields.rewrite_query(&mut query);
         let mut body = self.post("/_search", &query)?;
         self.fields.rewrite_answer(&mut body);
-        Ok(Answer { warnings: incomplete_warnings(&body), body, bytes: 0 })
+        Ok(Answer { warnings: self.warnings(&body), body, bytes: 0 })
     }
 
     /// Opens a point in time on the index pattern; the endpoint differs between the two products.
@@ -346,22 +359,15 @@ impl EsClient {
     }
 }
 
-/// A URL for messages, with any user name and password taken out.
-pub fn redact_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-            let _ = parsed.set_username("");
-            let _ = parsed.set_password(None);
-            parsed.to_string().trim_end_matches('/').to_string()
-        }
-        Ok(_) => url.to_string(),
-        // not a URL we can read: keep only what cannot be a secret, the part after the last `@`
-        Err(_) => url.rsplit('@').next().unwrap_or_default().to_string(),
-    }
-}
+pub use super::secrets::redact_url;
 
 /// Partial shard failures and timeouts, in words.
 pub fn incomplete_warnings(body: &Value) -> Vec<String> {
+    incomplete_warnings_cleaned(body, &|s: &str| s.to_string())
+}
+
+/// [`incomplete_warnings`], with the server's reasons passed through `clean` before they are cut.
+fn incomplete_warnings_cleaned(body: &Value, clean: &dyn Fn(&str) -> String) -> Vec<String> {
     let mut warnings = Vec::new();
     if body["timed_out"].as_bool() == Some(true) {
         warnings.push("the search timed out on the server: results are incomplete".to_string());
@@ -372,7 +378,7 @@ pub fn incomplete_warnings(body: &Value) -> Vec<String> {
         let reason = body["_shards"]["failures"][0]["reason"]["reason"].as_str().unwrap_or("unknown reason");
         warnings.push(format!(
             "{failed} of {total} shards failed ({}): results are incomplete",
-            crate::text::sanitize_owned(reason, 200)
+            crate::text::sanitize_owned(&clean(reason), 200)
         ));
     }
     warnings
@@ -383,6 +389,35 @@ pub fn total_text(body: &Value) -> String {
     let total = &body["hits"]["total"];
     let value = total["value"].as_u64().or(total.as_u64()).unwrap_or(0);
     if total["relation"].as_str() == Some("gte") { format!("≥ {value}") } else { value.to_string() }
+}
+
+/// The cause of a failed connection in a few words: the operating system's answer when there is
+/// one ("connection refused"), else the innermost error's text.
+pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost: &(dyn std::error::Error + 'static) = e;
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            let words = match io.kind() {
+                ConnectionRefused => Some("connection refused"),
+                ConnectionReset => Some("connection reset"),
+                ConnectionAborted => Some("connection aborted"),
+                TimedOut => Some("connection timed out"),
+                HostUnreachable => Some("host unreachable"),
+                NetworkUnreachable => Some("network unreachable"),
+                AddrNotAvailable => Some("address not available"),
+                _ => None,
+            };
+            if let Some(words) = words {
+                return words.to_string();
+            }
+        }
+        innermost = err;
+        current = err.source();
+    }
+    let text = innermost.to_string();
+    if text.is_empty() { e.to_string() } else { text }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -28,13 +28,18 @@ pub struct FieldMap {
     back: HashMap<String, String>,
     /// the index's name → its keyword sub-field, where the field itself is text
     keyword: HashMap<String, String>,
+    /// our names of the fields the index has (from `_field_caps`)
+    present: std::collections::HashSet<String>,
 }
+
+/// Fields besides [`KEYWORD_FIELDS`] whose presence changes what is asked.
+pub const OPTIONAL_FIELDS: [&str; 1] = [super::schema::INGESTED];
 
 impl FieldMap {
     pub fn new(renames: &BTreeMap<String, String>) -> FieldMap {
         let rename: HashMap<String, String> = renames.iter().map(|(a, b)| (a.clone(), b.clone())).collect();
         let back = rename.iter().map(|(a, b)| (b.clone(), a.clone())).collect();
-        FieldMap { rename, back, keyword: HashMap::new() }
+        FieldMap { rename, back, keyword: HashMap::new(), present: Default::default() }
     }
 
     /// The index's name of one of our fields.
@@ -50,12 +55,23 @@ impl FieldMap {
                 let name = self.name(f).to_string();
                 [format!("{name}.keyword"), name]
             })
+            .chain(OPTIONAL_FIELDS.iter().map(|f| self.name(f).to_string()))
             .collect()
+    }
+
+    /// True when the index has one of our fields (as learnt from `_field_caps`).
+    pub fn has(&self, ours: &str) -> bool {
+        self.present.contains(ours)
     }
 
     /// Learns from a `_field_caps` answer which fields are text with a `.keyword` sub-field.
     pub fn learn(&mut self, caps: &Value) {
         let fields = &caps["fields"];
+        for ours in KEYWORD_FIELDS.iter().chain(OPTIONAL_FIELDS.iter()) {
+            if fields[self.name(ours)].is_object() {
+                self.present.insert(ours.to_string());
+            }
+        }
         for ours in KEYWORD_FIELDS {
             let name = self.name(ours).to_string();
             let is_text = fields[&name].get("text").is_some() && fields[&name].get("keyword").is_none();
@@ -66,7 +82,9 @@ impl FieldMap {
         }
     }
 
-    fn query_name(&self, ours: &str) -> String {
+    /// The index's name of one of our fields for sorts and aggregations: its keyword sub-field
+    /// when the field itself is text.
+    pub fn query_name(&self, ours: &str) -> String {
         let name = self.name(ours);
         self.keyword.get(name).cloned().unwrap_or_else(|| name.to_string())
     }

@@ -3,9 +3,14 @@
 //! that `ship` writes, and the aggregation queries that answer the screens' questions.
 
 pub mod client;
+pub mod derive;
 pub mod fields;
+pub mod ingest;
 pub mod overview;
+pub mod queries;
 pub mod schema;
+pub mod secrets;
+pub mod setup;
 
 use secrecy::SecretString;
 use std::path::PathBuf;
@@ -53,20 +58,34 @@ pub enum EsError {
     Auth { url: String, status: u16, auth: Auth, hint: String },
     #[error("{url}: no index matches `{index}` (HTTP 404); check --index or ship logs first")]
     NoIndex { url: String, index: String },
+    #[error("{url}: no index matches `{index}` ({found}); check --index, or ship logs first")]
+    NoMatch { url: String, index: String, found: String },
     #[error("{url}: the server rejected the query (HTTP 400): {reason}")]
     BadQuery { url: String, reason: String },
     #[error("{url}: still failing after {tries} tries (HTTP {status}: {reason}); the cluster is overloaded or down")]
     Unavailable { url: String, status: u16, tries: usize, reason: String },
-    #[error("{url}: no answer within {secs} s (timed out)")]
+    #[error("{url}: no answer within {secs} s (timed out); a large index may need a longer --es-timeout SECONDS")]
     Timeout { url: String, secs: u64 },
-    #[error("{url}: cannot connect: {reason}")]
-    Connect { url: String, reason: String },
+    /// The node could not be reached: `reason` is the root cause in a few words ("connection
+    /// refused"); `detail` the whole error chain, for the app's log and `--verbose`.
+    #[error("cannot reach {url}: {reason}")]
+    Connect { url: String, reason: String, detail: String },
     #[error("{url}: HTTP {status}: {reason}")]
     Http { url: String, status: u16, reason: String },
     #[error("{0}")]
     Config(String),
     #[error("cancelled: the view changed before the answer came")]
     Cancelled,
+}
+
+impl EsError {
+    /// The error chain behind the message, when there is more to it than the message says.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            EsError::Connect { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
 }
 
 /// The index pattern read when none is given.
@@ -184,6 +203,8 @@ pub fn options_from_args(args: &crate::cli::EsArgs) -> Result<EsOptions, EsError
         urls.push(es);
         kibana_url = kibana;
     }
+    // before anything names a URL (the prompt does)
+    secrets::check_urls(&urls)?;
     let auth = match args.es_prompt {
         Some(what) => auth_from_prompt(what, args.es_user.as_deref(), urls.first().map_or("the cluster", |u| u))?,
         None => match (auth_from_env(args.es_key_file.as_deref())?, &args.es_user) {
@@ -206,27 +227,102 @@ pub fn options_from_args(args: &crate::cli::EsArgs) -> Result<EsOptions, EsError
     })
 }
 
-/// Connects: builds the client, detects the product with `GET /`, and learns the index's field
-/// names (renames from the config, `.keyword` sub-fields from `_field_caps`).
+/// Connects for writing (`ship`, `es init`): builds the client, detects the product with `GET /`,
+/// and learns the index's field names; an index pattern that matches nothing yet is fine.
 pub fn connect(args: &crate::cli::EsArgs) -> Result<client::EsClient, EsError> {
-    connect_with_fields(args, &std::collections::BTreeMap::new())
+    open(args, &std::collections::BTreeMap::new(), false)
 }
 
+/// Connects for reading (the report, the console): as [`connect`], with renames from the config,
+/// and an index pattern that matches no index is an error naming the indices that come close.
 pub fn connect_with_fields(
     args: &crate::cli::EsArgs,
     renames: &std::collections::BTreeMap<String, String>,
 ) -> Result<client::EsClient, EsError> {
+    open(args, renames, true)
+}
+
+fn open(
+    args: &crate::cli::EsArgs,
+    renames: &std::collections::BTreeMap<String, String>,
+    must_match: bool,
+) -> Result<client::EsClient, EsError> {
     let mut client = client::EsClient::new(options_from_args(args)?)?;
     client.connect()?;
-    let mut fields = fields::FieldMap::new(renames);
+    // the field names: a preset given or detected, under the config's own renames
+    let preset = match args.fields.as_deref() {
+        Some(name) => derive::Preset::parse(name).ok_or_else(|| {
+            EsError::Config(format!("--fields `{name}`: use ecs (Filebeat), logstash, seed or ours (ship)"))
+        })?,
+        None => {
+            client.field_caps(&derive::DETECT_FIELDS).map(|caps| derive::detect(&caps)).unwrap_or(derive::Preset::Ours)
+        }
+    };
+    let mut renames_in_use = preset.renames();
+    renames_in_use.extend(renames.iter().map(|(a, b)| (a.clone(), b.clone())));
+    client.preset = preset;
+    let mut fields = fields::FieldMap::new(&renames_in_use);
     let wanted = fields.caps_fields();
     let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
-    // an index pattern that matches nothing yet (before the first ship) has no field caps: fine
     if let Ok(caps) = client.field_caps(&wanted) {
+        // a pattern that matches no index reads as an empty cluster: say so, with the names
+        // that come close
+        if must_match && caps["indices"].as_array().is_some_and(Vec::is_empty) {
+            return Err(no_match(&client));
+        }
         fields.learn(&caps);
     }
     client.fields = fields;
     Ok(client)
+}
+
+/// The error for an index pattern that matches nothing, listing the indices with similar names.
+fn no_match(client: &client::EsClient) -> EsError {
+    let pattern = &client.options.index;
+    let names: Vec<String> = client
+        .get("/_cat/indices?format=json&h=index")
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|i| i["index"].as_str())
+        .filter(|n| !n.starts_with('.'))
+        .map(|n| crate::text::sanitize_owned(n, 120))
+        .collect();
+    let similar = similar_indices(pattern, &names);
+    let found = match (names.len(), similar.len()) {
+        (0, _) => "the cluster has no indices".to_string(),
+        (n, 0) => format!("none of the cluster's {n} indices has a similar name"),
+        (_, k) => {
+            let shown: Vec<&str> = similar.iter().take(5).map(String::as_str).collect();
+            let more = if k > 5 { format!(" and {} more", k - 5) } else { String::new() };
+            format!("similar names: {}{more}", shown.join(", "))
+        }
+    };
+    EsError::NoMatch { url: client.options.urls[0].clone(), index: pattern.clone(), found }
+}
+
+/// Index names close to a pattern: its literal part (without wildcards) within a few edits of the
+/// start of the name, or the name holding it.
+pub fn similar_indices(pattern: &str, names: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in pattern.split(',').map(str::trim) {
+        let literal: String = part.chars().filter(|c| !matches!(c, '*' | '?')).collect();
+        let literal = literal.trim_end_matches(['-', '_', '.']).to_lowercase();
+        if literal.is_empty() {
+            continue;
+        }
+        let allowed = (literal.chars().count() / 5).max(2);
+        for name in names {
+            let lower = name.to_lowercase();
+            let head: String = lower.chars().take(literal.chars().count()).collect();
+            if (lower.contains(&literal) || strsim::levenshtein(&head, &literal) <= allowed) && !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 #[cfg(test)]
@@ -244,6 +340,15 @@ mod tests {
         assert_eq!(es, "https://abc123.eu-west-1.aws.found.io:443");
         assert_eq!(kibana.as_deref(), Some("https://def456.eu-west-1.aws.found.io:443"));
         assert!(decode_cloud_id("nonsense").is_err());
+    }
+
+    #[test]
+    fn similar_index_names() {
+        let names: Vec<String> =
+            ["hunyuan-foley-2025.09.01", "hunyuan-foley-2025.09.02", "nginx-2025.09.01"].map(String::from).to_vec();
+        assert_eq!(similar_indices("hunyan-foley-*", &names), names[..2].to_vec());
+        assert_eq!(similar_indices("foley*", &names), names[..2].to_vec());
+        assert!(similar_indices("metrics-*", &names).is_empty());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The overview from a cluster: one `_search` of aggregations (never documents), whose answer is
+//! The overview from a cluster: the answer to one `_search` of aggregations (never documents; the
+//! body is built in [`super::queries`]),
 //! turned back into the same [`Stats`] the file engine builds, so that the very same
 //! `overview::compute` produces every number — the console and the report agree with the files
 //! number for number, and the bytes per refresh depend on the window, not the index size.
@@ -7,109 +8,9 @@ use crate::enrich::{Attribution, Enricher};
 use crate::event::{Level, Source};
 use crate::stats::histogram::Histogram;
 use crate::stats::{Bucket, Gauge, PatternStats, Stats, VideoStats};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-/// Rules fetched per failing video (those of its latest failures), to choose among those sharing
-/// the last millisecond; and the key that stands for "no rule" (unknown errors).
-const LATEST_RULES: usize = 4;
-const NO_RULE: &str = "(no rule)";
-
-/// Failing videos and unknown templates fetched per refresh (the screens show fewer).
-pub const TOP_VIDEOS: usize = 500;
-pub const TOP_PATTERNS: usize = 200;
-
-fn per_bucket_aggs() -> Value {
-    json!({
-        "levels": {"terms": {"field": "level", "size": 10}},
-        "sources": {"terms": {"field": "source", "size": 10}},
-        "components": {"terms": {"field": "component", "size": 50}, "aggs": {
-            "errors": {"filter": {"term": {"is_error": true}}},
-            "bins": {"terms": {"field": "latency_bin", "size": 700}},
-            "latency": {"stats": {"field": "latency_ms"}}
-        }},
-        "codes": {"terms": {"field": "error_code", "size": 500}},
-        "rules": {"terms": {"field": "rule", "size": 500}},
-        "unknown": {"filter": {"exists": {"field": "unknown_template"}}},
-        "errors": {"filter": {"term": {"is_error": true}}},
-        "jobs": {"filter": {"term": {"job_outcome": true}}, "aggs": {
-            "failed": {"filter": {"term": {"is_error": true}}},
-            "good_by_component": {"filter": {"term": {"is_error": false}}, "aggs": {"c": {"terms": {"field": "component", "size": 50}}}}
-        }},
-        "gpu_mem": {"stats": {"field": "gpu_mem_bytes"}},
-        "gpu_util": {"stats": {"field": "gpu_util_pct"}}
-    })
-}
-
-/// What one overview query covers besides the window's aggregations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// The headless report: totals of the whole index too (line counts, first and last time),
-    /// which cost a pass over every document — fine once, not on every refresh.
-    Report,
-    /// A console refresh: only documents from the window's start on (no upper bound, so that new
-    /// documents move the window), plus the lines of the documents newer than `newer_than` (the
-    /// newest time seen so far) for the ingest rate. Its cost follows the window, not the index.
-    Live { newer_than: i64 },
-}
-
-/// The aggregation query for documents with times in `[from, to]` (ms, inclusive), or everything.
-pub fn query(bucket_ms: i64, range: Option<(i64, i64)>, scope: Scope) -> Value {
-    let interval = format!("{bucket_ms}ms");
-    let filter = match (range, scope) {
-        (Some((from, _)), Scope::Live { .. }) => {
-            json!({"range": {"@timestamp": {"gte": from, "format": "epoch_millis"}}})
-        }
-        (Some((from, to)), Scope::Report) => {
-            json!({"range": {"@timestamp": {"gte": from, "lte": to, "format": "epoch_millis"}}})
-        }
-        (None, _) => json!({"match_all": {}}),
-    };
-    let mut aggs = json!({
-        "series": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}, "aggs": per_bucket_aggs()},
-        "videos": {"filter": {"bool": {"filter": [{"exists": {"field": "error_code"}}, {"exists": {"field": "video_id"}}]}}, "aggs": {
-            "ids": {"terms": {"field": "video_id", "size": TOP_VIDEOS}, "aggs": {
-                "codes": {"terms": {"field": "error_code", "size": 20}},
-                "first": {"min": {"field": "@timestamp"}},
-                "last": {"max": {"field": "@timestamp"}},
-                "rules": {"terms": {"field": "rule", "size": LATEST_RULES, "missing": NO_RULE, "order": {"at": "desc"}}, "aggs": {"at": {"max": {"field": "@timestamp"}}}},
-                "with_request": {"filter": {"exists": {"field": "request_id"}}, "aggs": {
-                    "latest": {"top_hits": {"size": 1, "sort": [{"@timestamp": {"order": "desc"}}, {"request_id": {"order": "desc", "unmapped_type": "keyword"}}], "_source": ["request_id", "@timestamp"]}}
-                }},
-                "per_bucket": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}}
-            }}
-        }},
-        "patterns": {"terms": {"field": "unknown_template", "size": TOP_PATTERNS}, "aggs": {
-            "first": {"min": {"field": "@timestamp"}},
-            "last": {"max": {"field": "@timestamp"}},
-            "earliest": {"top_hits": {"size": 1, "sort": [{"@timestamp": {"order": "asc"}}], "_source": ["message"]}},
-            "per_bucket": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}}
-        }}
-    });
-    match scope {
-        Scope::Report => {
-            aggs["all"] = json!({"global": {}, "aggs": {
-                "first": {"min": {"field": "@timestamp"}},
-                "last": {"max": {"field": "@timestamp"}},
-                "lines": {"sum": {"field": "lines"}},
-                "parsed": {"filter": {"term": {"parsed": true}}},
-                "untimed": {"filter": {"bool": {"must_not": {"exists": {"field": "@timestamp"}}}}},
-                "sources": {"terms": {"field": "source", "size": 10}}
-            }});
-        }
-        Scope::Live { newer_than } => {
-            aggs["first"] = json!({"min": {"field": "@timestamp"}});
-            aggs["last"] = json!({"max": {"field": "@timestamp"}});
-            aggs["newer"] = json!({"filter": {"range": {"@timestamp": {"gt": newer_than, "format": "epoch_millis"}}},
-                "aggs": {"lines": {"sum": {"field": "lines"}}}});
-        }
-    }
-    if range.is_none() {
-        aggs["untimed_events"] =
-            json!({"filter": {"bool": {"must_not": {"exists": {"field": "@timestamp"}}}}, "aggs": per_bucket_aggs()});
-    }
-    // the live refresh counts from its aggregations; only the report wants the exact total
-    json!({"size": 0, "track_total_hits": scope == Scope::Report, "query": filter, "aggs": aggs})
-}
+pub use super::queries::{Scope, TOP_PATTERNS, TOP_VIDEOS, overview as query};
 
 fn buckets(v: &Value) -> &[Value] {
     v["buckets"].as_array().map(Vec::as_slice).unwrap_or(&[])
@@ -217,8 +118,9 @@ pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) ->
             stats.lines.by_source[source.index()] += count(b);
         }
     }
-    // the whole index's first and last times, or on a live refresh the window's own
-    let times = if all.is_null() { aggs } else { all };
+    stats.lines.filtered = all["outside"]["lines"]["value"].as_f64().unwrap_or(0.0) as u64;
+    // the window's own first and last times (a live refresh, `--since/--until`), else the index's
+    let times = if aggs["first"].is_null() { all } else { aggs };
     stats.first_ms = time_of(&times["first"]);
     stats.last_ms = time_of(&times["last"]);
 

@@ -6,6 +6,16 @@ use crate::enrich::{Attribution, Enriched, Enricher};
 use crate::event::{Event, Origin};
 use serde_json::{Map, Value, json};
 
+/// The field holding when `ship` sent the document (ms): the live tail follows it, so that a
+/// document with an older `@timestamp` that arrives late is still shown (ECS `event.ingested`).
+pub const INGESTED: &str = "ingested";
+
+/// The version of the mapping below, kept in the template's `_meta`.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Longest message indexed whole in `message.keyword`.
+pub const MESSAGE_KEYWORD_MAX: u32 = 1024;
+
 /// Index template so that strings are keywords and numbers are doubles from the first document.
 pub fn index_template(prefix: &str) -> Value {
     let keyword = json!({"type": "keyword", "ignore_above": 1024});
@@ -22,11 +32,17 @@ pub fn index_template(prefix: &str) -> Value {
         properties.insert(field.into(), json!({"type": "integer"}));
     }
     properties.insert("log_offset".into(), json!({"type": "long"}));
+    properties.insert(INGESTED.into(), json!({"type": "date", "format": "epoch_millis"}));
     for field in ["parsed", "is_error", "job_outcome"] {
         properties.insert(field.into(), json!({"type": "boolean"}));
     }
-    // the text is for reading, not searching: not indexed, which makes shipping several times faster
-    properties.insert("message".into(), json!({"type": "text", "index": false}));
+    // the message is searchable text (Kibana's free-text search), with a keyword sub-field for
+    // exact filters and aggregations, capped so that a huge message does not fail the document
+    properties.insert(
+        "message".into(),
+        json!({"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": MESSAGE_KEYWORD_MAX}}}),
+    );
+    // the raw line (only with `ship --keep-raw`) is for reading, not searching
     properties.insert("raw".into(), json!({"type": "text", "index": false}));
     json!({
         "index_patterns": [format!("{prefix}-*")],

@@ -62,11 +62,14 @@ pub fn rison_decode_string(s: &str) -> Option<String> {
     Some(out)
 }
 
-/// Characters of rison that may stay literal in a URL fragment; the rest is percent-encoded.
+/// Encodes a URL state value as Kibana itself does (`encodeUriQuery`): `encodeURIComponent`, then
+/// `@ : $ , ;` put back literal. Everything else outside `A-Z a-z 0-9 - _ . ! ~ * ' ( )` is
+/// percent-encoded as UTF-8, so `&`, `=`, `+`, `#`, `%` and spaces in a value cannot split the URL
+/// or change on the way back.
 fn fragment_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~!'()*,:@/?=&$;+".contains(&b) {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()@:$,;".contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -126,7 +129,83 @@ mod tests {
         assert_eq!(link, "https://x/jobs/vid_1%26x/retry?r=req%202&t=1970-01-01T00%3A00%3A00.000Z");
     }
 
+    /// Decodes a fragment parameter as Kibana does: `+` is a space, then percent-decoding.
+    fn kibana_param(url: &str, name: &str) -> String {
+        let query = url.split_once("#/?").expect("a Discover fragment").1;
+        let value = query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} in {url}"));
+        let bytes = value.replace('+', " ").into_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' && i + 2 < bytes.len() {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("hex");
+                out.push(u8::from_str_radix(hex, 16).expect("hex digits"));
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    /// A minimal rison reader (objects, quoted and bare strings), enough for Discover's state.
+    fn rison_value(s: &str) -> (serde_json::Value, &str) {
+        if let Some(mut rest) = s.strip_prefix('(') {
+            let mut map = serde_json::Map::new();
+            while !rest.starts_with(')') {
+                let (key, after) = rison_value(rest);
+                let after = after.strip_prefix(':').expect("a colon after a key");
+                let (value, after) = rison_value(after);
+                map.insert(key.as_str().expect("string key").to_string(), value);
+                rest = after.strip_prefix(',').unwrap_or(after);
+            }
+            (serde_json::Value::Object(map), &rest[1..])
+        } else if s.starts_with('\'') {
+            let mut end = 1;
+            let bytes = s.as_bytes();
+            while bytes[end] != b'\'' {
+                end += if bytes[end] == b'!' { 2 } else { 1 };
+            }
+            let decoded = rison_decode_string(&s[..=end]).expect("a valid rison string");
+            (serde_json::Value::String(decoded), &s[end + 1..])
+        } else {
+            let end = s.find([':', ',', ')']).unwrap_or(s.len());
+            (serde_json::Value::String(s[..end].to_string()), &s[end..])
+        }
+    }
+
+    #[test]
+    fn ampersands_and_pluses_survive_kibanas_decoding() {
+        let links = Links { kibana_url: "https://kibana.example.com".into(), ..Links::default() };
+        for id in ["vid_a&b=c", "vid_a+b", "vid a#b%20?x/y", "vid_'quoted'!", "vid_ü"] {
+            let url = kibana_for_video(&links, id, 0, 0).expect("configured");
+            assert!(!url.contains('+') && !url[url.find("_a=").expect("_a") + 3..].contains('&'), "{url}");
+            let a = kibana_param(&url, "_a");
+            let (state, rest) = rison_value(&a);
+            assert!(rest.is_empty(), "the whole state was read: {rest}");
+            assert_eq!(state["query"]["query"], format!("video_id:{}", kql_quote(id)), "{url}");
+            assert_eq!(state["index"], "hunyuan-foley");
+            let g = kibana_param(&url, "_g");
+            let (time, _) = rison_value(&g);
+            assert_eq!(time["time"]["from"], "1969-12-31T23:45:00.000Z");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn any_video_id_comes_back_from_the_link(id in "\\PC{1,30}") {
+            let links = Links { kibana_url: "https://k".into(), ..Links::default() };
+            let url = kibana_for_video(&links, &id, 0, 0).expect("configured");
+            let a = kibana_param(&url, "_a");
+            let (state, _) = rison_value(&a);
+            let expected = format!("video_id:{}", kql_quote(&id));
+            prop_assert_eq!(state["query"]["query"].as_str(), Some(expected.as_str()));
+        }
+
         #[test]
         fn rison_round_trips(s in ".*") {
             let encoded = rison_string(&s);

@@ -64,7 +64,14 @@ pub fn run(config: &Config, source: String, link: &Link, updates: &mpsc::Receive
     let clipboard_mode = ClipboardMode::parse(&config.clipboard);
     let mut state = State::new(source, config);
     let stop = stop_on_signals();
-    let mut terminal = ratatui::init();
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(Ending::Failed(format!(
+                "the console needs a terminal ({e}); for a summary without one, use `foley-triage report`"
+            )));
+        }
+    };
     let result = ui_loop(&mut terminal, &mut state, &theme, clipboard_mode, link, updates, &stop);
     if state.mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
