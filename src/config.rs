@@ -39,6 +39,9 @@ pub struct Config {
     pub bucket: String,
     /// Longest line kept whole; longer lines are truncated with a marker.
     pub max_line_bytes: usize,
+    /// How far past now an event's time may lie (`1d`) before it is suspect: counted, kept, but
+    /// out of every window. Times before 1990 are always suspect.
+    pub future_tolerance: String,
     /// Extra rule files, read after the built-in rules and `rules.toml` in the config directory.
     pub rule_files: Vec<PathBuf>,
     pub components: ComponentConfig,
@@ -133,6 +136,7 @@ impl Default for Config {
             timezone: "+00:00".into(),
             bucket: "1m".into(),
             max_line_bytes: crate::pipeline::DEFAULT_MAX_LINE,
+            future_tolerance: "1d".into(),
             rule_files: Vec::new(),
             components: ComponentConfig::default(),
             health: HealthConfig::default(),
@@ -203,6 +207,12 @@ impl Config {
         if self.max_line_bytes < 1024 {
             return Err(invalid("max_line_bytes must be at least 1024".into()));
         }
+        if self.future_tolerance_ms().is_none() {
+            return Err(invalid(format!(
+                "future_tolerance `{}` is not a duration like 1d or 6h (at most 100 years)",
+                self.future_tolerance
+            )));
+        }
         for rule in &self.alerts {
             if alerts::parse_window(&rule.window).is_none() {
                 return Err(invalid(format!(
@@ -260,6 +270,21 @@ impl Config {
         let (h, m) = s[1..].split_once(':').unwrap_or((&s[1..], "0"));
         let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
         (h <= 23 && m <= 59).then_some(sign * (h * 3600 + m * 60))
+    }
+
+    /// How far past now a time may lie before it is suspect, in milliseconds.
+    pub fn future_tolerance_ms(&self) -> Option<i64> {
+        alerts::parse_window(&self.future_tolerance).filter(|ms| *ms <= 100 * 366 * 86_400_000)
+    }
+
+    /// The plausible range of event times at `now_ms` (`None`: the system clock, read as lines
+    /// are read).
+    pub fn time_limits(&self, now_ms: Option<i64>) -> crate::parse::time::TimeLimits {
+        crate::parse::time::TimeLimits {
+            now_ms,
+            future_tolerance_ms: self.future_tolerance_ms().unwrap_or(crate::parse::time::DEFAULT_FUTURE_TOLERANCE_MS),
+            floor_ms: crate::parse::time::FLOOR_MS,
+        }
     }
 
     pub fn bucket_ms(&self) -> Option<i64> {

@@ -75,6 +75,7 @@ impl LocalBackend {
             max_line: config.max_line_bytes,
             window: Window::ALL,
             default_offset: config.offset_seconds().unwrap_or(0),
+            times: config.time_limits(None),
         };
         let bucket_ms = config.bucket_ms().unwrap_or(60_000);
         let mut backend = LocalBackend {

@@ -27,6 +27,7 @@ pub fn run(args: &FollowArgs, config: &Config) -> Result<i32> {
         max_line: config.max_line_bytes.saturating_add(MARKER_ROOM),
         window: Window::ALL,
         default_offset,
+        times: config.time_limits(None),
     };
     let mut follower = Follower::new(&args.paths, options);
     let mut ingestors: Vec<Option<Ingestor<'_>>> = Vec::new();

@@ -61,6 +61,7 @@ pub fn resolve_inputs(args: &InputArgs, config: &Config) -> Result<Resolved> {
                 max_line: config.max_line_bytes,
                 window,
                 default_offset: offset,
+                times: config.time_limits(Some(now)),
             },
             bucket_ms: config.bucket_ms().unwrap_or(60_000),
             threads,

@@ -155,6 +155,7 @@ pub fn ship(to: &mut Destination<'_>, enricher: &Enricher, config: &Config, args
         max_line: config.max_line_bytes,
         window: Window::ALL,
         default_offset: config.offset_seconds().unwrap_or(0),
+        times: config.time_limits(None),
     };
     let total_bytes: u64 = inputs
         .iter()
