@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
     }
     // a JSON line with the text in each time field
     let line = serde_json::json!({"kind": "Event", "reason": "OOMKilled", "involvedObject": {"name": "p"},
-        "lastTimestamp": text.as_ref(), "time": text.as_ref()})
+        "lastTimestamp": &*text, "time": &*text})
     .to_string();
     if let Some(event) = foley_triage::parse::json::parse(&line, 0)
         && let Some(ms) = event.ts_ms
