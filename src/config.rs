@@ -121,6 +121,38 @@ impl From<BucketLength> for String {
     }
 }
 
+/// How far past now an event's time may lie before it is suspect (`1d`, `6h`; at most 100 years),
+/// checked when the config is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Tolerance {
+    ms: i64,
+}
+
+impl Tolerance {
+    pub const DAY: Tolerance = Tolerance { ms: 86_400_000 };
+
+    pub fn ms(self) -> i64 {
+        self.ms
+    }
+}
+
+impl TryFrom<String> for Tolerance {
+    type Error = String;
+    fn try_from(s: String) -> Result<Tolerance, String> {
+        match alerts::parse_window(&s) {
+            Some(ms) if (0..=100 * 366 * 86_400_000).contains(&ms) => Ok(Tolerance { ms }),
+            _ => Err(format!("`{s}` is not a duration like 1d or 6h (at most 100 years)")),
+        }
+    }
+}
+
+impl From<Tolerance> for String {
+    fn from(t: Tolerance) -> String {
+        String::from(BucketLength { ms: t.ms })
+    }
+}
+
 /// The longest line kept whole (bytes): from 1 KiB to 1 GiB.
 pub const MAX_LINE_RANGE: std::ops::RangeInclusive<usize> = 1024..=(1 << 30);
 
@@ -133,6 +165,9 @@ pub struct Config {
     pub bucket: BucketLength,
     /// Longest line kept whole; longer lines are truncated with a marker.
     pub max_line_bytes: usize,
+    /// How far past now an event's time may lie (`1d`) before it is suspect: counted, kept, but
+    /// out of every window. Times before 1990 are always suspect.
+    pub future_tolerance: Tolerance,
     /// Extra rule files, read after the built-in rules and `rules.toml` in the config directory.
     pub rule_files: Vec<PathBuf>,
     pub components: ComponentConfig,
@@ -227,6 +262,7 @@ impl Default for Config {
             timezone: Timezone::UTC,
             bucket: BucketLength::MINUTE,
             max_line_bytes: crate::pipeline::DEFAULT_MAX_LINE,
+            future_tolerance: Tolerance::DAY,
             rule_files: Vec::new(),
             components: ComponentConfig::default(),
             health: HealthConfig::default(),
@@ -370,15 +406,27 @@ impl Config {
         self.bucket.ms()
     }
 
-    /// How lines are read and counted, from these settings (everything; `window` narrows it).
+    /// How lines are read and counted, from these settings (everything; `window` narrows it; the
+    /// times of events are judged against the system clock as lines are read).
     pub fn ingest(&self) -> crate::pipeline::IngestSettings {
         crate::pipeline::IngestSettings {
             options: crate::pipeline::PipelineOptions {
                 max_line: self.max_line_bytes,
                 window: crate::stats::overview::Window::ALL,
                 default_offset: self.offset_seconds(),
+                times: self.time_limits(None),
             },
             bucket_ms: self.bucket_ms(),
+        }
+    }
+
+    /// The plausible range of event times at `now_ms` (`None`: the system clock, read as lines
+    /// are read).
+    pub fn time_limits(&self, now_ms: Option<i64>) -> crate::parse::time::TimeLimits {
+        crate::parse::time::TimeLimits {
+            now_ms,
+            future_tolerance_ms: self.future_tolerance.ms(),
+            floor_ms: crate::parse::time::FLOOR_MS,
         }
     }
 

@@ -2,10 +2,14 @@
 //! events, an [`EventSink`]). Works on blocks of bytes so that a memory-mapped file, a chunk of one
 //! split across cores, a gzip stream or a live tail all go through the same loop. Python tracebacks
 //! are joined to the event that started them; lines longer than the cap are truncated; invalid
-//! UTF-8 is replaced; nothing is dropped without being counted.
+//! UTF-8 is replaced; nothing is dropped without being counted. An event without a time takes the
+//! time of the line before it in the same input (counted as `inherited_time`; the first lines of a
+//! chunk read on another core have none before them); an event whose time is suspect (see
+//! [`TimeLimits`]) is counted and kept, out of the time buckets.
 
 use crate::enrich::{Enriched, Enricher};
 use crate::event::{Event, Origin};
+use crate::parse::time::{TimeLimits, TimeRange};
 use crate::parse::{LineParser, python};
 use crate::stats::Stats;
 use crate::stats::overview::Window;
@@ -39,11 +43,18 @@ pub struct PipelineOptions {
     /// Events outside are counted as filtered, not recorded.
     pub window: Window,
     pub default_offset: i64,
+    /// "Now" and the plausible range of event times.
+    pub times: TimeLimits,
 }
 
 impl Default for PipelineOptions {
     fn default() -> Self {
-        PipelineOptions { max_line: DEFAULT_MAX_LINE, window: Window::ALL, default_offset: 0 }
+        PipelineOptions {
+            max_line: DEFAULT_MAX_LINE,
+            window: Window::ALL,
+            default_offset: 0,
+            times: TimeLimits::default(),
+        }
     }
 }
 
@@ -55,6 +66,10 @@ pub struct Ingestor<'e> {
     pub stats: Stats,
     /// Index of the input, for origins.
     pub file: u32,
+    /// The plausible range of times, resolved at each block.
+    range: TimeRange,
+    /// The time of the last event that had one, for the next event that has none.
+    last_time: Option<i64>,
 }
 
 /// A Python event waiting for its traceback lines.
@@ -74,7 +89,15 @@ struct LineFlags {
 
 impl<'e> Ingestor<'e> {
     pub fn new(enricher: &'e Enricher, parser: LineParser, options: PipelineOptions, bucket_ms: i64) -> Ingestor<'e> {
-        Ingestor { enricher, parser, options, stats: Stats::new(enricher.components.len(), bucket_ms), file: 0 }
+        Ingestor {
+            enricher,
+            parser,
+            options,
+            stats: Stats::new(enricher.components.len(), bucket_ms),
+            file: 0,
+            range: options.times.resolve(),
+            last_time: None,
+        }
     }
 
     /// Processes the complete lines of `block`, whose first byte is at `block_offset` in the input.
@@ -84,6 +107,7 @@ impl<'e> Ingestor<'e> {
         // lines whose bytes were not valid UTF-8 are repaired into owned strings that must outlive
         // the pending event; they are kept here for the block
         let repaired: typed_arena::Arena<String> = typed_arena::Arena::new();
+        self.range = self.options.times.resolve();
         let mut pos = 0usize;
         let mut pending: Option<Pending<'_>> = None;
         while pos < block.len() {
@@ -160,16 +184,51 @@ impl<'e> Ingestor<'e> {
         self.stats.lines.total += lines - 1;
         self.stats.lines.truncated += flags.truncated;
         self.stats.lines.invalid_utf8 += flags.invalid_utf8;
+        match event.ts_ms {
+            Some(_) => self.last_time = event.ts_ms,
+            None if event.parsed && self.last_time.is_some() => {
+                return self.emit_inherited(event, raw, offset, lines, sink);
+            }
+            None => {}
+        }
+        self.record(event, raw, offset, lines, sink);
+    }
+
+    /// Filters, enriches and records an event, and hands it to the sink.
+    #[inline]
+    fn record<S: EventSink>(&mut self, event: &Event<'_>, raw: &[u8], offset: u64, lines: u64, sink: &mut S) -> bool {
         if let Some(ts) = event.ts_ms
             && !self.options.window.contains(ts)
         {
             self.stats.lines.filtered += lines;
-            self.stats.note_filtered(ts);
-            return;
+            if self.range.contains(ts) {
+                self.stats.note_filtered(ts);
+            }
+            return false;
         }
         let enriched = self.enricher.enrich(event);
-        self.stats.record(event, &enriched, self.enricher);
+        match event.ts_ms {
+            Some(ts) if !self.range.contains(ts) => self.record_suspect(event, ts, &enriched),
+            _ => self.stats.record(event, &enriched, self.enricher),
+        }
         sink.event(event, &enriched, Origin { file: self.file, offset }, trim_newline(raw));
+        true
+    }
+
+    /// A parsed event without a time: it takes the time of the event before it (a copy with that
+    /// time is recorded and handed on), and is counted as such.
+    #[cold]
+    fn emit_inherited<S: EventSink>(&mut self, event: &Event<'_>, raw: &[u8], offset: u64, lines: u64, sink: &mut S) {
+        let timed = Event { ts_ms: self.last_time, ..event.clone() };
+        if self.record(&timed, raw, offset, lines, sink) {
+            self.stats.lines.inherited_time += 1;
+        }
+    }
+
+    #[cold]
+    fn record_suspect(&mut self, event: &Event<'_>, ts: i64, enriched: &Enriched) {
+        let class = self.range.classify(ts);
+        self.stats.record_suspect(event, class, enriched, self.enricher);
     }
 }
 

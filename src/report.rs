@@ -101,6 +101,12 @@ pub fn to_text(o: &Overview) -> String {
             l.truncated, l.invalid_utf8, l.filtered
         );
     }
+    for note in [l.suspect_note(), l.inherited_note()].into_iter().flatten() {
+        let _ = writeln!(s, "         {note}");
+    }
+    if l.untimed > 0 {
+        let _ = writeln!(s, "         {} events without a time: in the totals, in no window", l.untimed);
+    }
     let levels: Vec<String> = o.by_level.iter().map(|(k, v)| format!("{k} {v}")).collect();
     let _ = writeln!(s, "levels   {}", levels.join(", "));
     let failed_pct = if o.jobs > 0 { 100.0 * o.job_failures as f64 / o.jobs as f64 } else { 0.0 };

@@ -1,7 +1,8 @@
 //! Threshold alerts evaluated over sliding windows of the time buckets: the seed's three rules
 //! (model error burst, video decode share, inference latency) by default, more in config. The
 //! evaluation works on a per-bucket (numerator, denominator) series, so the file engine and the
-//! Elasticsearch backend feed the same code.
+//! Elasticsearch backend feed the same code. Evaluating costs in proportion to the buckets that
+//! hold data, never to the time they span.
 
 use crate::enrich::component::ComponentTable;
 use crate::stats::{Bucket, Stats};
@@ -136,54 +137,75 @@ pub fn bucket_terms(rule: &AlertRule, stats: &Stats, bucket: &Bucket, component:
 
 /// Evaluates a rule over a series of `(bucket_start_ms, numerator, denominator)` sorted by time,
 /// with empty buckets allowed to be missing. Returns the merged firing intervals.
+///
+/// The window's sums change only where a bucket enters the window (at its own key) or leaves it
+/// (`width` buckets later); in between, the value and the firing state stay the same. So only those
+/// points are visited: the cost is proportional to the buckets that hold data (at most two steps
+/// per bucket), never to the time between the first and the last of them.
 pub fn evaluate(rule: &AlertRule, series: &[(i64, f64, f64)], bucket_ms: i64) -> Vec<Firing> {
     let Some(window_ms) = parse_window(&rule.window) else { return Vec::new() };
+    let bucket_ms = bucket_ms.max(1);
     let width = (window_ms / bucket_ms).max(1);
-    let (Some(first), Some(last)) = (series.first(), series.last()) else { return Vec::new() };
-    let first_key = first.0.div_euclid(bucket_ms);
-    let last_key = last.0.div_euclid(bucket_ms);
+    let key = |i: usize| series[i].0.div_euclid(bucket_ms);
+    if series.is_empty() {
+        return Vec::new();
+    }
+    let last_key = key(series.len() - 1);
     let mut firings: Vec<Firing> = Vec::new();
     let mut num = 0.0;
     let mut den = 0.0;
     // two cursors over the sparse series: `head` enters the window, `tail` leaves it
     let (mut head, mut tail) = (0usize, 0usize);
-    for end in first_key..=last_key {
-        while head < series.len() && series[head].0.div_euclid(bucket_ms) <= end {
+    // the last bucket of the window being looked at
+    let mut end = key(0);
+    loop {
+        while head < series.len() && key(head) <= end {
             num += series[head].1;
             den += series[head].2;
             head += 1;
         }
-        while tail < head && series[tail].0.div_euclid(bucket_ms) <= end - width {
+        while tail < head && key(tail) <= end.saturating_sub(width) {
             num -= series[tail].1;
             den -= series[tail].2;
             tail += 1;
         }
+        // the next window that differs: the next bucket to enter or to leave (both after `end`)
+        let next_enter = (head < series.len()).then(|| key(head));
+        let next_leave = (tail < head).then(|| key(tail).saturating_add(width));
+        let next = match (next_enter, next_leave) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        // windows ending in `end..=same_until` all have this value
+        let same_until = next.map_or(last_key, |n| n.saturating_sub(1).min(last_key)).max(end);
         let value = match rule.metric {
             AlertMetric::Count => (den >= rule.min_count as f64).then_some(num),
             AlertMetric::Share | AlertMetric::AvgLatency => {
                 (den > 0.0 && den >= rule.min_count as f64).then(|| num / den)
             }
         };
-        let Some(value) = value else { continue };
-        if value <= rule.threshold {
-            continue;
-        }
-        let from = (end - width + 1) * bucket_ms;
-        let to = (end + 1) * bucket_ms;
-        match firings.last_mut() {
-            Some(f) if f.to >= from => {
-                f.to = to;
-                f.value = f.value.max(value);
+        if let Some(value) = value.filter(|v| *v > rule.threshold) {
+            let from = end.saturating_sub(width).saturating_add(1).saturating_mul(bucket_ms);
+            let to = same_until.saturating_add(1).saturating_mul(bucket_ms);
+            match firings.last_mut() {
+                Some(f) if f.to >= from => {
+                    f.to = to;
+                    f.value = f.value.max(value);
+                }
+                _ => firings.push(Firing {
+                    rule: rule.name.clone(),
+                    from,
+                    to,
+                    value,
+                    threshold: rule.threshold,
+                    metric: rule.metric,
+                }),
             }
-            _ => firings.push(Firing {
-                rule: rule.name.clone(),
-                from,
-                to,
-                value,
-                threshold: rule.threshold,
-                metric: rule.metric,
-            }),
         }
+        if same_until >= last_key {
+            break;
+        }
+        end = same_until + 1;
     }
     firings
 }
@@ -203,7 +225,7 @@ pub fn evaluate_stats(
             .bucket_range(from_key, to_key)
             .map(|(key, bucket)| {
                 let (n, d) = bucket_terms(rule, stats, bucket, component);
-                (key * stats.bucket_ms, n, d)
+                (key.saturating_mul(stats.bucket_ms), n, d)
             })
             .collect();
         all.extend(evaluate(rule, &series, stats.bucket_ms));
@@ -247,6 +269,85 @@ mod tests {
         let firings = evaluate(&rule, &series, minute);
         assert_eq!(firings.len(), 1);
         assert!((firings[0].value - 0.1).abs() < 1e-9);
+    }
+
+    /// The evaluation as first written: one step per bucket of the span (the reference).
+    fn evaluate_every_bucket(rule: &AlertRule, series: &[(i64, f64, f64)], bucket_ms: i64) -> Vec<Firing> {
+        let width = (parse_window(&rule.window).expect("window") / bucket_ms).max(1);
+        let (Some(first), Some(last)) = (series.first(), series.last()) else { return Vec::new() };
+        let mut firings: Vec<Firing> = Vec::new();
+        let (mut num, mut den, mut head, mut tail) = (0.0, 0.0, 0usize, 0usize);
+        for end in first.0.div_euclid(bucket_ms)..=last.0.div_euclid(bucket_ms) {
+            while head < series.len() && series[head].0.div_euclid(bucket_ms) <= end {
+                num += series[head].1;
+                den += series[head].2;
+                head += 1;
+            }
+            while tail < head && series[tail].0.div_euclid(bucket_ms) <= end - width {
+                num -= series[tail].1;
+                den -= series[tail].2;
+                tail += 1;
+            }
+            let value = match rule.metric {
+                AlertMetric::Count => (den >= rule.min_count as f64).then_some(num),
+                _ => (den > 0.0 && den >= rule.min_count as f64).then(|| num / den),
+            };
+            let Some(value) = value.filter(|v| *v > rule.threshold) else { continue };
+            let (from, to) = ((end - width + 1) * bucket_ms, (end + 1) * bucket_ms);
+            match firings.last_mut() {
+                Some(f) if f.to >= from => {
+                    f.to = to;
+                    f.value = f.value.max(value);
+                }
+                _ => firings.push(Firing {
+                    rule: rule.name.clone(),
+                    from,
+                    to,
+                    value,
+                    threshold: rule.threshold,
+                    metric: rule.metric,
+                }),
+            }
+        }
+        firings
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn visiting_only_changes_gives_the_same_firings(
+            buckets in proptest::collection::btree_map(-50i64..400, (0u8..6, 0u8..40), 0..40),
+            rule_index in 0usize..3,
+            window_minutes in 1i64..12,
+            threshold in 0u8..12,
+            min_count in 0u64..3,
+        ) {
+            let minute = 60_000;
+            let base = default_rules().remove(rule_index);
+            let rule = AlertRule {
+                window: format!("{window_minutes}m"),
+                threshold: match base.metric { AlertMetric::Count => threshold as f64, _ => threshold as f64 / 10.0 },
+                min_count,
+                ..base
+            };
+            let series: Vec<(i64, f64, f64)> =
+                buckets.iter().map(|(k, (n, d))| (k * minute, *n as f64, *d as f64)).collect();
+            proptest::prop_assert_eq!(evaluate(&rule, &series, minute), evaluate_every_bucket(&rule, &series, minute));
+        }
+    }
+
+    #[test]
+    fn buckets_thousands_of_years_apart_cost_two_steps_each() {
+        // 2025 and 9999, a minute bucket each: the span is 4 billion minutes; the old evaluation
+        // walked every one of them (87 s for a two-line report)
+        let minute = 60_000;
+        let series = vec![(1_756_684_800_000, 20.0, 1.0), (253_402_300_740_000, 20.0, 1.0)];
+        let firings = evaluate(&count_rule(10.0), &series, minute);
+        assert_eq!(firings.len(), 2);
+        assert_eq!((firings[0].from, firings[0].to), (1_756_684_800_000 - 4 * minute, 1_756_684_800_000 + 5 * minute));
+        assert_eq!(firings[1].to, 253_402_300_740_000 + minute, "the last window ends with the data");
+        // the ends of time: no overflow
+        let series = vec![(i64::MIN, 20.0, 1.0), (i64::MAX - 5, 20.0, 1.0)];
+        assert_eq!(evaluate(&count_rule(10.0), &series, minute).len(), 2);
     }
 
     #[test]

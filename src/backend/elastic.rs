@@ -33,8 +33,7 @@ pub struct EsBackend {
     pub bytes_last_refresh: usize,
     /// For an index whose fields are derived here: how lines are read, and what the last
     /// overview read (for the header).
-    default_offset: i64,
-    max_line: usize,
+    settings: crate::pipeline::IngestSettings,
     derived_note: Option<String>,
     /// Errors in a row, and when the cluster may be asked again (see [`backoff`]).
     failures: u32,
@@ -84,8 +83,7 @@ impl EsBackend {
             bytes_last_refresh: 0,
             failures: 0,
             retry_at: None,
-            default_offset: config.offset_seconds(),
-            max_line: config.max_line_bytes,
+            settings: config.ingest(),
             derived_note: None,
         }
     }
@@ -184,9 +182,8 @@ impl EsBackend {
     /// enriched here (see [`crate::elastic::derive`]).
     fn derived_overview(&mut self, window: Window, keys: Option<(i64, i64)>, exact: bool) -> Result<Overview, EsError> {
         let pipeline = crate::pipeline::PipelineOptions {
-            max_line: self.max_line,
             window: if exact { window } else { Window::ALL },
-            default_offset: self.default_offset,
+            ..self.settings.options
         };
         let before = self.client.bytes_received.load(std::sync::atomic::Ordering::Relaxed);
         let derived = crate::elastic::derive::derive(&self.client, &self.enricher, keys, pipeline, self.bucket_ms)?;

@@ -61,6 +61,7 @@ pub fn resolve_inputs(args: &InputArgs, config: &Config) -> Result<Resolved> {
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
     let mut settings = config.ingest();
     settings.options.window = window;
+    settings.options.times = config.time_limits(Some(now));
     Ok(Resolved { inputs, read: ReadOptions { settings, threads, format }, demo })
 }
 

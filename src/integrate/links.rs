@@ -94,9 +94,12 @@ pub fn kibana_discover(links: &Links, kql: &str, from_ms: i64, to_ms: i64) -> Op
     Some(format!("{base}/app/discover#/?_g={}&_a={}", fragment_encode(&g), fragment_encode(&a)))
 }
 
-/// The Discover link for one video, its failures ± 15 minutes.
+/// The Discover link for one video, its failures ± 15 minutes (saturating, and within the years
+/// 0000–9999, so that a time at the end of the range cannot wrap into a negative one).
 pub fn kibana_for_video(links: &Links, video_id: &str, first_ms: i64, last_ms: i64) -> Option<String> {
-    kibana_discover(links, &format!("video_id:{}", kql_quote(video_id)), first_ms - 900_000, last_ms + 900_000)
+    use crate::parse::time::clamp_time;
+    let (from, to) = (clamp_time(first_ms.saturating_sub(900_000)), clamp_time(last_ms.saturating_add(900_000)));
+    kibana_discover(links, &format!("video_id:{}", kql_quote(video_id)), from, to)
 }
 
 #[cfg(test)]
@@ -120,6 +123,16 @@ mod tests {
         let url = kibana_for_video(&links, "vid_7a3b9c", 1_756_736_591_000, 1_756_736_591_000).expect("configured");
         assert!(url.starts_with("https://kibana.example.com/app/discover#/?_g=(time:(from:'2025-09-01T14:08:11.000Z',to:'2025-09-01T14:38:11.000Z'))&_a=(index:hunyuan-foley,query:(language:kuery,query:'video_id:%22vid_7a3b9c%22'))"), "{url}");
         assert!(kibana_discover(&Links { kibana_url: String::new(), ..Links::default() }, "x", 0, 1).is_none());
+    }
+
+    #[test]
+    fn times_at_the_ends_of_the_range_saturate() {
+        let links = Links { kibana_url: "https://kibana.example.com".into(), ..Links::default() };
+        let url = kibana_for_video(&links, "vid_1", i64::MAX, i64::MAX).expect("configured");
+        assert!(url.contains("to:'9999-12-31T23:59:59.999Z'"), "{url}");
+        assert!(!url.contains("ms'") && !url.contains(":'-"), "{url}");
+        let url = kibana_for_video(&links, "vid_1", i64::MIN, i64::MIN).expect("configured");
+        assert!(url.contains("from:'0000-01-01T00:00:00.000Z'"), "{url}");
     }
 
     #[test]

@@ -59,6 +59,8 @@ impl Histogram {
             self.min = value_ms;
             self.max = value_ms;
         }
+        // a bin counts at most the events of its bucket, which stops counting before any count
+        // could wrap (see `Stats::record_at`); merges saturate
         self.bins[bin_of(value_ms)] += 1;
         self.count += 1;
         self.sum += value_ms;
@@ -76,8 +78,8 @@ impl Histogram {
             if h.bins.is_empty() {
                 h.bins = vec![0; BINS];
             }
-            h.bins[*bin] += *n as u32;
-            h.count += n;
+            h.bins[*bin] = h.bins[*bin].saturating_add(u32::try_from(*n).unwrap_or(u32::MAX));
+            h.count = h.count.saturating_add(*n);
         }
         if h.count > 0 {
             h.sum = sum;
@@ -96,9 +98,9 @@ impl Histogram {
             return;
         }
         for (a, b) in self.bins.iter_mut().zip(&other.bins) {
-            *a += b;
+            *a = a.saturating_add(*b);
         }
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
         self.sum += other.sum;
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);

@@ -1,16 +1,25 @@
 //! Rolling statistics over enriched events: time buckets of counts per level, source, component and
 //! code, latency histograms, GPU gauges, job outcomes; the failing videos and unknown-error
 //! templates. Everything is mergeable (`merge`), so chunks of a file processed on different cores
-//! combine, and the live tail adds batches. Memory grows with time span, distinct failing videos and
-//! distinct unknown templates — never with the number of lines.
+//! combine, and the live tail adds batches. Memory grows with the buckets that hold data, distinct
+//! failing videos and distinct unknown templates — never with the number of lines, nor with the
+//! time between the first and the last event.
+//!
+//! Events whose time is suspect (far in the future, before 1990: [`crate::parse::time::TimeLimits`])
+//! are counted in [`LineCounts`] and in the totals with the untimed events, never in a time bucket,
+//! and never as the first or last time of the data. Every counter saturates instead of wrapping.
 
 pub mod health;
 pub mod histogram;
+pub mod lines;
 pub mod overview;
 pub mod videos;
 
+pub use lines::LineCounts;
+
 use crate::enrich::{Attribution, Enriched, Enricher, RuleId};
 use crate::event::{Event, Level, Source};
+use crate::parse::time::TimeClass;
 use compact_str::CompactString;
 use histogram::Histogram;
 use rustc_hash::FxHashMap;
@@ -39,6 +48,7 @@ impl Gauge {
     pub fn record(&mut self, v: f64) {
         if v.is_finite() {
             self.sum += v;
+            // at most one a bucket's event, so below the bucket's count (see `Stats::record_at`)
             self.count += 1;
             self.max = if self.count == 1 { v } else { self.max.max(v) };
         }
@@ -49,7 +59,7 @@ impl Gauge {
         }
         self.max = if self.count == 0 { other.max } else { self.max.max(other.max) };
         self.sum += other.sum;
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
     }
     pub fn mean(&self) -> Option<f64> {
         (self.count > 0).then(|| self.sum / self.count as f64)
@@ -78,11 +88,26 @@ pub struct Bucket {
     pub gpu_util_pct: Gauge,
 }
 
+/// Adds to a counter, saturating at its maximum instead of wrapping.
+#[inline]
+fn add(counter: &mut u32, n: u32) {
+    *counter = counter.saturating_add(n);
+}
+
 #[inline]
 fn add_pair<K: PartialEq + Copy>(pairs: &mut SmallVec<[(K, u32); 8]>, key: K, n: u32) {
     match pairs.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, c)) => *c += n,
+        Some((_, c)) => add(c, n),
         None => pairs.push((key, n)),
+    }
+}
+
+/// Counts one for `key` (below the bucket's event count: cannot wrap, see `Stats::record_at`).
+#[inline]
+fn count_pair<K: PartialEq + Copy>(pairs: &mut SmallVec<[(K, u32); 8]>, key: K) {
+    match pairs.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, c)) => *c += 1,
+        None => pairs.push((key, 1)),
     }
 }
 
@@ -98,17 +123,17 @@ impl Bucket {
 
     /// Adds `other` into `self`, translating its code ids through `code_map`.
     pub fn merge(&mut self, other: &Bucket, code_map: &[CodeId]) {
-        self.events += other.events;
-        self.errors += other.errors;
+        add(&mut self.events, other.events);
+        add(&mut self.errors, other.errors);
         for i in 0..6 {
-            self.by_level[i] += other.by_level[i];
-            self.by_source[i] += other.by_source[i];
+            add(&mut self.by_level[i], other.by_level[i]);
+            add(&mut self.by_source[i], other.by_source[i]);
         }
         for (a, b) in self.component_events.iter_mut().zip(&other.component_events) {
-            *a += b;
+            add(a, *b);
         }
         for (a, b) in self.component_errors.iter_mut().zip(&other.component_errors) {
-            *a += b;
+            add(a, *b);
         }
         for (code, n) in &other.codes {
             add_pair(&mut self.codes, code_map.get(*code as usize).copied().unwrap_or(*code), *n);
@@ -116,9 +141,9 @@ impl Bucket {
         for (rule, n) in &other.rules {
             add_pair(&mut self.rules, *rule, *n);
         }
-        self.unknown_errors += other.unknown_errors;
-        self.jobs += other.jobs;
-        self.job_failures += other.job_failures;
+        add(&mut self.unknown_errors, other.unknown_errors);
+        add(&mut self.jobs, other.jobs);
+        add(&mut self.job_failures, other.job_failures);
         for (a, b) in self.latency.iter_mut().zip(&other.latency) {
             a.merge(b);
         }
@@ -128,57 +153,6 @@ impl Bucket {
 
     pub fn code_count(&self, code: CodeId) -> u32 {
         self.codes.iter().find(|(c, _)| *c == code).map_or(0, |(_, n)| *n)
-    }
-}
-
-/// Line accounting: every line read is counted exactly once.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct LineCounts {
-    /// Physical lines read.
-    pub total: u64,
-    /// Lines that started a parsed event.
-    pub parsed: u64,
-    /// Lines no format recognised (kept as events of source `unknown`).
-    pub unparsed: u64,
-    /// Lines joined to the event before them (traceback lines).
-    pub joined: u64,
-    /// Lines outside `--since`/`--until`.
-    pub filtered: u64,
-    /// Lines longer than the cap, truncated.
-    pub truncated: u64,
-    /// Lines that held invalid UTF-8 (replaced).
-    pub invalid_utf8: u64,
-    /// Lines whose timestamp was missing or impossible.
-    pub untimed: u64,
-    /// Events per source (shown as a map of the sources seen).
-    #[serde(serialize_with = "by_source_map")]
-    pub by_source: [u64; 6],
-}
-
-fn by_source_map<S: serde::Serializer>(counts: &[u64; 6], s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut map = s.serialize_map(None)?;
-    for source in Source::ALL {
-        if counts[source.index()] > 0 {
-            map.serialize_entry(source.as_str(), &counts[source.index()])?;
-        }
-    }
-    map.end()
-}
-
-impl LineCounts {
-    pub fn merge(&mut self, o: &LineCounts) {
-        self.total += o.total;
-        self.parsed += o.parsed;
-        self.unparsed += o.unparsed;
-        self.joined += o.joined;
-        self.filtered += o.filtered;
-        self.truncated += o.truncated;
-        self.invalid_utf8 += o.invalid_utf8;
-        self.untimed += o.untimed;
-        for i in 0..6 {
-            self.by_source[i] += o.by_source[i];
-        }
     }
 }
 
@@ -275,7 +249,8 @@ pub struct Stats {
     buckets: BTreeMap<i64, Bucket>,
     /// The bucket being filled, kept out of the map: logs are mostly in time order.
     hot: Option<(i64, Bucket)>,
-    /// Events without a valid timestamp.
+    /// Events without a usable time: none, or a suspect one. In the totals of the whole input
+    /// only, never in a window.
     pub untimed: Bucket,
     pub videos: FxHashMap<CompactString, VideoStats>,
     pub patterns: FxHashMap<String, PatternStats>,
@@ -429,20 +404,37 @@ impl Stats {
         }
     }
 
-    /// Records one enriched event.
+    /// Records one enriched event at its time (counted as untimed when it has none).
+    #[inline]
     pub fn record(&mut self, event: &Event<'_>, enriched: &Enriched, enricher: &Enricher) {
-        let ts = event.ts_ms;
+        if event.ts_ms.is_none() {
+            self.lines.untimed += 1;
+        }
+        self.record_at(event, event.ts_ms, enriched, enricher);
+    }
+
+    /// Records one enriched event whose time is suspect (`class` says which way): counted, and kept
+    /// with the untimed events, out of every time bucket.
+    pub fn record_suspect(&mut self, event: &Event<'_>, class: TimeClass, enriched: &Enriched, enricher: &Enricher) {
+        self.lines.count_suspect(class);
+        self.record_at(event, None, enriched, enricher);
+    }
+
+    /// Records one enriched event in the bucket of `ts` (the untimed one for `None`).
+    #[inline]
+    fn record_at(&mut self, event: &Event<'_>, ts: Option<i64>, enriched: &Enriched, enricher: &Enricher) {
         if let Some(t) = ts {
             self.first_ms = Some(self.first_ms.map_or(t, |f| f.min(t)));
             self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
-        } else {
-            self.lines.untimed += 1;
         }
         let key = ts.map(|t| self.bucket_of(t));
         let code_id = event.error_code.as_deref().map(|c| self.intern(c));
         let component = enriched.component as usize;
-        {
-            let bucket = self.bucket_mut(key);
+        let bucket = self.bucket_mut(key);
+        // an event adds at most one to each count of its bucket, so every count is at most the
+        // bucket's `events`, and merges saturate: while `events` is below the maximum, none of the
+        // plain increments below can wrap. A full bucket stops counting (saturated).
+        if bucket.events < u32::MAX {
             bucket.events += 1;
             bucket.by_level[event.level.index()] += 1;
             bucket.by_source[event.source.index()] += 1;
@@ -456,10 +448,10 @@ impl Stats {
                 }
             }
             if let Some(code) = code_id {
-                add_pair(&mut bucket.codes, code, 1);
+                count_pair(&mut bucket.codes, code);
             }
             match enriched.attribution {
-                Attribution::Rule(rule) => add_pair(&mut bucket.rules, rule, 1),
+                Attribution::Rule(rule) => count_pair(&mut bucket.rules, rule),
                 Attribution::Unknown => bucket.unknown_errors += 1,
                 Attribution::None => {}
             }
@@ -517,7 +509,7 @@ impl Stats {
                 self.videos.entry(clean_id(video)).or_default()
             }
         };
-        stats.failures += 1;
+        add(&mut stats.failures, 1);
         add_pair_small(&mut stats.codes, code, 1);
         if let Some(t) = ts {
             stats.first_ms = Some(stats.first_ms.map_or(t, |f| f.min(t)));
@@ -554,7 +546,7 @@ impl Stats {
                 ..PatternStats::default()
             }),
         };
-        stats.count += 1;
+        stats.count = stats.count.saturating_add(1);
         if let Some(t) = ts {
             if stats.first_ms.is_none_or(|f| t < f) {
                 stats.first_ms = Some(t);
@@ -595,7 +587,7 @@ impl Stats {
                 }
                 None => self.videos.entry(video).or_default(),
             };
-            ours.failures += theirs.failures;
+            add(&mut ours.failures, theirs.failures);
             for (code, n) in &theirs.codes {
                 add_pair_small(&mut ours.codes, remap(*code), *n);
             }
@@ -622,7 +614,7 @@ impl Stats {
             let len = self.patterns.len();
             match self.patterns.get_mut(&template) {
                 Some(ours) => {
-                    ours.count += theirs.count;
+                    ours.count = ours.count.saturating_add(theirs.count);
                     if theirs.first_ms.is_some() && (ours.first_ms.is_none() || theirs.first_ms < ours.first_ms) {
                         ours.example = theirs.example;
                     }
@@ -644,8 +636,8 @@ impl Stats {
             self.note_filtered(first);
             self.note_filtered(last);
         }
-        self.videos_over_cap += other.videos_over_cap;
-        self.patterns_over_cap += other.patterns_over_cap;
+        self.videos_over_cap = self.videos_over_cap.saturating_add(other.videos_over_cap);
+        self.patterns_over_cap = self.patterns_over_cap.saturating_add(other.patterns_over_cap);
     }
 
     /// Drops buckets (and per-video / per-template history) older than `before_ms`; for the live
@@ -676,7 +668,7 @@ impl Stats {
 #[inline]
 fn add_pair_small<K: PartialEq + Copy, const N: usize>(pairs: &mut SmallVec<[(K, u32); N]>, key: K, n: u32) {
     match pairs.iter_mut().rev().find(|(k, _)| *k == key) {
-        Some((_, c)) => *c += n,
+        Some((_, c)) => add(c, n),
         None => pairs.push((key, n)),
     }
 }

@@ -23,7 +23,7 @@ impl Window {
     pub const ALL: Window = Window { from_ms: None, to_ms: None };
 
     pub fn last(duration_ms: i64, end_ms: i64) -> Window {
-        Window { from_ms: Some(end_ms - duration_ms + 1), to_ms: Some(end_ms) }
+        Window { from_ms: Some(end_ms.saturating_sub(duration_ms).saturating_add(1)), to_ms: Some(end_ms) }
     }
 
     pub fn contains(&self, ms: i64) -> bool {
@@ -383,7 +383,7 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
         Some(to) => stats.last_ms.map(|last| last.min(to)),
         None => stats.last_ms,
     };
-    let data_end = shown_end.map(|t| (stats.bucket_of(t) + 1) * bucket_ms);
+    let data_end = shown_end.map(|t| stats.bucket_of(t).saturating_add(1).saturating_mul(bucket_ms));
     let alerts: Vec<AlertRow> = alerts::evaluate_stats(options.alert_rules, stats, components, from_key, to_key)
         .into_iter()
         .map(|f: Firing| AlertRow {
@@ -437,13 +437,14 @@ fn build_series(stats: &Stats, enricher: &Enricher, from_key: i64, to_key: i64, 
     } else {
         to_key
     };
-    let span = (last - first + 1).max(1) as usize;
-    let per_point = span.div_ceil(MAX_POINTS).max(1);
-    let points = span.div_ceil(per_point);
+    // the points cover the span, but only the buckets that hold data are visited
+    let span = last.saturating_sub(first).saturating_add(1).max(1) as u64;
+    let per_point = span.div_ceil(MAX_POINTS as u64).max(1);
+    let points = span.div_ceil(per_point) as usize;
     let n_components = enricher.components.len();
     let mut series = Series {
-        start_ms: first * stats.bucket_ms,
-        step_ms: per_point as i64 * stats.bucket_ms,
+        start_ms: first.saturating_mul(stats.bucket_ms),
+        step_ms: i64::try_from(per_point).unwrap_or(i64::MAX).saturating_mul(stats.bucket_ms),
         events: vec![0; points],
         errors: vec![0; points],
         jobs: vec![0; points],
@@ -462,7 +463,7 @@ fn build_series(stats: &Stats, enricher: &Enricher, from_key: i64, to_key: i64, 
     let mut gpu_util = vec![super::Gauge::default(); points];
     let mut latency = vec![(0.0f64, 0u64); points];
     for (key, bucket) in stats.bucket_range(first, last) {
-        let p = ((key - first) as usize / per_point).min(points - 1);
+        let p = ((key.abs_diff(first) / per_point) as usize).min(points - 1);
         series.events[p] += bucket.events as u64;
         series.errors[p] += bucket.errors as u64;
         series.jobs[p] += bucket.jobs as u64;
