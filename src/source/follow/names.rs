@@ -1,0 +1,106 @@
+//! What the user named — files (which may not exist yet), directories and globs — resolved into
+//! the names to follow; new files in a directory and new matches of a glob are picked up.
+
+use super::{Follower, Slot, State};
+use crate::source::looks_like_log;
+use std::path::{Component, Path, PathBuf};
+use std::time::Instant;
+
+pub(super) enum SpecKind {
+    File,
+    Dir,
+    Glob,
+}
+
+pub(super) struct Spec {
+    pub(super) text: String,
+    pub(super) kind: SpecKind,
+}
+
+impl Follower {
+    /// Adds a slot for a name not followed yet.
+    pub(super) fn add_slot(&mut self, path: PathBuf, named: bool) {
+        if let Some(&i) = self.by_path.get(&path) {
+            if let Some(slot) = self.slots.get_mut(i) {
+                slot.named |= named;
+            }
+            return;
+        }
+        self.by_path.insert(path.clone(), self.slots.len());
+        self.paths.push(path.clone());
+        self.slots.push(Slot {
+            path,
+            named,
+            initial: !self.started,
+            state: State::Missing,
+            retiring: Vec::new(),
+            waiting: false,
+            last_error: None,
+        });
+    }
+
+    /// Finds the names to follow (new files in directories, new glob matches) and watches their
+    /// directories.
+    pub(super) fn rescan(&mut self) {
+        self.rescan_due = false;
+        self.last_rescan = Instant::now();
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        let mut found: Vec<(PathBuf, bool)> = Vec::new();
+        for spec in &self.specs {
+            let path = Path::new(&spec.text);
+            match spec.kind {
+                SpecKind::File => {
+                    dirs.push(parent_dir(path));
+                    found.push((path.to_path_buf(), true));
+                }
+                SpecKind::Dir => {
+                    dirs.push(path.to_path_buf());
+                    let Ok(entries) = std::fs::read_dir(path) else { continue };
+                    let mut names: Vec<PathBuf> = entries
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| looks_like_log(p) && (self.by_path.contains_key(p) || p.is_file()))
+                        .collect();
+                    names.sort();
+                    found.extend(names.into_iter().map(|p| (p, false)));
+                }
+                SpecKind::Glob => {
+                    dirs.push(glob_base(&spec.text));
+                    let Ok(paths) = glob::glob(&spec.text) else { continue };
+                    let mut names: Vec<PathBuf> =
+                        paths.filter_map(Result::ok).filter(|p| self.by_path.contains_key(p) || p.is_file()).collect();
+                    names.sort();
+                    for p in &names {
+                        dirs.push(parent_dir(p));
+                    }
+                    found.extend(names.into_iter().map(|p| (p, false)));
+                }
+            }
+        }
+        for (path, named) in found {
+            self.add_slot(path, named);
+        }
+        self.watch_dirs(dirs);
+    }
+}
+
+/// The directory a file's name lives in (`.` for a bare name).
+pub(super) fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The directory part of a glob before its first wildcard.
+pub(super) fn glob_base(pattern: &str) -> PathBuf {
+    let mut base = PathBuf::new();
+    for component in Path::new(pattern).components() {
+        if let Component::Normal(part) = component
+            && part.to_string_lossy().contains(['*', '?', '['])
+        {
+            break;
+        }
+        base.push(component);
+    }
+    if base.as_os_str().is_empty() { PathBuf::from(".") } else { base }
+}
