@@ -3,11 +3,11 @@
 //! held back (its original is still being read) or read whole; files dealt with are remembered by
 //! identity, size and time, so that a renamed one is not read again.
 
+use super::budget::Handle;
 use super::identity::{Found, NameMeta, Snapshot};
 use super::splitter::Splitter;
 use super::{FollowItem, Follower, NoticeKind, READ_BUDGET, State, notice_item};
 use flate2::read::MultiGzDecoder;
-use std::fs::File;
 use std::io::{BufReader, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -18,7 +18,7 @@ const MAX_DONE_GZ: usize = 4096;
 
 /// A compressed file's decompressed stream.
 pub(super) struct GzReader {
-    pub(super) decoder: MultiGzDecoder<BufReader<File>>,
+    pub(super) decoder: MultiGzDecoder<BufReader<Handle>>,
     /// Decompressed bytes read so far.
     pub(super) pos: u64,
 }
@@ -59,6 +59,9 @@ pub(super) struct Gz {
 }
 
 pub(super) enum GzPhase {
+    /// To be read whole from its start as soon as a descriptor is free (a compressed file named,
+    /// or present at the start when reading from the start).
+    Queued,
     /// Seen; examined once its size and time have stayed the same for a poll interval.
     Settling { since: Instant },
     /// Being decompressed once to compare it with content already read.
@@ -89,6 +92,27 @@ impl Follower {
         let State::Gz(gz) = &mut self.slots[i].state else { return };
         match &mut gz.phase {
             GzPhase::Done => {}
+            GzPhase::Queued => {
+                let key = gz.key;
+                match self.open_gz(i, &path, key, items) {
+                    Ok(Some(reader)) => {
+                        items.push(notice_item(&path, NoticeKind::Gzip, "reading compressed file".into()));
+                        self.set_gz_phase(i, GzPhase::Reading { reader, skip_to: 0, splitter: Splitter::default() });
+                        self.read_gz(i, meta, items);
+                    }
+                    // no descriptor free yet: tried again at the next poll
+                    Ok(None) if self.slots[i].due => {}
+                    Ok(None) => {
+                        self.set_gz_phase(i, GzPhase::Done);
+                        self.remember_gz(key);
+                    }
+                    Err(e) => {
+                        self.set_gz_phase(i, GzPhase::Done);
+                        self.remember_gz(key);
+                        self.error_once(i, format!("cannot open: {e}"), items);
+                    }
+                }
+            }
             GzPhase::Settling { since } => {
                 let Some(meta) = meta else { return };
                 if (meta.size, meta.mtime) != (gz.key.size, gz.key.mtime) {
@@ -100,15 +124,15 @@ impl Follower {
                         gz.phase = GzPhase::Done;
                         return;
                     }
-                    match open_gz(&path, gz.key) {
+                    let key = gz.key;
+                    match self.open_gz(i, &path, key, items) {
                         Ok(Some(reader)) => {
-                            gz.phase = GzPhase::Probing { reader, probe: Snapshot::default() };
+                            self.set_gz_phase(i, GzPhase::Probing { reader, probe: Snapshot::default() });
                             self.more_pending = true;
                         }
                         Ok(None) => {}
                         Err(e) => {
-                            let key = gz.key;
-                            gz.phase = GzPhase::Done;
+                            self.set_gz_phase(i, GzPhase::Done);
                             self.remember_gz(key);
                             self.error_once(i, format!("cannot open: {e}"), items);
                         }
@@ -193,9 +217,9 @@ impl Follower {
             ));
             return;
         }
-        match open_gz(&path, key) {
+        match self.open_gz(i, &path, key, items) {
             Ok(Some(reader)) => {
-                gz.phase = GzPhase::Reading { reader, skip_to: from, splitter: Splitter::default() };
+                self.set_gz_phase(i, GzPhase::Reading { reader, skip_to: from, splitter: Splitter::default() });
                 self.more_pending = true;
                 let message = if from == 0 {
                     "reading rotated compressed file".to_string()
@@ -204,22 +228,46 @@ impl Follower {
                 };
                 items.push(notice_item(&path, NoticeKind::Gzip, message));
             }
-            Ok(None) => gz.phase = GzPhase::Settling { since: Instant::now() },
+            Ok(None) if self.slots[i].due => {}
+            Ok(None) => self.set_gz_phase(i, GzPhase::Settling { since: Instant::now() }),
             Err(e) => {
-                gz.phase = GzPhase::Done;
+                self.set_gz_phase(i, GzPhase::Done);
                 self.remember_gz(key);
                 self.error_once(i, format!("cannot open: {e}"), items);
             }
         }
     }
-}
 
-/// Opens a compressed file for reading if it is still the one identified by `key`.
-pub(super) fn open_gz(path: &Path, key: GzKey) -> std::io::Result<Option<GzReader>> {
-    let file = File::open(path)?;
-    let meta = file.metadata()?;
-    if (meta.dev(), meta.ino()) != (key.dev, key.ino) {
-        return Ok(None);
+    fn set_gz_phase(&mut self, i: usize, phase: GzPhase) {
+        if let State::Gz(gz) = &mut self.slots[i].state {
+            gz.phase = phase;
+        }
     }
-    Ok(Some(GzReader { decoder: MultiGzDecoder::new(BufReader::new(file)), pos: 0 }))
+
+    /// Opens the compressed file of slot `i` if it is still the one identified by `key` and a
+    /// descriptor is free within the budget (`Ok(None)` otherwise; the slot is then due again
+    /// when only the descriptor was missing).
+    fn open_gz(
+        &mut self,
+        i: usize,
+        path: &Path,
+        key: GzKey,
+        items: &mut Vec<FollowItem>,
+    ) -> std::io::Result<Option<GzReader>> {
+        self.make_room();
+        if self.descriptors.held() >= self.descriptors.budget() {
+            self.slots[i].due = true;
+            return Ok(None);
+        }
+        let file = match self.open_within_budget(i, path, items) {
+            Ok(file) => file,
+            Err(e) if super::budget::out_of_descriptors(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let meta = file.metadata()?;
+        if (meta.dev(), meta.ino()) != (key.dev, key.ino) {
+            return Ok(None);
+        }
+        Ok(Some(GzReader { decoder: MultiGzDecoder::new(BufReader::new(file)), pos: 0 }))
+    }
 }

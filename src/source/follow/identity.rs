@@ -1,6 +1,8 @@
-//! How a file is told from another: (device, inode) while it is open, and its content — the
-//! first KiB, then a sample where two contents end — to recognise a file rewritten in place, and
-//! a copy (copytruncate's, or a compressed rotation) of content already read.
+//! How a file is told from another: (device, inode), and its content — the first KiB, then a
+//! sample where two contents end — to recognise a file rewritten in place, a reused inode when a
+//! file closed while idle is reopened, and a copy (copytruncate's, or a compressed rotation) of
+//! content already read. A file's size and modification time (its stamp) tell whether it changed
+//! since it was last looked at.
 
 use super::tracked::read_at_most;
 use super::{Follower, State};
@@ -17,6 +19,19 @@ const SAMPLE_LEN: u64 = 256;
 /// Contents no longer open that files appearing later are compared with.
 const MAX_RECORDS: usize = 128;
 
+/// A file's size and modification time: when both are as last seen, the file is not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Stamp {
+    pub(super) size: u64,
+    pub(super) mtime: (i64, i64),
+}
+
+impl Stamp {
+    pub(super) fn of(meta: &std::fs::Metadata) -> Stamp {
+        Stamp { size: meta.len(), mtime: (meta.mtime(), meta.mtime_nsec()) }
+    }
+}
+
 /// What a name points to now.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct NameMeta {
@@ -24,16 +39,59 @@ pub(super) struct NameMeta {
     pub(super) ino: u64,
     pub(super) size: u64,
     pub(super) mtime: (i64, i64),
+    /// A named pipe (FIFO), read as a stream.
+    pub(super) pipe: bool,
 }
 
-pub(super) fn name_meta(path: &Path) -> Option<NameMeta> {
-    let meta = std::fs::metadata(path).ok()?;
-    meta.is_file().then(|| NameMeta {
-        dev: meta.dev(),
-        ino: meta.ino(),
-        size: meta.len(),
-        mtime: (meta.mtime(), meta.mtime_nsec()),
-    })
+impl NameMeta {
+    pub(super) fn identity(&self) -> (u64, u64) {
+        (self.dev, self.ino)
+    }
+
+    pub(super) fn stamp(&self) -> Stamp {
+        Stamp { size: self.size, mtime: self.mtime }
+    }
+}
+
+/// What is at a followed name now.
+#[derive(Debug, Clone)]
+pub(super) enum Look {
+    /// A regular file or a named pipe.
+    Found(NameMeta),
+    /// Nothing (or nothing that can be read as a log: a directory, a socket).
+    Missing,
+    /// Something that stops the name from being followed, said in words (a symbolic link loop,
+    /// no permission).
+    Problem(String),
+}
+
+impl Look {
+    pub(super) fn meta(&self) -> Option<NameMeta> {
+        match self {
+            Look::Found(meta) => Some(*meta),
+            _ => None,
+        }
+    }
+}
+
+/// Looks at what `path` names now (following symbolic links).
+pub(super) fn look(path: &Path) -> Look {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() || meta.file_type().is_fifo() => Look::Found(NameMeta {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.len(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            pipe: meta.file_type().is_fifo(),
+        }),
+        Ok(_) => Look::Missing,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Look::Problem(
+            "is a symbolic link loop (too many levels of symbolic links); waiting for it to be fixed".into(),
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR) => Look::Missing,
+        Err(e) => Look::Problem(format!("cannot be looked at: {e}")),
+    }
 }
 
 /// The head and last window of content read, up to `end`.
@@ -77,12 +135,37 @@ pub(super) trait Content {
     fn bytes(&self, from: u64, to: u64) -> Option<Vec<u8>>;
 }
 
+impl Snapshot {
+    pub(super) fn content(&self) -> ContentRef<'_> {
+        ContentRef { head: &self.head, window: &self.window, end: self.end }
+    }
+}
+
 impl Content for Snapshot {
     fn size(&self) -> u64 {
         self.end
     }
     fn head(&self) -> &[u8] {
         &self.head
+    }
+    fn bytes(&self, from: u64, to: u64) -> Option<Vec<u8>> {
+        self.content().bytes(from, to)
+    }
+}
+
+/// What is kept of content read (its head, and the window before `end`), borrowed.
+pub(super) struct ContentRef<'a> {
+    pub(super) head: &'a [u8],
+    pub(super) window: &'a [u8],
+    pub(super) end: u64,
+}
+
+impl Content for ContentRef<'_> {
+    fn size(&self) -> u64 {
+        self.end
+    }
+    fn head(&self) -> &[u8] {
+        self.head
     }
     fn bytes(&self, from: u64, to: u64) -> Option<Vec<u8>> {
         if from > to || to > self.end {
@@ -182,12 +265,13 @@ impl Follower {
         if !t.fresh {
             return None;
         }
-        let size = t.file.metadata().ok()?.len();
+        let file = t.file.as_deref()?;
+        let size = file.metadata().ok()?.len();
         if size == 0 {
             return Some(None);
         }
-        let head = read_at_most(&t.file, 0, HEAD_LEN).ok()?;
-        let candidate = OpenContent { file: &t.file, size, head: &head };
+        let head = read_at_most(file, 0, HEAD_LEN).ok()?;
+        let candidate = OpenContent { file, size, head: &head };
         Some(match self.find_copy(i, &candidate) {
             Some(Found::Open { .. }) => None,
             Some(Found::Record { end }) => Some(end.min(size)),
@@ -209,9 +293,15 @@ impl Follower {
                 if t.fresh || !heads_agree(candidate.head(), &t.head) {
                     continue;
                 }
-                let Ok(meta) = t.file.metadata() else { continue };
-                let known = OpenContent { file: &t.file, size: meta.len(), head: &t.head };
-                if same_prefix(candidate, &known) {
+                // an open file is compared as it is now; one closed while idle, as it was read
+                let same = match t.file.as_deref() {
+                    Some(file) => {
+                        let Ok(meta) = file.metadata() else { continue };
+                        same_prefix(candidate, &OpenContent { file, size: meta.len(), head: &t.head })
+                    }
+                    None => same_prefix(candidate, &t.content()),
+                };
+                if same {
                     return Some(Found::Open { read_to: t.offset });
                 }
             }
@@ -222,6 +312,12 @@ impl Follower {
             .filter(|r| r.slot != i)
             .find(|r| same_prefix(candidate, &r.snapshot))
             .map(|r| Found::Record { end: r.snapshot.end })
+    }
+
+    /// How far content that `candidate` is a copy of was read, by any name (the newest such
+    /// content first).
+    pub(super) fn read_end_of_copy(&self, candidate: &dyn Content) -> Option<u64> {
+        self.records.iter().rev().find(|r| same_prefix(candidate, &r.snapshot)).map(|r| r.snapshot.end)
     }
 }
 

@@ -1,27 +1,41 @@
 //! The live follower: `tail -F` for many files at once, rotation-proof. Follows files by name
-//! (rename, copytruncate, delete-and-recreate, names that do not exist yet), directories and globs
-//! (new files are picked up), reads rotated `.gz` files once, and hands back complete lines with
-//! their file offsets; it never maps files (a log truncated underneath is read with `pread`).
+//! (rename, copytruncate, delete-and-recreate, names that do not exist yet), named pipes,
+//! directories and globs (new files are picked up), reads rotated `.gz` files once, and hands back
+//! complete lines with their file offsets; it never maps files (a log truncated underneath is read
+//! with `pread`).
 //!
-//! How a file is told from another. While a file is open its (device, inode) names it: an open
-//! file's inode cannot be reused. Its first KiB tells whether it was truncated and rewritten in
-//! place (same inode, other content). A file that appears later is compared with content already
-//! read — the first KiB, then a sample where the two end — so that the copy copytruncate leaves and
-//! a compressed rotation are not read a second time (a copy is read only from where reading the
-//! original stopped, which recovers lines copytruncate would lose). Contents are compared by their
-//! bytes rather than a hash of them, so a shorter prefix can be compared with a longer one.
+//! How a file is told from another (`identity`): by (device, inode), checked with its content —
+//! the first KiB, then a sample where two contents end. The head tells a file truncated and
+//! rewritten in place; a file that appears later and is a copy of content already read (the copy
+//! copytruncate leaves, a compressed rotation) is read only from where reading the original
+//! stopped. When a name's file is rotated away or truncated, its directory is looked at
+//! (`rotated`): the copy copytruncate made is read on from where the original was left (with its
+//! unfinished last line), and rotated files never seen at the name are read oldest first.
 //!
 //! Rotation by rename with a writer that keeps writing to the renamed file for a while: the old file
 //! is drained at every poll until the file now at the name has data (the writer has moved on) or it
 //! is deleted, then closed; its last partial line is flushed as a line. No descriptor is kept on a
 //! deleted file.
 //!
-//! Change is noticed by `notify` watches on the parent directories and, since network filesystems
-//! deliver no events, by a periodic poll; if watches cannot be created the follower only polls.
+//! Many files (`budget`): at most a bounded number are held open (half the limit on open files);
+//! idle ones are closed and reopened, by identity and content, when they change. A file closed
+//! while idle and then rotated out of its directory, or deleted, is not found again (lines written
+//! to it after it was last read are lost); a file rotated within its directory is.
+//!
+//! Change is noticed by `notify` watches on the parent directories; a name is looked at (one
+//! `stat`) when an event names it, and every name in turn by a sweep of at most 256 names per poll
+//! interval, since network filesystems deliver no events (with up to 256 names, every name at every
+//! poll). A file whose size and time are as when it was last read to its end is not touched. If
+//! watches cannot be created the follower only sweeps.
 
+mod attach;
+mod budget;
 mod gz;
 mod identity;
 mod names;
+mod pipe;
+mod read;
+mod rotated;
 pub(crate) mod splitter;
 mod tracked;
 mod watch;
@@ -29,20 +43,18 @@ mod watch;
 pub use splitter::{check_splitter, truncation_marker};
 
 use crate::pipeline::DEFAULT_MAX_LINE;
-use crate::source::{is_gzip, nul_percent};
-use flate2::read::MultiGzDecoder;
-use gz::{Gz, GzKey, GzPhase, GzReader};
-use identity::{HEAD_LEN, NameMeta, Record, name_meta};
+use attach::Detached;
+use budget::Descriptors;
+use gz::{Gz, GzKey, GzPhase};
+use identity::{Look, Record, look};
 use names::{Spec, SpecKind};
-use rustc_hash::FxHashMap;
-use splitter::{Piece, Splitter};
+use pipe::Pipe;
+use rotated::{CLOCK_SLACK, Known, Listing};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::VecDeque;
-use std::fs::File;
-use std::io::BufReader;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-use tracked::{Step, Tracked, read_at_most, read_tracked};
+use std::time::{Duration, Instant, SystemTime};
+use tracked::Tracked;
 use watch::Watch;
 
 /// Most bytes read from one file in one poll; the rest is read at the next.
@@ -50,6 +62,8 @@ const READ_BUDGET: u64 = 8 << 20;
 /// Bytes sampled for the binary check, and the share of NUL bytes above which a file is refused.
 const BINARY_SAMPLE: usize = 8192;
 const BINARY_NUL_PERCENT: u32 = 10;
+/// Names looked at per poll interval by the sweep (all of them, at every poll, up to this many).
+const SWEEP_PER_INTERVAL: usize = 256;
 
 /// How files are followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +77,8 @@ pub struct FollowOptions {
     pub max_line: usize,
     /// How often files are checked when no change event arrives.
     pub poll_interval: Duration,
+    /// Most files held open at once; 0: half the process's limit on open files.
+    pub max_open: usize,
 }
 
 impl Default for FollowOptions {
@@ -72,6 +88,7 @@ impl Default for FollowOptions {
             history_bytes: 1 << 20,
             max_line: DEFAULT_MAX_LINE,
             poll_interval: Duration::from_millis(250),
+            max_open: 0,
         }
     }
 }
@@ -85,8 +102,9 @@ pub enum FollowItem {
     /// of its own, so that offsets inside every other item are exact. Lines of a compressed file
     /// carry offsets in its decompressed content.
     Lines { file: u32, path: PathBuf, offset: u64, bytes: Vec<u8> },
-    /// Something a user should see: rotated, truncated, waiting for file, file appeared, file is
-    /// binary, gzip member read, corrupt gzip, line truncated, read error.
+    /// Something a user should see: rotated, truncated, waiting for file (or for a pipe's writer),
+    /// file appeared, file is binary, gzip member read, corrupt gzip, line truncated, a limit
+    /// reached, read error.
     Notice { path: PathBuf, kind: NoticeKind, message: String },
 }
 
@@ -99,6 +117,8 @@ pub enum NoticeKind {
     Binary,
     LineTruncated,
     Gzip,
+    /// The limit on open files shapes how files are followed.
+    Limit,
     Error,
 }
 
@@ -112,6 +132,7 @@ impl NoticeKind {
             NoticeKind::Binary => "binary",
             NoticeKind::LineTruncated => "line truncated",
             NoticeKind::Gzip => "gzip",
+            NoticeKind::Limit => "limit",
             NoticeKind::Error => "error",
         }
     }
@@ -122,6 +143,7 @@ enum State {
     Missing,
     Plain(Tracked),
     Gz(Box<Gz>),
+    Pipe(Box<Pipe>),
     /// Another name's file (a hard link or symlink to it): not read twice.
     Alias {
         dev: u64,
@@ -140,22 +162,8 @@ impl State {
             State::Missing => None,
             State::Plain(t) => Some((t.dev, t.ino)),
             State::Gz(g) => Some((g.key.dev, g.key.ino)),
+            State::Pipe(p) => Some((p.dev, p.ino)),
             State::Alias { dev, ino } | State::Binary { dev, ino } => Some((*dev, *ino)),
-        }
-    }
-}
-
-/// A file taken away from its name this poll (renamed, deleted or replaced).
-enum Detached {
-    Plain(Tracked),
-    Gz(Box<Gz>),
-}
-
-impl Detached {
-    fn identity(&self) -> (u64, u64) {
-        match self {
-            Detached::Plain(t) => (t.dev, t.ino),
-            Detached::Gz(g) => (g.key.dev, g.key.ino),
         }
     }
 }
@@ -175,6 +183,40 @@ struct Slot {
     waiting: bool,
     /// The last error reported for this name (not repeated).
     last_error: Option<String>,
+    /// To be looked at by the next poll (a change event named it, or it has work left).
+    due: bool,
+    /// A file of this name had more to read than one poll reads.
+    more: bool,
+    /// When the content followed at this name now began (less slack): rotated files made before
+    /// are history. `None` until the name first held a file.
+    floor: Option<SystemTime>,
+}
+
+impl Slot {
+    /// Work left that no change event would announce.
+    fn busy(&self) -> bool {
+        self.more
+            || !self.retiring.is_empty()
+            || match &self.state {
+                State::Plain(t) => t.fresh,
+                State::Gz(g) => !matches!(g.phase, GzPhase::Done),
+                State::Pipe(_) => true,
+                _ => false,
+            }
+    }
+}
+
+/// A name looked at in this poll.
+struct Checked {
+    i: usize,
+    look: Look,
+    /// Its file left the name this poll (renamed, deleted or replaced).
+    rotated: bool,
+    /// A file came back at the name after an earlier one left: files rotated away in between
+    /// may lie beside it.
+    returned: bool,
+    /// It took over a file read under another name (older content, read first).
+    took_over: bool,
 }
 
 /// Follows files, directories and globs; see the module documentation.
@@ -184,6 +226,8 @@ pub struct Follower {
     slots: Vec<Slot>,
     paths: Vec<PathBuf>,
     by_path: FxHashMap<PathBuf, usize>,
+    /// Slots by the absolute path change events name their files with.
+    by_event_path: FxHashMap<PathBuf, usize>,
     records: VecDeque<Record>,
     done_gz: VecDeque<GzKey>,
     watch: Option<Watch>,
@@ -191,20 +235,33 @@ pub struct Follower {
     pending: Vec<FollowItem>,
     rescan_due: bool,
     last_rescan: Instant,
+    /// Change events were lost: every name is looked at by the next poll.
+    all_due: bool,
+    /// Where the sweep goes on, and when it last went.
+    sweep: usize,
+    last_sweep: Instant,
     /// Some file had more to read than one poll reads: the next wait returns at once.
     more_pending: bool,
     /// The path used for notices that concern no single file.
     main_path: PathBuf,
     /// The first poll is over: names found from now on are new files, read from their start.
     started: bool,
+    started_at: SystemTime,
     /// Where to start reading files present at the first poll, when the caller already read them
     /// up to there (the console reads whole files on all cores first, then follows from the end).
     start_at: FxHashMap<PathBuf, u64>,
+    descriptors: Descriptors,
+    /// Rotated files beside followed names already dealt with.
+    known: Known,
+    /// Directory listings read during this poll.
+    listings: FxHashMap<PathBuf, Listing>,
+    /// Identities of the files followed, with their slot (built when first needed in a poll).
+    holders: Option<FxHashMap<(u64, u64), (usize, bool)>>,
 }
 
 impl Follower {
-    /// `specs`: files (may not exist yet: wait for them), directories (follow the log files in
-    /// them, pick up new ones), globs (pick up new matches).
+    /// `specs`: files (may not exist yet: wait for them), named pipes, directories (follow the
+    /// log files in them, pick up new ones), globs (pick up new matches).
     pub fn new(specs: &[String], options: FollowOptions) -> Follower {
         let mut follower = Follower {
             options,
@@ -212,16 +269,25 @@ impl Follower {
             slots: Vec::new(),
             paths: Vec::new(),
             by_path: FxHashMap::default(),
+            by_event_path: FxHashMap::default(),
             records: VecDeque::new(),
             done_gz: VecDeque::new(),
             watch: None,
             pending: Vec::new(),
             rescan_due: true,
             last_rescan: Instant::now(),
+            all_due: false,
+            sweep: 0,
+            last_sweep: Instant::now(),
             more_pending: false,
             main_path: specs.first().map(PathBuf::from).unwrap_or_default(),
             started: false,
+            started_at: SystemTime::now(),
             start_at: FxHashMap::default(),
+            descriptors: Descriptors::new(options.max_open),
+            known: Known::default(),
+            listings: FxHashMap::default(),
+            holders: None,
         };
         for text in specs {
             let path = Path::new(text);
@@ -265,24 +331,26 @@ impl Follower {
         self.pending.push(FollowItem::Notice { path: path.to_path_buf(), kind, message });
     }
 
-    /// Reads everything new in all followed files now (non-blocking apart from the reads
-    /// themselves, at most 8 MiB per file per poll) and returns it in order per file. `file`
-    /// indexes are stable per path for the follower's lifetime.
+    /// Reads everything new in the followed files now (non-blocking apart from the reads
+    /// themselves, at most 8 MiB per file per poll) and returns it in order per file. With more than
+    /// 256 names, only those that change events named, those with work left, and the sweep's share
+    /// are looked at. `file` indexes are stable per path for the follower's lifetime.
     pub fn poll(&mut self) -> Vec<FollowItem> {
         self.drain_events();
         self.more_pending = false;
-        if self.rescan_due || self.watch.is_none() || self.last_rescan.elapsed() >= self.interval() {
+        if self.rescan_due || self.last_rescan.elapsed() >= self.rescan_period() {
             self.rescan();
         }
         let mut items = std::mem::take(&mut self.pending);
-        let names: Vec<Option<NameMeta>> = self.slots.iter().map(|s| name_meta(&s.path)).collect();
-        let count = self.slots.len();
+        self.tell_budget(&mut items);
+        let check = self.names_to_check();
+        let mut looks = self.look_at(check);
 
         // files whose name no longer points to them are taken off it
         let mut detached: Vec<(usize, Detached)> = Vec::new();
-        let mut replaced = vec![false; count];
-        for (i, slot) in self.slots.iter_mut().enumerate() {
-            let at_name = names[i].map(|m| (m.dev, m.ino));
+        for c in &mut looks {
+            let slot = &mut self.slots[c.i];
+            let at_name = c.look.meta().map(|m| m.identity());
             let held = slot.state.identity();
             let alias = matches!(slot.state, State::Alias { .. });
             if held.is_none() || (held == at_name && !alias) {
@@ -290,67 +358,177 @@ impl Follower {
             }
             match std::mem::replace(&mut slot.state, State::Missing) {
                 State::Plain(t) => {
-                    detached.push((i, Detached::Plain(t)));
-                    replaced[i] = true;
+                    detached.push((c.i, Detached::Plain(t)));
+                    c.rotated = true;
                 }
-                State::Gz(g) if matches!(g.phase, GzPhase::Reading { .. }) => detached.push((i, Detached::Gz(g))),
+                State::Gz(g) if matches!(g.phase, GzPhase::Reading { .. }) => detached.push((c.i, Detached::Gz(g))),
                 _ => {}
             }
         }
+        self.holders = None;
 
-        // files still at their name: truncated or rewritten in place?
-        for i in 0..count {
+        // files still at their name: truncated or rewritten in place? (only those that changed)
+        for c in &looks {
+            let i = c.i;
+            let State::Plain(t) = &self.slots[i].state else { continue };
+            if t.seen.is_some() && t.seen == c.look.meta().map(|m| m.stamp()) {
+                continue;
+            }
+            match self.ensure_open(i, &mut items) {
+                attach::Reopen::Open => {}
+                attach::Reopen::Replaced => {
+                    self.restart(i, &mut items);
+                    continue;
+                }
+                attach::Reopen::Moved | attach::Reopen::Failed => continue,
+            }
             let State::Plain(t) = &mut self.slots[i].state else { continue };
             match t.replaced() {
-                Ok(true) => self.restart(i, &mut items),
+                Ok(true) => {
+                    self.restart(i, &mut items);
+                }
                 Ok(false) => {}
                 Err(e) => self.error_once(i, format!("cannot read: {e}"), &mut items),
             }
         }
 
         // names without a file: find the one there now
-        let mut took_over = vec![false; count];
-        for (i, name) in names.iter().enumerate() {
+        for c in &mut looks {
+            let i = c.i;
             if matches!(self.slots[i].state, State::Missing) {
-                match *name {
-                    Some(meta) => took_over[i] = self.attach(i, meta, &mut detached, replaced[i], &mut items),
-                    None => {
+                match &c.look {
+                    Look::Found(meta) => {
+                        let had_a_file = self.slots[i].floor.is_some();
+                        c.took_over = self.attach(i, *meta, &mut detached, c.rotated, &mut items);
+                        c.returned = had_a_file && !c.rotated && !matches!(self.slots[i].state, State::Missing);
+                    }
+                    Look::Missing => {
                         let slot = &mut self.slots[i];
                         if slot.named && !slot.waiting {
                             slot.waiting = true;
-                            let message = if replaced[i] {
+                            let message = if c.rotated {
                                 "has been moved away or deleted; waiting for a new file"
                             } else {
                                 "does not exist yet; waiting for it to appear"
                             };
-                            let kind = if replaced[i] { NoticeKind::Rotated } else { NoticeKind::Waiting };
+                            let kind = if c.rotated { NoticeKind::Rotated } else { NoticeKind::Waiting };
                             items.push(notice_item(&slot.path, kind, message.to_string()));
                         }
+                    }
+                    Look::Problem(message) => {
+                        let message = message.clone();
+                        self.error_once(i, message, &mut items);
                     }
                 }
             }
             self.slots[i].initial = false;
         }
 
-        // files nobody took over are drained under their old name
+        // files nobody took over are drained under their old name (those closed while idle are
+        // found again beside it first), and rotated files never seen at the name are looked for
+        let mut lost: FxHashMap<usize, Tracked> = FxHashMap::default();
         for (i, open) in detached {
             match open {
-                Detached::Plain(t) => self.slots[i].retiring.push(t),
+                Detached::Plain(t) if t.file.is_some() => self.drain_later(i, t),
+                Detached::Plain(t) => {
+                    lost.insert(i, t);
+                }
                 Detached::Gz(g) => self.remember_gz(g.key),
             }
         }
+        for c in looks.iter().filter(|c| c.rotated || c.returned) {
+            self.adopt_siblings(c.i, lost.remove(&c.i), None, &mut items);
+            self.slots[c.i].floor = Some(self.floor_now(CLOCK_SLACK));
+        }
 
         // files renamed from one followed name to another hold older lines: they are read first
-        let order = (0..count).filter(|&i| took_over[i]).chain((0..count).filter(|&i| !took_over[i]));
-        for i in order {
-            let name = names[i];
+        let order = looks.iter().filter(|c| c.took_over).chain(looks.iter().filter(|c| !c.took_over));
+        for c in order {
+            let name = c.look.meta();
             let switched = name.is_some_and(|m| m.size > 0);
-            if self.read_retiring(i, switched, &mut items) {
-                self.read_current(i, name, &mut items);
+            if self.read_retiring(c.i, switched, &mut items) {
+                self.read_current(c.i, name, &mut items);
             }
         }
+        for c in &looks {
+            let slot = &mut self.slots[c.i];
+            slot.due |= slot.busy();
+        }
+        self.listings.clear();
+        self.holders = None;
         self.started = true;
         items
+    }
+
+    /// How often directories and globs are listed again without a change event: every poll
+    /// interval, or as often as the sweep goes round when it takes longer.
+    fn rescan_period(&self) -> Duration {
+        let rounds = self.slots.len().div_ceil(SWEEP_PER_INTERVAL).max(1);
+        self.interval() * u32::try_from(rounds).unwrap_or(u32::MAX)
+    }
+
+    /// The names to look at in this poll, in index order: every name at the first poll, after
+    /// lost events, or when there are few; otherwise those due and the sweep's share.
+    fn names_to_check(&mut self) -> Vec<usize> {
+        let count = self.slots.len();
+        let everything = !self.started || self.all_due || count <= SWEEP_PER_INTERVAL;
+        self.all_due = false;
+        let sweep_from = if !everything && self.last_sweep.elapsed() >= self.interval() {
+            self.last_sweep = Instant::now();
+            let from = self.sweep % count;
+            self.sweep = (from + SWEEP_PER_INTERVAL) % count;
+            Some(from)
+        } else {
+            None
+        };
+        let mut check = Vec::new();
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            let swept = sweep_from.is_some_and(|from| (i + count - from) % count < SWEEP_PER_INTERVAL);
+            if everything || swept || slot.due {
+                slot.due = false;
+                slot.more = false;
+                check.push(i);
+            }
+        }
+        check
+    }
+
+    /// Looks at the names in `check`; a name whose file another name holds (renamed from there)
+    /// brings that name in too, so that a rename between followed names is seen from both ends.
+    fn look_at(&self, check: Vec<usize>) -> Vec<Checked> {
+        let checked = |i: usize| Checked {
+            i,
+            look: look(&self.slots[i].path),
+            rotated: false,
+            returned: false,
+            took_over: false,
+        };
+        let mut looks: Vec<Checked> = check.into_iter().map(checked).collect();
+        if looks.len() == self.slots.len() {
+            return looks;
+        }
+        let moved_here = |c: &Checked| {
+            let at = c.look.meta()?.identity();
+            (self.slots[c.i].state.identity() != Some(at)).then_some(at)
+        };
+        let mut queue: Vec<(u64, u64)> = looks.iter().filter_map(moved_here).collect();
+        if queue.is_empty() {
+            return looks;
+        }
+        let holders: FxHashMap<(u64, u64), usize> =
+            self.slots.iter().enumerate().filter_map(|(j, s)| Some((s.state.identity()?, j))).collect();
+        let mut seen: FxHashSet<usize> = looks.iter().map(|c| c.i).collect();
+        while let Some(identity) = queue.pop() {
+            if let Some(&j) = holders.get(&identity)
+                && seen.insert(j)
+            {
+                let c = checked(j);
+                queue.extend(moved_here(&c));
+                looks.push(c);
+            }
+        }
+        looks.sort_by_key(|c| c.i);
+        looks
     }
 
     fn error_once(&mut self, i: usize, message: String, items: &mut Vec<FollowItem>) {
@@ -358,263 +536,6 @@ impl Follower {
         if slot.last_error.as_deref() != Some(message.as_str()) {
             items.push(notice_item(&slot.path, NoticeKind::Error, message.clone()));
             slot.last_error = Some(message);
-        }
-    }
-
-    /// The current file of slot `i` was truncated or rewritten: flush, remember, start over.
-    fn restart(&mut self, i: usize, items: &mut Vec<FollowItem>) {
-        let State::Plain(t) = &mut self.slots[i].state else { return };
-        let mut pieces = Vec::new();
-        let old = t.restart(&mut pieces);
-        let path = self.slots[i].path.clone();
-        self.emit(i, pieces, items);
-        self.remember(i, old);
-        items.push(notice_item(&path, NoticeKind::Truncated, "file truncated; reading it from the start".into()));
-    }
-
-    /// Finds the file now at the name of slot `i`: one taken off another name (renamed here), an
-    /// earlier file of some name, another name's file (alias), or a file opened afresh. True when it
-    /// took over a file read before (older content, read first).
-    fn attach(
-        &mut self,
-        i: usize,
-        meta: NameMeta,
-        detached: &mut Vec<(usize, Detached)>,
-        replaced: bool,
-        items: &mut Vec<FollowItem>,
-    ) -> bool {
-        let key = (meta.dev, meta.ino);
-        if let Some(pos) = detached.iter().position(|(_, d)| d.identity() == key) {
-            let (_, open) = detached.remove(pos);
-            self.slots[i].state = match open {
-                Detached::Plain(t) => State::Plain(t),
-                Detached::Gz(g) => State::Gz(g),
-            };
-            self.slots[i].waiting = false;
-            return true;
-        }
-        for j in 0..self.slots.len() {
-            if let Some(pos) = self.slots[j].retiring.iter().position(|t| (t.dev, t.ino) == key) {
-                let t = self.slots[j].retiring.remove(pos);
-                self.slots[i].state = State::Plain(t);
-                self.slots[i].waiting = false;
-                return true;
-            }
-        }
-        if self.slots.iter().enumerate().any(|(j, s)| j != i && s.state.identity() == Some(key)) {
-            self.slots[i].state = State::Alias { dev: key.0, ino: key.1 };
-            return false;
-        }
-        let path = self.slots[i].path.clone();
-        let file = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) => {
-                self.error_once(i, format!("cannot open: {e}"), items);
-                return false;
-            }
-        };
-        let fmeta = match file.metadata() {
-            Ok(m) => m,
-            Err(e) => {
-                self.error_once(i, format!("cannot read: {e}"), items);
-                return false;
-            }
-        };
-        let sample = match read_at_most(&file, 0, BINARY_SAMPLE) {
-            Ok(s) => s,
-            Err(e) => {
-                self.error_once(i, format!("cannot read: {e}"), items);
-                return false;
-            }
-        };
-        let preset = if self.slots[i].initial { self.start_at.remove(&self.slots[i].path) } else { None };
-        let slot = &mut self.slots[i];
-        slot.last_error = None;
-        let (dev, ino) = (fmeta.dev(), fmeta.ino());
-        let initial = slot.initial;
-        let gzip = is_gzip(&sample);
-        if replaced {
-            items.push(notice_item(&path, NoticeKind::Rotated, "has been replaced; following the new file".into()));
-        } else if slot.waiting {
-            items.push(notice_item(&path, NoticeKind::Appeared, "has appeared; following it".into()));
-        } else if !initial && !gzip {
-            items.push(notice_item(&path, NoticeKind::Appeared, "new file; following it".into()));
-        }
-        slot.waiting = false;
-
-        if gzip {
-            let gz_key = GzKey { dev, ino, size: fmeta.len(), mtime: (fmeta.mtime(), fmeta.mtime_nsec()) };
-            let named = slot.named;
-            let phase = if self.done_gz.contains(&gz_key) {
-                GzPhase::Done
-            } else if initial && !named && !self.options.from_start {
-                self.remember_gz(gz_key);
-                GzPhase::Done
-            } else if initial {
-                items.push(notice_item(&path, NoticeKind::Gzip, "reading compressed file".into()));
-                GzPhase::Reading {
-                    reader: GzReader { decoder: MultiGzDecoder::new(BufReader::new(file)), pos: 0 },
-                    skip_to: 0,
-                    splitter: Splitter::default(),
-                }
-            } else {
-                GzPhase::Settling { since: Instant::now() }
-            };
-            self.slots[i].state = State::Gz(Box::new(Gz { key: gz_key, phase }));
-            return false;
-        }
-        let percent = nul_percent(&sample);
-        if percent > BINARY_NUL_PERCENT {
-            items.push(binary_notice(&path, percent));
-            slot.state = State::Binary { dev, ino };
-            return false;
-        }
-        let size = fmeta.len();
-        let mut t = Tracked {
-            file,
-            dev,
-            ino,
-            head: sample[..sample.len().min(HEAD_LEN)].to_vec(),
-            window: Vec::new(),
-            offset: 0,
-            splitter: Splitter::default(),
-            binary_checked: !sample.is_empty(),
-            fresh: !initial,
-        };
-        if let Some(start) = preset.filter(|s| *s <= size && !gzip) {
-            t.seek(start);
-        } else if initial && !self.options.from_start {
-            let start = size.saturating_sub(self.options.history_bytes);
-            t.seek(start);
-            // start at a line start: drop the rest of a line begun before `start`
-            t.splitter.discard = start > 0 && t.window.last() != Some(&b'\n');
-        }
-        slot.state = State::Plain(t);
-        false
-    }
-
-    /// Drains the earlier files of slot `i`, closing each once the file now at the name has data
-    /// (`switched`: the writer has moved on) or it is deleted. False while one still has more to
-    /// read than a poll reads (the current file waits, to keep the order).
-    fn read_retiring(&mut self, i: usize, switched: bool, items: &mut Vec<FollowItem>) -> bool {
-        let max_line = self.options.max_line;
-        let mut k = 0;
-        while k < self.slots[i].retiring.len() {
-            let t = &mut self.slots[i].retiring[k];
-            let mut pieces = Vec::new();
-            let mut close = false;
-            let mut problem = None;
-            match read_tracked(t, max_line, &mut pieces) {
-                Ok(Step::Read { more: true }) => {
-                    self.emit(i, pieces, items);
-                    self.more_pending = true;
-                    return false;
-                }
-                Ok(Step::Read { more: false } | Step::Idle) => {}
-                Ok(Step::Replaced | Step::Binary(_)) => close = true,
-                Err(e) => {
-                    problem = Some(format!("cannot read the rotated file: {e}"));
-                    close = true;
-                }
-            }
-            let deleted = t.file.metadata().map_or(true, |m| m.nlink() == 0);
-            if close || deleted || switched {
-                let mut t = self.slots[i].retiring.remove(k);
-                t.splitter.flush(&mut pieces);
-                self.emit(i, pieces, items);
-                let snapshot = t.snapshot();
-                drop(t);
-                self.remember(i, snapshot);
-            } else {
-                self.emit(i, pieces, items);
-                k += 1;
-            }
-            if let Some(message) = problem {
-                self.error_once(i, message, items);
-            }
-        }
-        true
-    }
-
-    fn read_current(&mut self, i: usize, meta: Option<NameMeta>, items: &mut Vec<FollowItem>) {
-        match &self.slots[i].state {
-            State::Plain(_) => self.read_plain(i, items),
-            State::Gz(_) => self.read_gz(i, meta, items),
-            _ => {}
-        }
-    }
-
-    fn read_plain(&mut self, i: usize, items: &mut Vec<FollowItem>) {
-        if let Some(decision) = self.fresh_decision(i) {
-            let path = self.slots[i].path.clone();
-            let State::Plain(t) = &mut self.slots[i].state else { return };
-            match decision {
-                None => return,
-                Some(resume) => {
-                    t.fresh = false;
-                    if resume > 0 {
-                        t.seek(resume);
-                        items.push(notice_item(
-                            &path,
-                            NoticeKind::Rotated,
-                            format!("a copy of lines already read; reading it from byte {resume} on"),
-                        ));
-                    }
-                }
-            }
-        }
-        let max_line = self.options.max_line;
-        for _ in 0..2 {
-            let State::Plain(t) = &mut self.slots[i].state else { return };
-            if t.fresh {
-                return;
-            }
-            let mut pieces = Vec::new();
-            let step = read_tracked(t, max_line, &mut pieces);
-            self.emit(i, pieces, items);
-            match step {
-                Ok(Step::Idle) => return,
-                Ok(Step::Read { more }) => {
-                    self.more_pending |= more;
-                    self.slots[i].last_error = None;
-                    return;
-                }
-                Ok(Step::Replaced) => self.restart(i, items),
-                Ok(Step::Binary(percent)) => {
-                    let path = self.slots[i].path.clone();
-                    items.push(binary_notice(&path, percent));
-                    if let State::Plain(t) = &self.slots[i].state {
-                        self.slots[i].state = State::Binary { dev: t.dev, ino: t.ino };
-                    }
-                    return;
-                }
-                Err(e) => return self.error_once(i, format!("cannot read: {e}"), items),
-            }
-        }
-    }
-
-    fn emit(&self, i: usize, pieces: Vec<Piece>, items: &mut Vec<FollowItem>) {
-        let Some(path) = self.paths.get(i) else { return };
-        for piece in pieces {
-            match piece {
-                Piece::Lines { offset, bytes } => {
-                    items.push(FollowItem::Lines { file: i as u32, path: path.clone(), offset, bytes })
-                }
-                Piece::Truncated { offset, head, skipped } => {
-                    let mut bytes = head;
-                    bytes.extend_from_slice(truncation_marker(skipped).as_bytes());
-                    bytes.push(b'\n');
-                    items.push(FollowItem::Lines { file: i as u32, path: path.clone(), offset, bytes });
-                    items.push(notice_item(
-                        path,
-                        NoticeKind::LineTruncated,
-                        format!(
-                            "line at byte {offset} is longer than {} bytes; truncated ({skipped} bytes skipped)",
-                            self.options.max_line
-                        ),
-                    ));
-                }
-            }
         }
     }
 }

@@ -1,5 +1,6 @@
-//! What the user named — files (which may not exist yet), directories and globs — resolved into
-//! the names to follow; new files in a directory and new matches of a glob are picked up.
+//! What the user named — files (which may not exist yet), named pipes, directories and globs —
+//! resolved into the names to follow; new files in a directory and new matches of a glob are
+//! picked up.
 
 use super::{Follower, Slot, State};
 use crate::source::looks_like_log;
@@ -27,6 +28,7 @@ impl Follower {
             return;
         }
         self.by_path.insert(path.clone(), self.slots.len());
+        self.by_event_path.insert(event_key(&path), self.slots.len());
         self.paths.push(path.clone());
         self.slots.push(Slot {
             path,
@@ -36,6 +38,9 @@ impl Follower {
             retiring: Vec::new(),
             waiting: false,
             last_error: None,
+            due: true,
+            more: false,
+            floor: None,
         });
     }
 
@@ -80,6 +85,17 @@ impl Follower {
             self.add_slot(path, named);
         }
         self.watch_dirs(dirs);
+    }
+}
+
+/// The path change events name the file at `path` with: its directory made absolute (as the
+/// watcher makes it, without resolving links) and its name.
+pub(super) fn event_key(path: &Path) -> PathBuf {
+    let dir = parent_dir(path);
+    let dir = std::path::absolute(&dir).unwrap_or(dir);
+    match path.file_name() {
+        Some(name) => dir.join(name),
+        None => dir,
     }
 }
 

@@ -45,13 +45,10 @@ pub(super) fn out_of_watches(error: &notify::Error) -> bool {
 }
 
 /// Whether a change event may mean names changed (rather than data appended).
-pub(super) fn names_may_have_changed(event: &notify::Result<notify::Event>) -> bool {
+fn names_may_have_changed(event: &notify::Event) -> bool {
     use notify::EventKind;
     use notify::event::ModifyKind;
-    match event {
-        Ok(e) => !matches!(e.kind, EventKind::Modify(ModifyKind::Data(_)) | EventKind::Access(_)),
-        Err(_) => true,
-    }
+    !matches!(event.kind, EventKind::Modify(ModifyKind::Data(_)) | EventKind::Access(_))
 }
 
 impl Follower {
@@ -73,21 +70,22 @@ impl Follower {
             std::thread::sleep(interval);
             return;
         };
+        let mut events = Vec::new();
         match watch.events.recv_timeout(interval) {
             Ok(event) => {
-                let mut rescan = names_may_have_changed(&event);
+                events.push(event);
+                // a burst makes one poll
                 let until = Instant::now() + COALESCE;
-                loop {
+                while events.len() < MAX_EVENTS_DRAINED {
                     let left = until.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         break;
                     }
                     match watch.events.recv_timeout(left) {
-                        Ok(event) => rescan |= names_may_have_changed(&event),
+                        Ok(event) => events.push(event),
                         Err(_) => break,
                     }
                 }
-                self.rescan_due |= rescan;
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -98,19 +96,49 @@ impl Follower {
                 std::thread::sleep(interval);
             }
         }
+        for event in &events {
+            self.note_event(event);
+        }
     }
 
-    /// Takes the change events queued (a caller may poll without waiting), noting whether names
-    /// may have changed.
+    /// Takes the change events queued (a caller may poll without waiting) and notes them.
     pub(super) fn drain_events(&mut self) {
         let Some(watch) = self.watch.as_mut() else { return };
-        for _ in 0..MAX_EVENTS_DRAINED {
-            match watch.events.try_recv() {
-                Ok(event) => self.rescan_due |= names_may_have_changed(&event),
-                Err(_) => return,
+        let events: Vec<_> = watch.events.try_iter().take(MAX_EVENTS_DRAINED).collect();
+        if events.len() == MAX_EVENTS_DRAINED {
+            // events left queued are dropped: every name is looked at
+            while watch.events.try_recv().is_ok() {}
+            self.rescan_due = true;
+            self.all_due = true;
+        }
+        for event in &events {
+            self.note_event(event);
+        }
+    }
+
+    /// Marks the names an event concerns as due. Events that may mean names changed call for a
+    /// rescan of directories and globs; lost events, for a look at every name.
+    fn note_event(&mut self, event: &notify::Result<notify::Event>) {
+        let Ok(event) = event else {
+            self.rescan_due = true;
+            self.all_due = true;
+            return;
+        };
+        if event.need_rescan() {
+            self.rescan_due = true;
+            self.all_due = true;
+        }
+        if matches!(event.kind, notify::EventKind::Access(_)) {
+            return;
+        }
+        self.rescan_due |= names_may_have_changed(event);
+        for path in &event.paths {
+            if let Some(&i) = self.by_event_path.get(path)
+                && let Some(slot) = self.slots.get_mut(i)
+            {
+                slot.due = true;
             }
         }
-        self.rescan_due = true;
     }
 
     /// Watches the directories not watched yet; when watches run out, says so and relies on polling.
