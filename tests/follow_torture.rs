@@ -9,8 +9,8 @@ use foley_triage::source::follow::{FollowItem, FollowOptions, Follower};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -41,6 +41,8 @@ struct Tally {
     seen: Vec<u32>,
     last: Option<u64>,
     out_of_order: usize,
+    /// The first lines out of order: (the seq before, the seq, notices so far).
+    swaps: Vec<(u64, u64, usize)>,
     foreign: Vec<String>,
     notices: Vec<String>,
 }
@@ -62,8 +64,11 @@ impl Tally {
                             self.seen.resize(index + 1, 0);
                         }
                         self.seen[index] += 1;
-                        if self.last.is_some_and(|p| seq <= p) {
+                        if let Some(before) = self.last.filter(|&p| seq <= p) {
                             self.out_of_order += 1;
+                            if self.swaps.len() < 5 {
+                                self.swaps.push((before, seq, self.notices.len()));
+                            }
                         }
                         self.last = Some(seq);
                         progress.fetch_max(seq + 1, Ordering::SeqCst);
@@ -89,16 +94,20 @@ impl Tally {
     }
 }
 
-/// Follows `path` in a thread, keeping a tally of writer "w1"'s lines, until `stop`.
+/// Follows `path` in a thread, keeping a tally of writer "w1"'s lines, until `stop`; returns once
+/// the follower has made its first poll.
 fn follow_in_thread(
     path: &Path,
     progress: &Arc<AtomicU64>,
     stop: &Arc<AtomicBool>,
 ) -> thread::JoinHandle<(Tally, Vec<PathBuf>)> {
     let (specs, progress, stop) = (vec![path.display().to_string()], Arc::clone(progress), Arc::clone(stop));
-    thread::spawn(move || {
+    let (started, ready) = mpsc::channel();
+    let handle = thread::spawn(move || {
         let mut follower = Follower::new(&specs, options());
         let mut tally = Tally::default();
+        tally.take(&follower.poll(), "w1", &progress);
+        let _ = started.send(());
         loop {
             let stopping = stop.load(Ordering::SeqCst);
             tally.take(&follower.poll(), "w1", &progress);
@@ -108,7 +117,10 @@ fn follow_in_thread(
             follower.wait();
         }
         (tally, follower.paths().to_vec())
-    })
+    });
+    // files rotated before the follower started are history: the writer starts after it
+    ready.recv_timeout(Duration::from_secs(60)).expect("the follower starts");
+    handle
 }
 
 /// Waits until the follower has read through `total` lines (or the deadline passes).
@@ -149,7 +161,12 @@ fn assert_exact(tally: &Tally, total: u64, what: &str) {
         &tally.notices[..tally.notices.len().min(40)]
     );
     assert_eq!(tally.duplicated(), 0, "{what}: duplicated lines");
-    assert_eq!(tally.out_of_order, 0, "{what}: lines out of order");
+    let around: Vec<&[String]> = tally
+        .swaps
+        .iter()
+        .map(|&(_, _, n)| &tally.notices[n.saturating_sub(4)..(n + 2).min(tally.notices.len())])
+        .collect();
+    assert_eq!(tally.out_of_order, 0, "{what}: lines out of order: {:?}, notices around {around:#?}", tally.swaps);
     assert!(
         tally.foreign.is_empty(),
         "{what}: lines that were not written: {:?}",
@@ -250,4 +267,75 @@ fn two_hundred_renames_at_100_a_second_lose_nothing() {
     assert!(done, "the follower did not catch up: {} of {total}", progress.load(Ordering::SeqCst));
     assert_eq!(paths, vec![path.clone()], "following one name follows only that name");
     assert_exact(&tally, total, "fast renames");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same, one step at a time
+
+/// Polls until `done` holds for the lines read, or the deadline passes; returns them.
+fn poll_lines_until(follower: &mut Follower, seen: &mut Vec<String>, notes: &mut Vec<String>, want: usize) {
+    let end = Instant::now() + Duration::from_secs(20);
+    while seen.len() < want && Instant::now() < end {
+        for item in follower.poll() {
+            match item {
+                FollowItem::Lines { bytes, .. } => {
+                    seen.extend(String::from_utf8_lossy(&bytes).lines().map(str::to_string));
+                }
+                FollowItem::Notice { message, .. } => notes.push(message),
+            }
+        }
+        follower.wait();
+    }
+}
+
+fn numbered(from: u64, to: u64) -> String {
+    (from..to).map(|s| line("w1", s)).collect()
+}
+
+#[test]
+fn lines_written_between_the_last_read_and_a_copytruncate_are_read_from_the_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let mut file = open_append(&path);
+    file.write_all(numbered(0, 100).as_bytes()).unwrap();
+    let mut follower = Follower::new(&[path.display().to_string()], options());
+    let (mut seen, mut notes) = (Vec::new(), Vec::new());
+    poll_lines_until(&mut follower, &mut seen, &mut notes, 100);
+    // 50 more lines and half a line, copied and truncated before the follower looks again
+    file.write_all(numbered(100, 150).as_bytes()).unwrap();
+    file.write_all(b"2025-09-01 14:00:00 [INFO] seq=150 wri").unwrap();
+    std::fs::copy(&path, dir.path().join("app.log.1")).unwrap();
+    OpenOptions::new().write(true).open(&path).unwrap().set_len(0).unwrap();
+    file.write_all(numbered(151, 160).as_bytes()).unwrap();
+    poll_lines_until(&mut follower, &mut seen, &mut notes, 160);
+    let expected: Vec<String> = (0..150)
+        .map(|s| line("w1", s).trim_end().to_string())
+        .chain(["2025-09-01 14:00:00 [INFO] seq=150 wri".to_string()])
+        .chain((151..160).map(|s| line("w1", s).trim_end().to_string()))
+        .collect();
+    assert_eq!(seen, expected, "notices {notes:?}");
+    assert!(notes.iter().any(|n| n.contains("read from its copy app.log.1")), "{notes:?}");
+}
+
+#[test]
+fn rotated_files_never_seen_at_the_name_are_read_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    // a rotated file from before the start is history: not read
+    std::fs::write(dir.path().join("app.log-00000"), numbered(900, 910)).unwrap();
+    std::fs::write(&path, numbered(0, 10)).unwrap();
+    let mut follower = Follower::new(&[path.display().to_string()], options());
+    let (mut seen, mut notes) = (Vec::new(), Vec::new());
+    poll_lines_until(&mut follower, &mut seen, &mut notes, 10);
+    // three rotations between two polls: two files are never at the name when a poll looks
+    for k in 1..=3u64 {
+        std::fs::rename(&path, dir.path().join(format!("app.log-{k:05}"))).unwrap();
+        std::fs::write(&path, numbered(10 * k, 10 * k + 10)).unwrap();
+    }
+    poll_lines_until(&mut follower, &mut seen, &mut notes, 40);
+    thread::sleep(Duration::from_millis(100));
+    poll_lines_until(&mut follower, &mut seen, &mut notes, 41);
+    let expected: Vec<String> = (0..40).map(|s| line("w1", s).trim_end().to_string()).collect();
+    assert_eq!(seen, expected, "every line once, in order, none of the history; notices {notes:?}");
+    assert_eq!(notes.iter().filter(|n| n.contains("rotated before it was seen")).count(), 2, "{notes:?}");
 }

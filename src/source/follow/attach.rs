@@ -117,6 +117,7 @@ impl Follower {
         }
         if self.slots[i].floor.is_none() {
             self.slots[i].floor = Some(self.floor_now(CLOCK_SLACK));
+            self.note_history(i);
         }
         if meta.pipe {
             self.attach_pipe(i, key, items);
@@ -216,6 +217,7 @@ impl Follower {
         }
         let size = fmeta.len();
         let mut t = Tracked::new(file, (dev, ino), &sample);
+        t.born = fmeta.created().ok();
         t.binary_checked = !sample.is_empty();
         t.fresh = !initial;
         t.ticket = self.descriptors.enlist(i);

@@ -437,8 +437,14 @@ impl Follower {
             }
         }
         for c in looks.iter().filter(|c| c.rotated || c.returned) {
-            self.adopt_siblings(c.i, lost.remove(&c.i), None, &mut items);
-            self.slots[c.i].floor = Some(self.floor_now(CLOCK_SLACK));
+            // the content at the name now began when its file was made (or, not knowing, now)
+            let born = match &self.slots[c.i].state {
+                State::Plain(t) => t.born,
+                _ => None,
+            };
+            self.adopt_siblings(c.i, lost.remove(&c.i), None, born, &mut items);
+            let floor = born.map_or_else(|| self.floor_now(CLOCK_SLACK), |b| self.floor_at(b, CLOCK_SLACK));
+            self.slots[c.i].floor = Some(floor);
         }
 
         // files renamed from one followed name to another hold older lines: they are read first

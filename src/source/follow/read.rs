@@ -102,6 +102,9 @@ impl Follower {
         }
         let max_line = self.options.max_line;
         for _ in 0..2 {
+            if self.read_blind(i, items) {
+                return self.wait_for_earlier(i);
+            }
             let State::Plain(t) = &mut self.slots[i].state else { return };
             if t.fresh {
                 return;
@@ -147,6 +150,21 @@ impl Follower {
         }
     }
 
+    /// The current file of slot `i` was empty when it was truncated and holds bytes now: content
+    /// may have come and been copied and truncated away in between (copytruncate while this
+    /// follower lagged). Rotated files beside it are looked for before it is read; true when some
+    /// were found (they come first).
+    fn read_blind(&mut self, i: usize, items: &mut Vec<FollowItem>) -> bool {
+        let State::Plain(t) = &mut self.slots[i].state else { return false };
+        let has_bytes = t.file.as_deref().and_then(|f| f.metadata().ok()).is_some_and(|m| m.len() > 0);
+        if !t.blind || !has_bytes {
+            return false;
+        }
+        t.blind = false;
+        self.adopt_siblings(i, None, None, None, items);
+        !self.slots[i].retiring.is_empty()
+    }
+
     /// Files to drain were found for slot `i` after its current file was read this poll: they
     /// hold older lines, so the current file waits for the next poll.
     fn wait_for_earlier(&mut self, i: usize) {
@@ -163,7 +181,8 @@ impl Follower {
         let (old, splitter) = t.restart();
         let path = self.slots[i].path.clone();
         let continuation = Continuation { snapshot: old.clone(), splitter };
-        let copy = self.adopt_siblings(i, None, Some(continuation), items);
+        let now = std::time::SystemTime::now();
+        let copy = self.adopt_siblings(i, None, Some(continuation), Some(now), items);
         self.slots[i].floor = Some(self.floor_now(TRUNCATION_SLACK));
         self.remember(i, old);
         let message = match copy {

@@ -35,6 +35,13 @@ pub(super) struct Tracked {
     pub(super) used: bool,
     /// The ticket of its place in the budget's queue (current files only).
     pub(super) ticket: u64,
+    /// Truncated and empty when last looked at: if it is truncated again before its first bytes
+    /// are read, nothing in it tells. Before those bytes are read, rotated files beside it are
+    /// looked for (the content in between may be in a copy).
+    pub(super) blind: bool,
+    /// When the file was made, where the filesystem keeps it: rotated files made later are
+    /// newer than it.
+    pub(super) born: Option<std::time::SystemTime>,
 }
 
 impl Tracked {
@@ -53,6 +60,8 @@ impl Tracked {
             seen: None,
             used: true,
             ticket: 0,
+            blind: false,
+            born: None,
         }
     }
 
@@ -108,6 +117,7 @@ impl Tracked {
         self.binary_checked = false;
         self.fresh = false;
         self.seen = None;
+        self.blind = self.head.is_empty();
         (old, splitter)
     }
 
