@@ -75,7 +75,10 @@ impl Follower {
         let same = t.same_content(&handle, meta.len());
         t.file = Some(handle);
         t.used = true;
-        t.ticket = self.descriptors.enlist(i);
+        let ticket = self.enlist(i);
+        if let State::Plain(t) = &mut self.slots[i].state {
+            t.ticket = ticket;
+        }
         if same { Reopen::Open } else { Reopen::Replaced }
     }
 
@@ -220,7 +223,7 @@ impl Follower {
         t.born = fmeta.created().ok();
         t.binary_checked = !sample.is_empty();
         t.fresh = !initial;
-        t.ticket = self.descriptors.enlist(i);
+        t.ticket = self.enlist(i);
         if let Some(start) = preset.filter(|s| *s <= size) {
             t.seek(start);
         } else if initial && !self.options.from_start {

@@ -104,13 +104,6 @@ impl Descriptors {
     fn full(&self) -> bool {
         self.held() >= self.budget
     }
-
-    /// Puts the current file of slot `slot`, just opened, in the queue; returns its ticket.
-    pub(super) fn enlist(&mut self, slot: usize) -> u64 {
-        self.next_ticket += 1;
-        self.queue.push_back((slot, self.next_ticket));
-        self.next_ticket
-    }
 }
 
 /// The process's soft limit on open files.
@@ -127,6 +120,22 @@ pub(super) fn out_of_descriptors(error: &std::io::Error) -> bool {
 }
 
 impl Follower {
+    /// Puts the current file of slot `i`, just opened, in the queue of files that may be closed;
+    /// returns its ticket. Entries of files closed or replaced since are dropped when the queue
+    /// outgrows the names followed.
+    pub(super) fn enlist(&mut self, i: usize) -> u64 {
+        let queue = &mut self.descriptors.queue;
+        if queue.len() > 2 * self.slots.len() + 64 {
+            let slots = &self.slots;
+            queue.retain(|&(j, ticket)| {
+                matches!(slots.get(j).map(|s| &s.state), Some(State::Plain(t)) if t.file.is_some() && t.ticket == ticket)
+            });
+        }
+        self.descriptors.next_ticket += 1;
+        queue.push_back((i, self.descriptors.next_ticket));
+        self.descriptors.next_ticket
+    }
+
     /// Closes plain files that were idle longest until one more descriptor fits in the budget.
     /// Files read since the last look get a second chance; files being drained after a rotation,
     /// pipes and compressed files being read are never closed here.

@@ -65,7 +65,7 @@ impl Follower {
 
     /// Reads the plain file of slot `i` unless its name's `stamp` shows nothing new since it was
     /// last read to its end.
-    fn read_plain(&mut self, i: usize, stamp: Option<Stamp>, items: &mut Vec<FollowItem>) {
+    fn read_plain(&mut self, i: usize, mut stamp: Option<Stamp>, items: &mut Vec<FollowItem>) {
         if let State::Plain(t) = &self.slots[i].state
             && !t.fresh
             && stamp.is_some()
@@ -76,6 +76,7 @@ impl Follower {
         match self.ensure_open(i, items) {
             Reopen::Open => {}
             Reopen::Replaced => {
+                stamp = None;
                 if self.restart(i, items) {
                     return self.wait_for_earlier(i);
                 }
@@ -112,14 +113,9 @@ impl Follower {
             let mut pieces = Vec::new();
             let step = read_tracked(t, max_line, &mut pieces);
             // read to the end of what the name showed: nothing to do while it shows the same
-            let read_through = |t: &mut super::tracked::Tracked| {
-                if stamp.is_some_and(|s| s.size <= t.offset) {
-                    t.seen = stamp;
-                }
-            };
-            match &step {
-                Ok(Step::Idle) | Ok(Step::Read { more: false }) => read_through(t),
-                _ => {}
+            if matches!(step, Ok(Step::Idle | Step::Read { more: false })) && stamp.is_some_and(|s| s.size <= t.offset)
+            {
+                t.seen = stamp;
             }
             self.emit(i, pieces, items);
             match step {
@@ -133,6 +129,8 @@ impl Follower {
                     return;
                 }
                 Ok(Step::Replaced) => {
+                    // what the name showed was the content replaced
+                    stamp = None;
                     if self.restart(i, items) {
                         return self.wait_for_earlier(i);
                     }
