@@ -15,7 +15,7 @@ use std::time::Instant;
 
 /// A file taken away from its name this poll (renamed, deleted or replaced).
 pub(super) enum Detached {
-    Plain(Tracked),
+    Plain(Box<Tracked>),
     Gz(Box<Gz>),
 }
 
@@ -97,7 +97,7 @@ impl Follower {
         if let Some(pos) = detached.iter().position(|(_, d)| d.identity() == key) {
             let (_, open) = detached.remove(pos);
             self.slots[i].state = match open {
-                Detached::Plain(t) => State::Plain(t),
+                Detached::Plain(t) => State::Plain(*t),
                 Detached::Gz(g) => State::Gz(g),
             };
             self.slots[i].waiting = false;
@@ -221,6 +221,8 @@ impl Follower {
         let size = fmeta.len();
         let mut t = Tracked::new(file, (dev, ino), &sample);
         t.born = fmeta.created().ok();
+        // empty: a copytruncate before its first bytes are read would leave no trace in it
+        t.blind = sample.is_empty();
         t.binary_checked = !sample.is_empty();
         t.fresh = !initial;
         t.ticket = self.enlist(i);

@@ -344,6 +344,7 @@ impl Follower {
         let mut items = std::mem::take(&mut self.pending);
         self.tell_budget(&mut items);
         let check = self.names_to_check();
+        let looked_at = SystemTime::now();
         let mut looks = self.look_at(check);
 
         // files whose name no longer points to them are taken off it
@@ -358,7 +359,7 @@ impl Follower {
             }
             match std::mem::replace(&mut slot.state, State::Missing) {
                 State::Plain(t) => {
-                    detached.push((c.i, Detached::Plain(t)));
+                    detached.push((c.i, Detached::Plain(Box::new(t))));
                     c.rotated = true;
                 }
                 State::Gz(g) if matches!(g.phase, GzPhase::Reading { .. }) => detached.push((c.i, Detached::Gz(g))),
@@ -370,8 +371,9 @@ impl Follower {
         // files still at their name: truncated or rewritten in place? (only those that changed)
         for c in &looks {
             let i = c.i;
-            let State::Plain(t) = &self.slots[i].state else { continue };
+            let State::Plain(t) = &mut self.slots[i].state else { continue };
             if t.seen.is_some() && t.seen == c.look.meta().map(|m| m.stamp()) {
+                t.intact_at = looked_at;
                 continue;
             }
             match self.ensure_open(i, &mut items) {
@@ -429,9 +431,9 @@ impl Follower {
         let mut lost: FxHashMap<usize, Tracked> = FxHashMap::default();
         for (i, open) in detached {
             match open {
-                Detached::Plain(t) if t.file.is_some() => self.drain_later(i, t),
+                Detached::Plain(t) if t.file.is_some() => self.drain_later(i, *t),
                 Detached::Plain(t) => {
-                    lost.insert(i, t);
+                    lost.insert(i, *t);
                 }
                 Detached::Gz(g) => self.remember_gz(g.key),
             }
@@ -443,7 +445,8 @@ impl Follower {
                 _ => None,
             };
             self.adopt_siblings(c.i, lost.remove(&c.i), None, born, &mut items);
-            let floor = born.map_or_else(|| self.floor_now(CLOCK_SLACK), |b| self.floor_at(b, CLOCK_SLACK));
+            // (not knowing its birth: every rotated file older than this poll's look was taken now)
+            let floor = self.floor_at(born.unwrap_or(looked_at), CLOCK_SLACK);
             self.slots[c.i].floor = Some(floor);
         }
 

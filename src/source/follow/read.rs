@@ -3,13 +3,14 @@
 //! compressed file, or a named pipe — handing on complete lines as items.
 
 use super::attach::Reopen;
-use super::identity::Stamp;
-use super::rotated::{Continuation, TRUNCATION_SLACK};
+use super::identity::{Stamp, look};
+use super::rotated::{CLOCK_SLACK, Continuation};
 use super::splitter::{Piece, truncation_marker};
 use super::tracked::{Step, read_tracked};
 use super::{FollowItem, Follower, NoticeKind, State, binary_notice, notice_item};
 use crate::source::follow::identity::NameMeta;
 use std::os::unix::fs::MetadataExt;
+use std::time::SystemTime;
 
 impl Follower {
     /// Drains the earlier files of slot `i`, closing each once the file now at the name has data
@@ -148,18 +149,28 @@ impl Follower {
         }
     }
 
-    /// The current file of slot `i` was empty when it was truncated and holds bytes now: content
-    /// may have come and been copied and truncated away in between (copytruncate while this
-    /// follower lagged). Rotated files beside it are looked for before it is read; true when some
-    /// were found (they come first).
+    /// The current file of slot `i` was empty when it was last looked at (new, or just truncated)
+    /// and holds bytes now: content may have come and been copied and truncated away in between
+    /// (copytruncate while this follower lagged). Rotated files beside it are looked for before it
+    /// is read; true when some were found (they come first). Only files made while the file was
+    /// at the name count: a rotation by rename since is handled by the next poll.
     fn read_blind(&mut self, i: usize, items: &mut Vec<FollowItem>) -> bool {
+        let path = self.slots[i].path.clone();
         let State::Plain(t) = &mut self.slots[i].state else { return false };
         let has_bytes = t.file.as_deref().and_then(|f| f.metadata().ok()).is_some_and(|m| m.len() > 0);
         if !t.blind || !has_bytes {
             return false;
         }
+        // its head from now on tells a truncation that comes while the directory is looked at
+        if t.refresh_head().is_err() {
+            return false;
+        }
         t.blind = false;
-        self.adopt_siblings(i, None, None, None, items);
+        let at_name = SystemTime::now();
+        if look(&path).meta().map(|m| m.identity()) != Some((t.dev, t.ino)) {
+            return false;
+        }
+        self.adopt_siblings(i, None, None, Some(at_name), items);
         !self.slots[i].retiring.is_empty()
     }
 
@@ -176,12 +187,14 @@ impl Follower {
     /// drain (the copy, rotated files never read) now come before it.
     pub(super) fn restart(&mut self, i: usize, items: &mut Vec<FollowItem>) -> bool {
         let State::Plain(t) = &mut self.slots[i].state else { return false };
+        let intact_at = t.intact_at;
         let (old, splitter) = t.restart();
         let path = self.slots[i].path.clone();
         let continuation = Continuation { snapshot: old.clone(), splitter };
         let now = std::time::SystemTime::now();
         let copy = self.adopt_siblings(i, None, Some(continuation), Some(now), items);
-        self.slots[i].floor = Some(self.floor_now(TRUNCATION_SLACK));
+        // the content that replaced the old one began after the old one was last seen whole
+        self.slots[i].floor = Some(self.floor_at(intact_at, CLOCK_SLACK));
         self.remember(i, old);
         let message = match copy {
             Some(name) => format!(

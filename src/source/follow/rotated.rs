@@ -35,8 +35,6 @@ use std::time::{Duration, SystemTime};
 /// File times are coarser than the clock: a file made just after a moment may carry a time just
 /// before it.
 pub(super) const CLOCK_SLACK: Duration = Duration::from_millis(50);
-/// A truncation is noticed a little after it happened: content begun since may be a little older.
-pub(super) const TRUNCATION_SLACK: Duration = Duration::from_secs(1);
 /// Rotated files remembered as dealt with.
 const MAX_KNOWN: usize = 8192;
 /// Bytes of a remembered file's head, to tell a reused inode.
@@ -208,7 +206,7 @@ impl Follower {
         self.floor_at(SystemTime::now(), slack)
     }
 
-    /// The same for content that began at `began`.
+    /// The same for content that began after `began`.
     pub(super) fn floor_at(&self, began: SystemTime, slack: Duration) -> SystemTime {
         let began = began.checked_sub(slack).unwrap_or(SystemTime::UNIX_EPOCH);
         let start = self.started_at.checked_sub(CLOCK_SLACK).unwrap_or(SystemTime::UNIX_EPOCH);

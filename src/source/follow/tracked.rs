@@ -10,6 +10,7 @@ use super::{BINARY_NUL_PERCENT, BINARY_SAMPLE, READ_BUDGET};
 use crate::source::nul_percent;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
+use std::time::SystemTime;
 
 /// A plain file being read.
 #[derive(Debug)]
@@ -35,13 +36,16 @@ pub(super) struct Tracked {
     pub(super) used: bool,
     /// The ticket of its place in the budget's queue (current files only).
     pub(super) ticket: u64,
-    /// Truncated and empty when last looked at: if it is truncated again before its first bytes
-    /// are read, nothing in it tells. Before those bytes are read, rotated files beside it are
+    /// Empty when last looked at (just truncated, or new): if it is truncated before its first
+    /// bytes are read, nothing in it tells. Before those bytes are read, rotated files beside it are
     /// looked for (the content in between may be in a copy).
     pub(super) blind: bool,
     /// When the file was made, where the filesystem keeps it: rotated files made later are
     /// newer than it.
-    pub(super) born: Option<std::time::SystemTime>,
+    pub(super) born: Option<SystemTime>,
+    /// When its content was last seen as read (not truncated or rewritten): content that replaced
+    /// it began later.
+    pub(super) intact_at: SystemTime,
 }
 
 impl Tracked {
@@ -62,6 +66,7 @@ impl Tracked {
             ticket: 0,
             blind: false,
             born: None,
+            intact_at: SystemTime::now(),
         }
     }
 
@@ -140,6 +145,7 @@ pub(super) enum Step {
 /// Reads what is new in a tracked file (at most [`READ_BUDGET`] bytes); the file must be open.
 /// Bytes are only used when the file was not truncated or rewritten while they were read.
 pub(super) fn read_tracked(t: &mut Tracked, max_line: usize, out: &mut Vec<Piece>) -> std::io::Result<Step> {
+    let checked_at = SystemTime::now();
     let file = t.open_file()?;
     let size = file.metadata()?.len();
     if size < t.offset {
@@ -155,6 +161,10 @@ pub(super) fn read_tracked(t: &mut Tracked, max_line: usize, out: &mut Vec<Piece
     }
     let file = t.open_file()?;
     if size == t.offset {
+        if !t.refresh_head()? {
+            return Ok(Step::Replaced);
+        }
+        t.intact_at = checked_at;
         return Ok(Step::Idle);
     }
     let want = (size - t.offset).min(READ_BUDGET) as usize;
@@ -170,6 +180,7 @@ pub(super) fn read_tracked(t: &mut Tracked, max_line: usize, out: &mut Vec<Piece
     t.splitter.feed(&buf, t.offset, max_line, out);
     t.offset += buf.len() as u64;
     t.used = true;
+    t.intact_at = checked_at;
     Ok(Step::Read { more: t.offset < now })
 }
 
