@@ -61,9 +61,10 @@ impl Follower {
                 SpecKind::Dir => {
                     dirs.push(path.to_path_buf());
                     let Ok(entries) = std::fs::read_dir(path) else { continue };
+                    // names followed already stay as they are: only new ones are sorted and added
                     let mut names: Vec<PathBuf> = entries
                         .filter_map(|e| e.ok().map(|e| e.path()))
-                        .filter(|p| looks_like_log(p) && (self.by_path.contains_key(p) || p.is_file()))
+                        .filter(|p| !self.by_path.contains_key(p) && looks_like_log(p) && p.is_file())
                         .collect();
                     names.sort();
                     found.extend(names.into_iter().map(|p| (p, false)));
@@ -71,12 +72,17 @@ impl Follower {
                 SpecKind::Glob => {
                     dirs.push(glob_base(&spec.text));
                     let Ok(paths) = glob::glob(&spec.text) else { continue };
-                    let mut names: Vec<PathBuf> =
-                        paths.filter_map(Result::ok).filter(|p| self.by_path.contains_key(p) || p.is_file()).collect();
-                    names.sort();
-                    for p in &names {
-                        dirs.push(parent_dir(p));
+                    let mut names: Vec<PathBuf> = Vec::new();
+                    for p in paths.filter_map(Result::ok) {
+                        let known = self.by_path.contains_key(&p);
+                        if known || p.is_file() {
+                            dirs.push(parent_dir(&p));
+                        }
+                        if !known && p.is_file() {
+                            names.push(p);
+                        }
                     }
+                    names.sort();
                     found.extend(names.into_iter().map(|p| (p, false)));
                 }
             }
