@@ -138,7 +138,8 @@ fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
 fn clamp_selections(state: &mut State) {
     if let Some(o) = &state.overview {
         state.code_selected = state.code_selected.min(o.codes.len().saturating_sub(1));
-        if !state.code_videos {
+        // the selection is the code's video list's while it is on screen
+        if !(state.code_videos && state.screen == Screen::Codes) {
             state.video_selected = state.video_selected.min(o.top_failing_videos.len().saturating_sub(1));
         }
     }

@@ -51,7 +51,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         lines.push(Line::from(Span::styled(super::text::pad(&text, inner), style)));
     }
-    if visible.is_empty() {
+    if t.events.is_empty() {
+        lines
+            .push(Line::from(Span::styled("no events in the tail yet: new lines show here as they arrive", theme.dim)));
+    } else if visible.is_empty() {
         lines.push(Line::from(Span::styled("no events match the filters (l, c, e change them)", theme.dim)));
     }
     let mut title = format!("Live tail · {} events", visible.len());
