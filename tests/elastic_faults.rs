@@ -225,9 +225,8 @@ fn run_binary(args: &[&str]) -> (i32, String) {
 /// in `report`, `ship` and the console alike; `--verbose` adds the whole chain.
 #[test]
 fn unreachable_cluster_is_one_line_and_exit_2_everywhere() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    let (_held, port) = common::refusing_port();
+    let url = format!("http://127.0.0.1:{port}");
     let logs = tempfile::tempdir().unwrap();
     std::fs::write(logs.path().join("a.log"), "2025-09-01 14:00:00 [INFO] video_id=v1 hello\n").unwrap();
     let logs = logs.path().to_str().unwrap().to_string();

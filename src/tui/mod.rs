@@ -4,22 +4,25 @@
 //! it: the UI does no IO on data, never waits on the engine, and redraws on input or on a tick,
 //! never once per log line.
 
+pub mod actions;
+pub mod effects;
+pub mod keys;
 pub mod state;
+pub mod tail;
 pub mod theme;
 pub mod update;
 pub mod view;
 
-use crate::backend::worker::{Link, Request, Update};
+use crate::backend::worker::{Link, Update};
 use crate::config::Config;
-use crate::integrate::clipboard::{self, ClipboardMode, Copied};
+use crate::integrate::clipboard::ClipboardMode;
 use anyhow::Result;
 use crossterm::event::{self, Event as TermEvent, KeyEventKind};
 use state::State;
-use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
-use update::{Effect, Msg};
+use update::Msg;
 
 /// Frames per second at most.
 const FRAME: Duration = Duration::from_millis(50);
@@ -95,9 +98,11 @@ fn ui_loop(
 ) -> Result<()> {
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
+    let size = terminal.size()?;
+    let mut msgs = vec![Msg::Resize { width: size.width, height: size.height }];
     loop {
         let now_ms = chrono::Utc::now().timestamp_millis();
-        let mut msgs = vec![Msg::Tick { now_ms }];
+        msgs.push(Msg::Tick { now_ms });
         while let Ok(update) = from_engine.try_recv() {
             msgs.push(Msg::Engine(update));
             dirty = true;
@@ -109,14 +114,14 @@ fn ui_loop(
         if event::poll(timeout)? {
             match event::read()? {
                 TermEvent::Key(key) if key.kind != KeyEventKind::Release => msgs.push(Msg::Key(key)),
-                TermEvent::Resize(..) => msgs.push(Msg::Resize),
+                TermEvent::Resize(width, height) => msgs.push(Msg::Resize { width, height }),
                 _ => {}
             }
             dirty = true;
         }
-        for msg in msgs {
+        for msg in msgs.drain(..) {
             for effect in update::update(state, msg) {
-                run_effect(effect, state, clipboard_mode, link);
+                effects::run(effect, state, clipboard_mode, link);
             }
         }
         if state.quit || stop.load(Ordering::Relaxed) {
@@ -128,70 +133,6 @@ fn ui_loop(
             dirty = false;
         } else if last_draw.elapsed() >= Duration::from_secs(1) {
             dirty = true; // the "behind live" clock moves
-        }
-    }
-}
-
-fn set_status(state: &mut State, text: String) {
-    state.status = crate::text::sanitize_owned(&text, 400);
-    state.status_at_ms = state.now_ms;
-}
-
-fn run_effect(effect: Effect, state: &mut State, clipboard_mode: ClipboardMode, link: &Link) {
-    match effect {
-        Effect::Window(span) => link.send(Request::Window(span)),
-        Effect::Related(id) => link.send(Request::Related(id)),
-        Effect::CodeVideos { code, span } => link.send(Request::CodeVideos { code, span }),
-        Effect::Copy { text, label } => {
-            let shown = text.lines().next().unwrap_or("").to_string();
-            let message = match clipboard::copy(&text, clipboard_mode) {
-                Ok(Copied::Osc52(sequence)) => {
-                    let mut out = std::io::stdout();
-                    let _ = out.write_all(sequence.as_bytes()).and_then(|_| out.flush());
-                    format!("{label} sent to terminal clipboard: {shown}")
-                }
-                Ok(Copied::System) => format!("{label} copied to clipboard: {shown}"),
-                Ok(Copied::Disabled) => format!("clipboard disabled; {label}: {shown}"),
-                Err(e) => format!("{e}; {label}: {shown}"),
-            };
-            set_status(state, message);
-        }
-        Effect::Open(url) => {
-            let message = match crate::integrate::open_url(&url) {
-                Ok(()) => format!("opened {url}"),
-                Err(reason) => {
-                    let copied = matches!(clipboard::copy(&url, clipboard_mode), Ok(Copied::Osc52(ref s)) if {
-                        let mut out = std::io::stdout();
-                        out.write_all(s.as_bytes()).and_then(|_| out.flush()).is_ok()
-                    });
-                    format!(
-                        "{reason}; link {}: {url}",
-                        if copied { "sent to terminal clipboard" } else { "not copied" }
-                    )
-                }
-            };
-            set_status(state, message);
-        }
-        Effect::Export { video_id, content } => {
-            let name = format!(
-                "foley-triage-{}-{}.log",
-                video_id.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-', "_"),
-                chrono::Utc::now().format("%Y%m%dT%H%M%S")
-            );
-            let path =
-                std::env::current_dir().map(|d| d.join(&name)).unwrap_or_else(|_| std::env::temp_dir().join(&name));
-            let message = match std::fs::write(&path, content) {
-                Ok(()) => format!("exported the log bundle of {video_id} to {}", path.display()),
-                Err(e) => format!("could not write {}: {e}", path.display()),
-            };
-            set_status(state, message);
-        }
-        Effect::SetMouse(on) => {
-            let _ = if on {
-                crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)
-            } else {
-                crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture)
-            };
         }
     }
 }

@@ -1,8 +1,9 @@
 //! What the screen shows: the state the pure `update` changes and the views only read.
 
 use crate::backend::Related;
+use crate::backend::worker::TAIL_CAPACITY;
 use crate::event::{Level, OwnedEvent};
-use crate::stats::overview::Overview;
+use crate::stats::overview::{Overview, VideoRow};
 use std::collections::VecDeque;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +18,9 @@ pub enum Screen {
 pub const WINDOWS: [(&str, Option<i64>); 5] =
     [("5m", Some(300_000)), ("15m", Some(900_000)), ("1h", Some(3_600_000)), ("24h", Some(86_400_000)), ("all", None)];
 
+/// Status messages kept for the message log (`m`).
+pub const MESSAGES_KEPT: usize = 500;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     Normal,
@@ -24,12 +28,71 @@ pub enum Input {
     Search(String),
 }
 
+/// A scrollable overlay over the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    /// Every key, the health formula, the alert rules (`?`).
+    Help,
+    /// The last status messages with their times, and the alerts whole (`m`).
+    Messages,
+}
+
+/// How the videos of a code are ordered (`s` cycles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VideoOrder {
+    /// Most failures first.
+    #[default]
+    Failures,
+    /// Most recently failed first.
+    LastSeen,
+    /// By video id.
+    Id,
+}
+
+impl VideoOrder {
+    pub fn label(self) -> &'static str {
+        match self {
+            VideoOrder::Failures => "failures",
+            VideoOrder::LastSeen => "last seen",
+            VideoOrder::Id => "id",
+        }
+    }
+
+    pub fn next(self) -> VideoOrder {
+        match self {
+            VideoOrder::Failures => VideoOrder::LastSeen,
+            VideoOrder::LastSeen => VideoOrder::Id,
+            VideoOrder::Id => VideoOrder::Failures,
+        }
+    }
+
+    /// Sorts rows in this order (ties broken by id, so the order is stable across refreshes).
+    pub fn sort(self, rows: &mut [VideoRow]) {
+        match self {
+            VideoOrder::Failures => {
+                rows.sort_by(|a, b| b.failures.cmp(&a.failures).then_with(|| a.video_id.cmp(&b.video_id)))
+            }
+            VideoOrder::LastSeen => {
+                rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then_with(|| a.video_id.cmp(&b.video_id)))
+            }
+            VideoOrder::Id => rows.sort_by(|a, b| a.video_id.cmp(&b.video_id)),
+        }
+    }
+}
+
+/// The live tail. While following, new events are appended to `events` (a ring of
+/// [`TAIL_CAPACITY`]) and the newest is selected. Paused, `events` is frozen — arrivals go to
+/// `held` and are counted in `waiting` — and the view is pinned by sequence numbers: `top` is the
+/// first row on screen, `cursor` the selected line. Nothing on screen moves until `Space` or `G`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TailState {
-    pub events: VecDeque<OwnedEvent>,
+    /// The events shown, oldest first, with their sequence numbers.
+    pub events: VecDeque<(u64, OwnedEvent)>,
+    /// Events that arrived while paused (the newest [`TAIL_CAPACITY`]), appended on resume.
+    pub held: VecDeque<(u64, OwnedEvent)>,
     pub last_seq: u64,
     pub paused: bool,
-    /// Lines that arrived while paused.
+    /// Lines that arrived while paused (all of them, even those `held` no longer keeps).
     pub waiting: usize,
     /// Minimum level shown (`l` cycles).
     pub min_level: Option<Level>,
@@ -38,8 +101,38 @@ pub struct TailState {
     /// Only events with an error code (`e`).
     pub errors_only: bool,
     pub query: String,
-    /// Offset from the newest line (0 = following the end).
-    pub scroll: usize,
+    /// Paused: the sequence number of the selected line.
+    pub cursor: u64,
+    /// Paused: the sequence number of the first line on screen.
+    pub top: u64,
+}
+
+impl TailState {
+    /// Takes new events: appended while following, held while paused.
+    pub fn receive(&mut self, events: Vec<(u64, OwnedEvent)>) {
+        for (seq, event) in events {
+            self.last_seq = self.last_seq.max(seq);
+            let ring = if self.paused {
+                self.waiting += 1;
+                &mut self.held
+            } else {
+                &mut self.events
+            };
+            if ring.len() >= TAIL_CAPACITY {
+                ring.pop_front();
+            }
+            ring.push_back((seq, event));
+        }
+    }
+
+    /// Follows the end again: the held events join the ring.
+    pub fn resume(&mut self) {
+        self.paused = false;
+        self.waiting = 0;
+        self.events.extend(self.held.drain(..));
+        let excess = self.events.len().saturating_sub(TAIL_CAPACITY);
+        self.events.drain(..excess);
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -49,32 +142,51 @@ pub struct DrillState {
     pub scroll: usize,
 }
 
+/// A status message, kept for the message log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Wall-clock time it was said (0 before the first tick).
+    pub at_ms: i64,
+    pub text: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
     pub screen: Screen,
     pub previous: Screen,
-    pub help: bool,
+    /// The overlay shown over the screen, if any, and how far it is scrolled.
+    pub overlay: Option<Overlay>,
+    pub overlay_scroll: usize,
     pub window: usize,
+    /// What the backend says it reads (the header).
     pub source: String,
+    /// What the console was asked to open, as given (kept when the backend's description is empty).
+    pub inputs: String,
     pub overview: Option<Overview>,
     /// The window the shown overview was computed for (it lags the chosen one until the engine
     /// answers).
     pub overview_span: Option<i64>,
     /// Wall-clock time the overview arrived.
     pub overview_at_ms: i64,
+    /// The error the backend reported with its last overview (the numbers shown are then old or
+    /// empty, never "all clear").
+    pub backend_error: Option<String>,
     pub events_per_second: f64,
     pub video_selected: usize,
     pub code_selected: usize,
     /// Enter on a code lists its videos.
     pub code_videos: bool,
-    /// The videos of the listed code, as the engine answered: (code, window, rows); `None` while
-    /// the answer is on its way.
-    pub code_video_rows: Option<(String, Option<i64>, Vec<crate::stats::overview::VideoRow>)>,
+    /// The videos of the listed code, as the engine answered, sorted by `video_order`:
+    /// (code, window, rows); `None` while the answer is on its way.
+    pub code_video_rows: Option<(String, Option<i64>, Vec<VideoRow>)>,
+    pub video_order: VideoOrder,
     pub tail: TailState,
     pub drill: DrillState,
     pub input: Input,
     pub status: String,
     pub status_at_ms: i64,
+    /// The last [`MESSAGES_KEPT`] status messages, oldest first.
+    pub messages: VecDeque<Message>,
     pub mouse: bool,
     pub quit: bool,
     /// How far the engine got opening its backend, until the first overview arrives.
@@ -82,6 +194,8 @@ pub struct State {
     /// Why the backend could not be opened (the console ends and says it).
     pub failed: Option<String>,
     pub now_ms: i64,
+    /// The terminal's size (columns, rows), for paging; the views draw in what they are given.
+    pub size: (u16, u16),
     /// Link settings (retry template, Kibana), for the actions.
     pub links: crate::config::Links,
     /// Alert rules in force and the health formula, for help.
@@ -94,31 +208,50 @@ impl State {
         State {
             screen: Screen::Overview,
             previous: Screen::Overview,
-            help: false,
+            overlay: None,
+            overlay_scroll: 0,
             window: 2,
+            inputs: source.clone(),
             source,
             overview: None,
             overview_span: None,
             overview_at_ms: 0,
+            backend_error: None,
             events_per_second: 0.0,
             video_selected: 0,
             code_selected: 0,
             code_videos: false,
             code_video_rows: None,
+            video_order: VideoOrder::default(),
             tail: TailState::default(),
             drill: DrillState::default(),
             input: Input::Normal,
             status: "loading…".into(),
             status_at_ms: 0,
+            messages: VecDeque::new(),
             mouse: false,
             quit: false,
             loading: None,
             failed: None,
             now_ms: 0,
+            size: (80, 24),
             links: config.links.clone(),
             alert_rules: config.alerts.clone(),
             health_formula: config.health.describe(),
         }
+    }
+
+    /// Says something on the status line; it is kept in the message log too.
+    pub fn set_status(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        if self.messages.back().is_none_or(|m| m.text != text) {
+            if self.messages.len() >= MESSAGES_KEPT {
+                self.messages.pop_front();
+            }
+            self.messages.push_back(Message { at_ms: self.now_ms, text: text.clone() });
+        }
+        self.status = text;
+        self.status_at_ms = self.now_ms;
     }
 
     pub fn window_label(&self) -> &'static str {
@@ -129,9 +262,15 @@ impl State {
         WINDOWS[self.window % WINDOWS.len()].1
     }
 
-    /// The tail events passing the filters, oldest first.
-    pub fn tail_visible(&self) -> Vec<&OwnedEvent> {
-        self.tail.events.iter().filter(|e| self.tail_passes(e)).collect()
+    /// Rows of lines inside the tail's frame at the current size (header, status line, borders
+    /// taken off).
+    pub fn tail_rows(&self) -> usize {
+        (self.size.1 as usize).saturating_sub(4).max(1)
+    }
+
+    /// The tail events passing the filters, oldest first, with their sequence numbers.
+    pub fn tail_visible(&self) -> Vec<(u64, &OwnedEvent)> {
+        self.tail.events.iter().filter(|(_, e)| self.tail_passes(e)).map(|(s, e)| (*s, e)).collect()
     }
 
     pub fn tail_passes(&self, e: &OwnedEvent) -> bool {
@@ -143,7 +282,44 @@ impl State {
 
     /// True when the tail line matches the search text (case-insensitive).
     pub fn tail_matches(&self, e: &OwnedEvent) -> bool {
-        !self.tail.query.is_empty() && e.raw.to_lowercase().contains(&self.tail.query.to_lowercase())
+        !self.tail.query.is_empty() && contains_folded(&e.raw, &self.tail.query.to_lowercase())
+    }
+
+    /// The index (in `visible`) of the selected tail line: the newest while following; paused, the
+    /// line at the cursor (or the nearest older one the filters show, else the oldest shown).
+    pub fn tail_cursor_index(&self, visible: &[(u64, &OwnedEvent)]) -> Option<usize> {
+        if visible.is_empty() {
+            return None;
+        }
+        if !self.tail.paused {
+            return Some(visible.len() - 1);
+        }
+        let after = visible.partition_point(|(seq, _)| *seq <= self.tail.cursor);
+        Some(after.saturating_sub(1))
+    }
+
+    /// The rows of `visible` on screen, `rows` high: the newest while following; paused, from
+    /// the pinned top line, moved only as far as needed to keep the selected line on screen.
+    pub fn tail_frame(&self, visible: &[(u64, &OwnedEvent)], rows: usize) -> std::ops::Range<usize> {
+        let len = visible.len();
+        let rows = rows.max(1);
+        if !self.tail.paused {
+            return len.saturating_sub(rows)..len;
+        }
+        let Some(cursor) = self.tail_cursor_index(visible) else { return 0..0 };
+        let mut top = visible.partition_point(|(seq, _)| *seq < self.tail.top).min(len.saturating_sub(1));
+        if cursor < top {
+            top = cursor;
+        } else if cursor >= top + rows {
+            top = cursor + 1 - rows;
+        }
+        top..(top + rows).min(len)
+    }
+
+    /// The selected tail line (Enter drills into its video).
+    pub fn tail_selected(&self) -> Option<&OwnedEvent> {
+        let visible = self.tail_visible();
+        self.tail_cursor_index(&visible).map(|i| visible[i].1)
     }
 
     /// The code selected on the codes screen.
@@ -151,14 +327,12 @@ impl State {
         self.overview.as_ref()?.codes.get(self.code_selected).map(|c| c.code.as_str())
     }
 
-    /// Every video listed on the codes screen for the selected code (empty until the engine
-    /// answers, see [`State::code_videos_loading`]).
-    pub fn videos_of_selected_code(&self) -> Vec<&crate::stats::overview::VideoRow> {
+    /// Every video listed on the codes screen for the selected code, in the chosen order (empty
+    /// until the engine answers, see [`State::code_videos_loading`]).
+    pub fn videos_of_selected_code(&self) -> &[VideoRow] {
         match (&self.code_video_rows, self.selected_code()) {
-            (Some((code, span, rows)), Some(selected)) if code == selected && *span == self.window_span() => {
-                rows.iter().collect()
-            }
-            _ => Vec::new(),
+            (Some((code, span, rows)), Some(selected)) if code == selected && *span == self.window_span() => rows,
+            _ => &[],
         }
     }
 
@@ -167,4 +341,19 @@ impl State {
         !matches!((&self.code_video_rows, self.selected_code()),
             (Some((code, span, _)), Some(selected)) if code == selected && *span == self.window_span())
     }
+
+    /// Rows of the code's video list on screen at the current size (header, status line, borders
+    /// and the column heads taken off).
+    pub fn code_video_page(&self) -> usize {
+        (self.size.1 as usize).saturating_sub(5).max(1)
+    }
+}
+
+/// Case-insensitive `contains` with the needle already lower-cased; no allocation for ASCII text.
+fn contains_folded(haystack: &str, needle: &str) -> bool {
+    if haystack.is_ascii() && needle.is_ascii() {
+        let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+        return n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+    }
+    haystack.to_lowercase().contains(needle)
 }

@@ -31,9 +31,18 @@ pub fn wait_until(what: &str, deadline: Duration, mut done: impl FnMut() -> bool
 /// Draws the whole console on a `TestBackend` of `width`×`height` in the monochrome theme and
 /// returns its cells as text, one line per row.
 pub fn render(state: &foley_triage::tui::state::State, width: u16, height: u16) -> String {
-    let theme = foley_triage::tui::theme::Theme::monochrome();
+    render_with(state, width, height, &foley_triage::tui::theme::Theme::monochrome())
+}
+
+/// [`render`] in a given theme.
+pub fn render_with(
+    state: &foley_triage::tui::state::State,
+    width: u16,
+    height: u16,
+    theme: &foley_triage::tui::theme::Theme,
+) -> String {
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| foley_triage::tui::view::draw(f, state, &theme)).unwrap();
+    terminal.draw(|f| foley_triage::tui::view::draw(f, state, theme)).unwrap();
     let buffer = terminal.backend().buffer().clone();
     let mut out = String::new();
     for y in 0..height {
@@ -73,6 +82,19 @@ impl Pty {
 
     /// Starts the console at `cols`×`rows` with extra environment variables.
     pub fn start_with(args: &[&str], cols: u16, rows: u16, env: &[(&str, &str)]) -> Pty {
+        Pty::start_full(args, cols, rows, env, &[], None)
+    }
+
+    /// Starts the console at `cols`×`rows`: `env` set, `unset` removed (after the defaults, so
+    /// `SSH_TTY` can be taken away), in `cwd` (default: the private home).
+    pub fn start_full(
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+        env: &[(&str, &str)],
+        unset: &[&str],
+        cwd: Option<&std::path::Path>,
+    ) -> Pty {
         let pty = native_pty_system().openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("pty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_foley-triage"));
         cmd.args(args);
@@ -89,7 +111,10 @@ impl Pty {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.cwd(&home);
+        for k in unset {
+            cmd.env_remove(k);
+        }
+        cmd.cwd(cwd.unwrap_or(&home));
         let child = pty.slave.spawn_command(cmd).expect("spawn");
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().expect("reader");
@@ -123,14 +148,19 @@ impl Pty {
         parser
     }
 
-    /// Waits up to 30 s for `text` on screen; returns the screen.
+    /// The lines of the screen as the terminal shows them now.
+    pub fn lines(&self) -> Vec<String> {
+        self.screen().lines().map(str::to_string).collect()
+    }
+
+    /// Waits up to 120 s (the machine may be shared and busy) for `text` on screen; returns the screen.
     pub fn wait_for(&self, text: &str) -> String {
         self.wait_for_screen(text, |s| s.contains(text))
     }
 
-    /// Waits up to 30 s until `done` holds for the screen; `what` names it in the failure.
+    /// Waits up to 120 s until `done` holds for the screen; `what` names it in the failure.
     pub fn wait_for_screen(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let screen = self.screen();
             if done(&screen) {
@@ -178,5 +208,30 @@ impl Pty {
         let entered_alternate = last(b"\x1b[?1049h");
         let shown_cursor = last(b"\x1b[?25h");
         matches!((left_alternate, entered_alternate), (Some(l), Some(e)) if l > e) && shown_cursor.is_some()
+    }
+}
+
+/// A loopback port that refuses connections for as long as the returned socket lives: bound but
+/// never listening, so no other test can take the port between choosing it and using it (a
+/// listener dropped at once would free it for the next test that binds port 0).
+pub fn refusing_port() -> (std::os::fd::OwnedFd, u16) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket calls on a descriptor this function owns; errors are checked.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let owned = std::os::fd::OwnedFd::from_raw_fd(fd);
+        let mut addr: libc::sockaddr_in = std::mem::zeroed();
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        addr.sin_port = 0;
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let rc = libc::bind(fd, &addr as *const libc::sockaddr_in as *const libc::sockaddr, len);
+        assert_eq!(rc, 0, "bind: {}", std::io::Error::last_os_error());
+        let mut got: libc::sockaddr_in = std::mem::zeroed();
+        let mut got_len = len;
+        let rc = libc::getsockname(fd, &mut got as *mut libc::sockaddr_in as *mut libc::sockaddr, &mut got_len);
+        assert_eq!(rc, 0, "getsockname: {}", std::io::Error::last_os_error());
+        (owned, u16::from_be(got.sin_port))
     }
 }

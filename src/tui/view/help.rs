@@ -1,49 +1,29 @@
-//! Help: every key, the health formula and the alert rules in force (an overlay; any key closes).
+//! Help: every key, the health formula and the alert rules in force, wrapped to the overlay's
+//! width (the overlay scrolls; only `?`, Esc and `q` close it).
 
-use super::{State, Theme};
-use ratatui::Frame;
-use ratatui::layout::Rect;
+use super::State;
+use super::text::wrap;
+use crate::tui::keys::KEYS;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-pub const KEYS: [(&str, &str); 22] = [
-    ("Tab / 1-4", "switch screen: overview, drill-down, tail, codes"),
-    ("j k ↓ ↑", "move / scroll"),
-    ("g G", "top / bottom (G returns the tail to live)"),
-    ("PgUp PgDn ^u ^d", "page"),
-    ("Enter", "drill down on the selected video (or list a code's videos)"),
-    ("Esc", "back"),
-    ("t", "cycle the window: 5m 15m 1h 24h all"),
-    ("/", "search the tail; n / N next / previous match"),
-    ("Space", "tail: pause / follow (shows lines waiting)"),
-    ("l", "tail: minimum level (all, INFO, WARN, ERROR)"),
-    ("c", "tail: component filter · drill-down: copy Markdown incident summary"),
-    ("e", "tail: errors only · drill-down: export the video's log bundle"),
-    ("y", "copy the retry link (OSC 52 over SSH)"),
-    ("o", "open the Kibana deep link (over SSH: shown and copied)"),
-    ("F2", "mouse capture on/off (off keeps text selectable)"),
-    ("?", "this help"),
-    ("q  Ctrl-C", "quit"),
-    ("", ""),
-    ("health", "see the formula below"),
-    ("windows", "relative to the newest event, not the wall clock"),
-    ("lag", "header: how far the newest event is behind now"),
-    ("themes", "dark, light, high-contrast, solarized; NO_COLOR honoured"),
-];
+const KEY_COLUMN: usize = 18;
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let width = area.width.saturating_sub(8).min(110);
-    let height = area.height.saturating_sub(2);
-    let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + 1, width, height };
-    let mut lines: Vec<Line> = KEYS
-        .iter()
-        .map(|(k, v)| {
-            Line::from(vec![Span::styled(format!("{k:<18}"), theme.accent), Span::styled(v.to_string(), theme.text)])
-        })
-        .collect();
-    lines.push(Line::from(Span::styled("Health score", theme.accent)));
-    lines.push(Line::from(Span::styled(state.health_formula.clone(), theme.text)));
-    lines.push(Line::from(Span::styled("Alert rules in force", theme.accent)));
+/// The help text as lines of at most `width` columns.
+pub fn lines(state: &State, width: usize, key_style: Style) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let describe_width = width.saturating_sub(KEY_COLUMN).max(10);
+    for (key, description) in KEYS {
+        for (i, part) in wrap(description, describe_width).into_iter().enumerate() {
+            let key = if i == 0 { format!("{key:<KEY_COLUMN$}") } else { " ".repeat(KEY_COLUMN) };
+            lines.push(Line::from(vec![Span::styled(key, key_style), Span::raw(part)]));
+        }
+    }
+    lines.push(Line::from(Span::styled("Health score", key_style)));
+    for part in wrap(&state.health_formula, width) {
+        lines.push(Line::from(part));
+    }
+    lines.push(Line::from(Span::styled("Alert rules in force", key_style)));
     for rule in &state.alert_rules {
         let what = match rule.metric {
             crate::alerts::AlertMetric::Count => format!("count of {} errors", rule.codes.as_deref().unwrap_or("*")),
@@ -54,16 +34,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 format!("average latency of {} (ms)", rule.component.as_deref().unwrap_or("model_inference"))
             }
         };
-        lines.push(Line::from(Span::styled(
-            format!("  {:<24} {what} over {} > {}", rule.name, rule.window, rule.threshold),
-            theme.text,
-        )));
+        let text = format!("{:<24} {what} over {} > {}", rule.name, rule.window, rule.threshold);
+        for (i, part) in wrap(&text, width.saturating_sub(2)).into_iter().enumerate() {
+            lines.push(Line::from(format!("{}{part}", if i == 0 { "  " } else { "    " })));
+        }
     }
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::default().borders(Borders::ALL).border_style(theme.accent).title(" Help · any key closes ")),
-        popup,
-    );
+    lines
 }

@@ -1,22 +1,38 @@
-//! Drawing: one file per screen; this one lays out the frame (header, screen, status bar), the help
-//! overlay and the too-small message. Views only read the state.
+//! Drawing: one file per screen; this one lays out the frame (header, screen, status bar), the
+//! overlays (help, messages) and the too-small message, and says what an empty panel means (still
+//! reading, nothing found, an error) so that no panel reads "all clear" without data. Views only
+//! read the state.
+//!
+//! ```text
+//!  1O  2D  3T  4C  bundled demo (5 f… │ window 1h │ 0 ev/s │ data to 14:59:59 (30s behind)
+//! ┌ the screen ──────────────────────────────────────────────────────────────────┐
+//! └──────────────────────────────────────────────────────────────────────────────┘
+//!  status message (cut with …; m shows it whole)                   m log · ? help
+//! ```
 
 mod codes;
 mod drill;
 mod help;
+mod messages;
 mod overview;
 mod tail;
+pub mod text;
 
-use super::state::{Input, Screen, State};
+use super::state::{Input, Overlay, Screen, State};
 use super::theme::Theme;
 use crate::parse::time::format_clock;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+pub use text::fit;
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
+
+/// The mark of the selected line on every list: a column of its own, so the selection shows
+/// without colour (`NO_COLOR`, any theme).
+pub const MARK: &str = "▶";
 
 /// Draws the whole frame.
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
@@ -39,9 +55,68 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         Screen::Codes => codes::draw(frame, body, state, theme),
     }
     draw_status(frame, status, state, theme);
-    if state.help {
-        help::draw(frame, body, state, theme);
+    if let Some(overlay) = state.overlay {
+        draw_overlay(frame, body, state, theme, overlay);
     }
+}
+
+/// Why there is nothing to show, when there is nothing: still reading, an error, no files, or
+/// nothing in the window. `None` when the overview has events.
+pub fn no_data(state: &State) -> Option<String> {
+    let Some(o) = &state.overview else {
+        return Some(match &state.loading {
+            Some(progress) => format!("reading logs… {progress}"),
+            None => "reading logs…".into(),
+        });
+    };
+    if o.events > 0 {
+        return None;
+    }
+    if let Some(error) = &state.backend_error {
+        return Some(format!("no data: the backend reported an error ({error}); nothing was loaded"));
+    }
+    if o.lines.total == 0 {
+        if state.source.starts_with("0 files") || state.source == "no log files yet" {
+            return Some(format!(
+                "no log files in {}: names ending in .log .jsonl .ndjson .txt .out .err .gz (or .log.N) are read, and new ones as they appear. Try a file: foley-triage PATH/app.log, or the demo: foley-triage --demo",
+                state.inputs
+            ));
+        }
+        return Some(format!(
+            "no log lines in {} yet: the files are empty; new lines show as they are written",
+            state.source
+        ));
+    }
+    Some(match o.data_to {
+        Some(to) => format!(
+            "no events in this window ({}): the newest event is at {}; t widens the window",
+            state.window_label(),
+            crate::parse::time::format_ms(to)
+        ),
+        None => format!("no timed events: {} lines read, none with a time the parsers recognise", o.lines.total),
+    })
+}
+
+/// A panel that says why it is empty (wrapped to fit).
+pub fn draw_no_data(frame: &mut Frame, area: Rect, title: &str, message: &str, theme: &Theme) {
+    let inner = area.width.saturating_sub(2) as usize;
+    let lines: Vec<Line> =
+        text::wrap(message, inner).into_iter().map(|l| Line::from(Span::styled(l, theme.warn))).collect();
+    frame.render_widget(Paragraph::new(lines).block(block(title, area.width, theme)), area);
+}
+
+/// A bordered panel whose title is cut with `…` to the panel's width.
+pub fn block<'a>(title: &str, width: u16, theme: &Theme) -> Block<'a> {
+    block_with(title, width, theme, theme.accent)
+}
+
+/// [`block`] with the title in `style`.
+pub fn block_with<'a>(title: &str, width: u16, theme: &Theme, style: ratatui::style::Style) -> Block<'a> {
+    let room = (width as usize).saturating_sub(4);
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.dim)
+        .title(Span::styled(format!(" {} ", fit(title.trim(), room)), style))
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -51,38 +126,65 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ("3", "Tail", Screen::Tail),
         ("4", "Codes", Screen::Codes),
     ];
-    let mut spans = vec![Span::styled(" foley-triage ", theme.header.add_modifier(ratatui::style::Modifier::BOLD))];
     let narrow = area.width < 120;
+    let mut spans = Vec::new();
+    if !narrow {
+        spans.push(Span::styled(" foley-triage ", theme.header.add_modifier(ratatui::style::Modifier::BOLD)));
+    }
     for (key, name, screen) in tabs {
         let style = if state.screen == screen { theme.selection } else { theme.header };
         let label = if narrow { format!(" {key}{} ", &name[..1]) } else { format!(" {key} {name} ") };
         spans.push(Span::styled(label, style));
     }
-    let lag = match state.overview.as_ref().and_then(|o| o.data_to) {
-        Some(to) if state.now_ms > 0 => {
-            format!("data to {} ({} behind)", format_clock(to), human_duration(state.now_ms - to))
-        }
-        Some(to) => format!("data to {}", format_clock(to)),
-        None => "no data yet".into(),
-    };
-    // until the engine answers for a newly chosen window, say that what is shown is the old one
+    let used: usize = spans.iter().map(|s| text::width(&s.content)).sum();
+    // the window and the lag always show; the source takes what is left, cut with …
     let loading =
         if state.overview.is_some() && state.overview_span != state.window_span() { " (loading…)" } else { "" };
-    let right = format!(
-        " {} │ window {}{loading} │ {:.0} ev/s │ {lag} ",
-        state.source,
-        state.window_label(),
-        state.events_per_second
-    );
+    let window = format!("window {}{loading}", state.window_label());
+    let to = state.overview.as_ref().and_then(|o| o.data_to);
+    let lag = |long: bool| match to {
+        Some(to) if state.now_ms > 0 && long => {
+            format!("data to {} ({} behind)", format_clock(to), human_duration(state.now_ms - to))
+        }
+        Some(to) if state.now_ms > 0 => format!("{} behind ({})", human_duration(state.now_ms - to), format_clock(to)),
+        Some(to) => format!("data to {}", format_clock(to)),
+        None if state.overview.is_none() => "reading…".into(),
+        None => "no data".into(),
+    };
+    let rate = format!("{:.0} ev/s", state.events_per_second);
+    let (description, error) = match state.source.split_once(" · ERROR: ") {
+        Some((d, _)) => (d.to_string(), true),
+        None => (state.source.clone(), false),
+    };
+    let source =
+        if description.starts_with("0 files") { format!("no log files in {}", state.inputs) } else { description };
+    let width = area.width as usize;
+    // the fullest right-hand side that leaves the source its name (or 20 columns)
+    let want = text::width(&source).min(20);
+    let candidates = [
+        format!(" │ {window} │ {rate} │ {} ", lag(true)),
+        format!(" │ {window} │ {rate} │ {} ", lag(false)),
+        format!(" │ {window} │ {} ", lag(false)),
+    ];
+    let fits = |r: &String| used + text::width(r) + 1 + want <= width;
+    let right = candidates.iter().find(|r| fits(r)).unwrap_or(&candidates[2]).clone();
+    let error_mark = if error { " · ERROR (m)" } else { "" };
+    let room = width.saturating_sub(used + text::width(&right) + 1 + text::width(error_mark));
+    let source = if room >= 4 { fit(&source, room) } else { String::new() };
+    spans.push(Span::styled(format!(" {source}"), theme.header));
+    if error {
+        spans.push(Span::styled(error_mark, theme.critical));
+    }
     spans.push(Span::styled(right, theme.header));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header), area);
 }
 
 fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let hints = match state.screen {
-        Screen::Overview => "j/k move · Enter drill down · y copy retry · t window · Tab screens · ? help · q quit",
-        Screen::Drill => "y retry link · o Kibana · e export · c summary · j/k scroll · Esc back · ? help",
-        Screen::Tail => "Space pause · / search · n/N · l level · c component · e errors · Enter video · ? help",
+        Screen::Overview => "j/k move · Enter drill down · y copy retry · t window · Tab screens · ? help",
+        Screen::Drill => "y copy retry · o Kibana · e export · c summary · j/k · Esc back · ? help",
+        Screen::Tail => "Space pause · / search · n/N · l level · c comp · e errors · Enter · ? help",
+        Screen::Codes if state.code_videos => "j/k · PgUp/PgDn page · s sort · Enter drill down · Esc back · ? help",
         Screen::Codes => "j/k move · Enter videos of code · Esc back · ? help",
     };
     let line = match &state.input {
@@ -92,25 +194,82 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled("▏", theme.accent),
         ]),
         Input::Normal => {
-            // a recent status message wins over the key hints on narrow terminals
+            let width = area.width as usize;
             let status_text = state.loading.as_deref().unwrap_or(&state.status);
             let recent =
                 state.loading.is_some() || (state.now_ms - state.status_at_ms < 8000 && !status_text.is_empty());
-            let hints = if recent && status_text.chars().count() + hints.chars().count() + 3 > area.width as usize {
-                "? help"
-            } else {
-                hints
-            };
-            let room = (area.width as usize).saturating_sub(hints.chars().count() + 3);
-            let status: String = status_text.chars().take(room).collect();
-            let pad = room.saturating_sub(status.chars().count());
+            let full = text::width(status_text);
+            // a recent status message wins over the key hints; one that does not fit is cut with …
+            // and the message log (m) shows it whole
+            let hints = if !recent || full + text::width(hints) + 3 <= width { hints } else { "m log · ? help" };
+            let hints = fit(hints, width.saturating_sub(3));
+            let room = width.saturating_sub(text::width(&hints) + 3);
+            let status = text::pad(status_text, room);
             Line::from(vec![
-                Span::styled(format!(" {status}{}", " ".repeat(pad)), theme.accent),
-                Span::styled(format!(" {hints}"), theme.dim),
+                Span::styled(format!(" {status}"), theme.accent),
+                Span::styled(format!(" {hints} "), theme.dim),
             ])
         }
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// Where an overlay is drawn over the screen's area.
+fn overlay_rect(area: Rect) -> Rect {
+    let width = area.width.saturating_sub(8).min(110);
+    let height = area.height.saturating_sub(2);
+    Rect { x: area.x + (area.width - width) / 2, y: area.y + 1, width, height }
+}
+
+/// The screen's area for the terminal size in the state.
+fn body_of(state: &State) -> Rect {
+    let (w, h) = state.size;
+    Rect { x: 0, y: 1, width: w.max(MIN_WIDTH), height: h.max(MIN_HEIGHT).saturating_sub(2) }
+}
+
+/// The overlay's text at `width`; `theme` gives the emphasis (none when only counting lines).
+fn overlay_lines(state: &State, overlay: Overlay, width: usize, theme: Option<&Theme>) -> Vec<Line<'static>> {
+    let emphasis = theme.map_or(ratatui::style::Style::default(), |t| t.accent);
+    match overlay {
+        Overlay::Help => help::lines(state, width, emphasis),
+        Overlay::Messages => messages::lines(state, width, emphasis),
+    }
+}
+
+/// Rows of text an overlay shows at once at the current size.
+pub fn overlay_rows(state: &State) -> usize {
+    overlay_rect(body_of(state)).height.saturating_sub(2) as usize
+}
+
+/// How far the open overlay can scroll at the current size.
+pub fn overlay_max_scroll(state: &State) -> usize {
+    let Some(overlay) = state.overlay else { return 0 };
+    let inner = overlay_rect(body_of(state)).width.saturating_sub(2) as usize;
+    overlay_lines(state, overlay, inner, None).len().saturating_sub(overlay_rows(state))
+}
+
+fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, overlay: Overlay) {
+    let popup = overlay_rect(area);
+    let inner = popup.width.saturating_sub(2) as usize;
+    let rows = popup.height.saturating_sub(2) as usize;
+    let lines = overlay_lines(state, overlay, inner, Some(theme));
+    let top = state.overlay_scroll.min(lines.len().saturating_sub(rows));
+    let shown: Vec<Line> = lines.iter().skip(top).take(rows).cloned().collect();
+    let name = match overlay {
+        Overlay::Help => "Help · ? Esc q close",
+        Overlay::Messages => "Messages · m Esc q close",
+    };
+    let title = if lines.len() > rows {
+        format!("{name} · j/k PgUp/PgDn scroll · rows {}–{} of {}", top + 1, top + shown.len(), lines.len())
+    } else {
+        name.to_string()
+    };
+    frame.render_widget(Clear, popup);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.accent)
+        .title(Span::styled(format!(" {} ", fit(&title, inner.saturating_sub(2))), theme.accent));
+    frame.render_widget(Paragraph::new(shown).style(theme.text).block(block), popup);
 }
 
 /// `95s` → `1m35s`, for "behind live".
@@ -157,12 +316,7 @@ pub fn ms_text(v: Option<f64>) -> String {
     }
 }
 
-/// Cuts a string to `width` characters with an ellipsis.
-pub fn fit(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
+/// The mark column of a list row: [`MARK`] on the selected row, blank on the others.
+pub fn mark(selected: bool) -> &'static str {
+    if selected { "▶ " } else { "  " }
 }

@@ -11,57 +11,38 @@
 //! ┌ GPU (when logged) ─────────────────────────────────────────────────────────────┐
 //! ```
 
-use super::{State, Theme, fit, ms_text, sparkline};
+use super::text::wrap;
+use super::{State, Theme, draw_no_data, fit, mark, ms_text, no_data, sparkline};
 use crate::parse::time::format_clock;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Paragraph};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let Some(o) = &state.overview else {
-        frame.render_widget(Paragraph::new(" reading logs…").style(theme.dim), area);
-        return;
+    let o = match (&state.overview, no_data(state)) {
+        (Some(o), None) => o,
+        (_, why) => {
+            draw_no_data(frame, area, "Overview", &why.unwrap_or_default(), theme);
+            return;
+        }
     };
-    let active: Vec<_> = o.alerts.iter().filter(|a| a.active).collect();
-    let fired = !o.alerts.is_empty();
     let wide = area.width >= 120 && area.height >= 30;
     let has_gpu = o.series.gpu_mem_gib.iter().any(Option::is_some) || o.series.gpu_util_pct.iter().any(Option::is_some);
     let components = o.by_component.len() as u16;
+    let alerts = alert_lines(o, area.width as usize, if wide { 3 } else { 2 });
     let [banner, top, middle, bottom] = Layout::vertical([
-        Constraint::Length(if fired { 1 } else { 0 }),
+        Constraint::Length(alerts.len() as u16),
         Constraint::Length(components.max(3) + 3),
         Constraint::Min(5),
         Constraint::Length(if wide && has_gpu { 4 } else { 0 }),
     ])
     .areas(area);
-    if !active.is_empty() {
-        let text: Vec<String> = active.iter().map(|a| format!("{} {:.2} > {}", a.rule, a.value, a.threshold)).collect();
-        frame.render_widget(
-            Paragraph::new(format!(" ALERT  {}", text.join("  ·  ")))
-                .style(theme.critical.add_modifier(Modifier::REVERSED)),
-            banner,
-        );
-    } else if fired {
-        let text: Vec<String> = o
-            .alerts
-            .iter()
-            .map(|a| {
-                format!(
-                    "{} {}–{} (peak {})",
-                    a.rule,
-                    format_clock(a.from),
-                    format_clock(a.to),
-                    alert_value(a.value, a.threshold)
-                )
-            })
-            .collect();
-        frame.render_widget(
-            Paragraph::new(format!(" fired in this window: {}", text.join("  ·  "))).style(theme.warn),
-            banner,
-        );
-    }
+    let style =
+        if o.alerts.iter().any(|a| a.active) { theme.critical.add_modifier(Modifier::REVERSED) } else { theme.warn };
+    let lines: Vec<Line> = alerts.into_iter().map(|l| Line::from(Span::styled(l, style))).collect();
+    frame.render_widget(Paragraph::new(lines), banner);
     let [rates, health] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     draw_rates(frame, rates, o, theme);
     draw_health(frame, health, o, theme);
@@ -80,8 +61,52 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
+/// The alerts line, wrapped to `width` on at most `max_lines` lines (the message log, `m`, shows
+/// them all when they do not fit): the rules firing at the newest data, else those that fired in
+/// the window.
+fn alert_lines(o: &crate::stats::overview::Overview, width: usize, max_lines: usize) -> Vec<String> {
+    if o.alerts.is_empty() {
+        return Vec::new();
+    }
+    let active: Vec<_> = o.alerts.iter().filter(|a| a.active).collect();
+    let text = if active.is_empty() {
+        let fired: Vec<String> = o
+            .alerts
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {}–{} (peak {})",
+                    a.rule,
+                    format_clock(a.from),
+                    format_clock(a.to),
+                    alert_value(a.value, a.threshold)
+                )
+            })
+            .collect();
+        format!("fired in this window: {}", fired.join("  ·  "))
+    } else {
+        let firing: Vec<String> = active
+            .iter()
+            .map(|a| {
+                format!("{} {} > {}", a.rule, alert_value(a.value, a.threshold), alert_value(a.threshold, a.threshold))
+            })
+            .collect();
+        format!("ALERT  {}", firing.join("  ·  "))
+    };
+    let mut lines = wrap(&text, width.saturating_sub(2));
+    if lines.len() > max_lines {
+        lines.truncate(max_lines);
+        let suffix = " … m shows all";
+        if let Some(last) = lines.last_mut() {
+            let room = width.saturating_sub(2 + suffix.chars().count());
+            *last = format!("{}{suffix}", fit(last, room).trim_end_matches('…'));
+        }
+    }
+    lines.into_iter().map(|l| format!(" {l}")).collect()
+}
+
 /// An alert value in its unit: a share as a percentage, a latency in seconds, a count as is.
-fn alert_value(value: f64, threshold: f64) -> String {
+pub(super) fn alert_value(value: f64, threshold: f64) -> String {
     if threshold < 1.0 {
         format!("{:.1}%", value * 100.0)
     } else if threshold >= 1000.0 {
@@ -91,8 +116,8 @@ fn alert_value(value: f64, threshold: f64) -> String {
     }
 }
 
-fn block<'a>(title: &'a str, theme: &Theme) -> Block<'a> {
-    Block::default().borders(Borders::ALL).border_style(theme.dim).title(Span::styled(title, theme.accent))
+fn block<'a>(title: &str, area: Rect, theme: &Theme) -> Block<'a> {
+    super::block(title, area.width, theme)
 }
 
 fn draw_rates(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {
@@ -123,7 +148,7 @@ fn draw_rates(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overvie
             Span::styled(format!(" {pct:>5.1}%"), theme.text),
         ]));
     }
-    frame.render_widget(Paragraph::new(lines).block(block(" Error rate over the window ", theme)), area);
+    frame.render_widget(Paragraph::new(lines).block(block(" Error rate over the window ", area, theme)), area);
 }
 
 fn draw_health(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {
@@ -146,7 +171,7 @@ fn draw_health(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overvi
             Span::styled(format!("{:>7.1}% {:>7}", c.error_rate * 100.0, ms_text(c.latency.p95)), theme.text),
         ]));
     }
-    frame.render_widget(Paragraph::new(lines).block(block(" Component health (0-100) ", theme)), area);
+    frame.render_widget(Paragraph::new(lines).block(block(" Component health (0-100) ", area, theme)), area);
 }
 
 fn draw_heatmap(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {
@@ -172,36 +197,40 @@ fn draw_heatmap(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overv
         lines.push(Line::from(Span::styled(format!("{:>w$}", span, w = inner), theme.dim)));
     }
     if o.series.heatmap.is_empty() {
-        lines = vec![Line::from(Span::styled("no error codes in this window", theme.good))];
+        let text = format!("no error codes in this window ({} events)", o.events);
+        lines = vec![Line::from(Span::styled(fit(&text, inner), theme.good))];
     }
-    frame.render_widget(Paragraph::new(lines).block(block(" Error heatmap: codes × time ", theme)), area);
+    frame.render_widget(Paragraph::new(lines).block(block(" Error heatmap: codes × time ", area, theme)), area);
 }
 
 fn draw_videos(frame: &mut Frame, area: Rect, state: &State, o: &crate::stats::overview::Overview, theme: &Theme) {
     let inner = area.width.saturating_sub(2) as usize;
     let rows = area.height.saturating_sub(3) as usize;
-    let cause_width = inner.saturating_sub(14 + 6 + 10 + 3).max(8);
+    let cause_width = inner.saturating_sub(2 + 14 + 6 + 10).max(8);
     let mut lines = vec![Line::from(Span::styled(
-        format!("{:<14}{:>5} {:<9} {}", "video_id", "fails", "last", "likely cause"),
+        format!("  {:<14}{:>5} {:<9} {}", "video_id", "fails", "last", "likely cause"),
         theme.dim,
     ))];
     let start = state.video_selected.saturating_sub(rows.saturating_sub(1));
     for (i, v) in o.top_failing_videos.iter().enumerate().skip(start).take(rows) {
-        let style = if i == state.video_selected { theme.selection } else { theme.text };
+        let selected = i == state.video_selected;
+        let style = if selected { theme.selection } else { theme.text };
         let text = format!(
-            "{:<14}{:>5} {:<9} {}",
+            "{}{:<14}{:>5} {:<9} {}",
+            mark(selected),
             fit(&v.video_id, 13),
             v.failures,
             v.last_seen.map(format_clock).unwrap_or_default(),
             fit(&v.cause, cause_width)
         );
-        lines.push(Line::from(Span::styled(format!("{text:<inner$}"), style)));
+        lines.push(Line::from(Span::styled(super::text::pad(&text, inner), style)));
     }
     if o.top_failing_videos.is_empty() {
-        lines.push(Line::from(Span::styled("no failing videos in this window", theme.good)));
+        let text = format!("no failing videos in this window ({} events, {} errors)", o.events, o.errors);
+        lines.push(Line::from(Span::styled(fit(&text, inner), theme.good)));
     }
-    let title = format!(" Top failing videos ({}) · Enter drills down ", o.top_failing_videos.len());
-    frame.render_widget(Paragraph::new(lines).block(block(&title, theme)), area);
+    let title = format!("Top failing videos ({}) · Enter drills down", o.top_failing_videos.len());
+    frame.render_widget(Paragraph::new(lines).block(block(&title, area, theme)), area);
 }
 
 fn draw_unknown(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {
@@ -217,10 +246,18 @@ fn draw_unknown(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overv
         ]));
     }
     if lines.is_empty() {
-        lines.push(Line::from(Span::styled("every error in this window is explained by a rule", theme.good)));
+        // "all clear" only when there were errors and a rule explained each one
+        let text = if o.errors == 0 {
+            format!("no errors in this window ({} events)", o.events)
+        } else if o.unknown_errors > 0 {
+            format!("{} errors without a rule; no message template yet", o.unknown_errors)
+        } else {
+            format!("every error in this window ({}) is explained by a rule", o.errors)
+        };
+        lines.push(Line::from(Span::styled(fit(&text, inner), theme.good)));
     }
-    let title = format!(" Unknown errors: {} (no rule matches; add one to rules.toml) ", o.unknown_errors);
-    frame.render_widget(Paragraph::new(lines).block(block(&title, theme)), area);
+    let title = format!("Unknown errors: {} (no rule matches; add one to rules.toml)", o.unknown_errors);
+    frame.render_widget(Paragraph::new(lines).block(block(&title, area, theme)), area);
 }
 
 fn draw_gpu(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {
@@ -247,5 +284,5 @@ fn draw_gpu(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview,
             ),
         ]),
     ];
-    frame.render_widget(Paragraph::new(lines).block(block(" Resources (from the logs) ", theme)), area);
+    frame.render_widget(Paragraph::new(lines).block(block(" Resources (from the logs) ", area, theme)), area);
 }

@@ -1,30 +1,41 @@
-//! The live tail: every event as it arrives, coloured by level, newest at the bottom.
+//! The live tail: every event as it arrives, coloured by level, newest at the bottom. The selected
+//! line (Enter drills into its video) carries the mark `▶`; paused, the rows hold still.
 //!
 //! ```text
-//! ┌ Live tail · following · ≥WARN · web · /oom: 12 matches ────────────────────────┐
-//! │ 14:23:11 inference ERROR model_inference  video_id=vid_7a3b9c error_code=…     │
-//! └────────────────────────────────────────────────────────────────────────────────┘
+//! ┌ Live tail · 20000 events · PAUSED (12 new): Space or G follows · /oom: 12 matches ─┐
+//! │  14:23:10 inference INFO  model_inference  video_id=vid_d2e4f1 duration=120s      │
+//! │▶ 14:23:11 inference ERROR model_inference  video_id=vid_7a3b9c error_code=…       │
+//! └────────────────────────────────────────────────────────────────────────────────────┘
 //! ```
 
-use super::{State, Theme, fit};
+use super::{State, Theme, block_with, draw_no_data, fit, mark, no_data};
 use crate::parse::time::format_clock;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let t = &state.tail;
+    if t.events.is_empty()
+        && let Some(message) = no_data(state)
+    {
+        draw_no_data(frame, area, "Live tail", &message, theme);
+        return;
+    }
     let visible = state.tail_visible();
     let rows = area.height.saturating_sub(2) as usize;
     let inner = area.width.saturating_sub(2) as usize;
-    let end = visible.len().saturating_sub(t.scroll);
-    let start = end.saturating_sub(rows);
-    let mut lines = Vec::new();
-    for (i, event) in visible[start..end].iter().enumerate() {
+    let frame_rows = state.tail_frame(&visible, rows);
+    let cursor = state.tail_cursor_index(&visible);
+    let query = t.query.to_lowercase();
+    let mut lines = Vec::with_capacity(rows);
+    for (i, (_, event)) in visible[frame_rows.clone()].iter().enumerate() {
+        let selected = Some(frame_rows.start + i) == cursor;
         let text = format!(
-            "{:<9}{:<10}{:<6}{:<16}{}",
+            "{}{:<9}{:<10}{:<6}{:<16}{}",
+            mark(selected),
             event.ts_ms.map(format_clock).unwrap_or_else(|| "--:--:--".into()),
             event.source.as_str(),
             event.level.as_str(),
@@ -32,21 +43,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             event.raw
         );
         let mut style = theme.level(event.level);
-        if state.tail_matches(event) {
+        if !query.is_empty() && state.tail_matches(event) {
             style = style.add_modifier(Modifier::REVERSED);
         }
-        if t.scroll > 0 && start + i == end - 1 {
-            style = style.add_modifier(Modifier::UNDERLINED);
+        if selected {
+            style = style.patch(theme.selection).add_modifier(Modifier::BOLD);
         }
-        lines.push(Line::from(Span::styled(fit(&text, inner), style)));
+        lines.push(Line::from(Span::styled(super::text::pad(&text, inner), style)));
     }
-    if visible.is_empty() {
-        lines.push(Line::from(Span::styled("no events match the filters yet", theme.dim)));
+    if t.events.is_empty() {
+        lines
+            .push(Line::from(Span::styled("no events in the tail yet: new lines show here as they arrive", theme.dim)));
+    } else if visible.is_empty() {
+        lines.push(Line::from(Span::styled("no events match the filters (l, c, e change them)", theme.dim)));
     }
-    let mut title = format!(" Live tail · {} events", visible.len());
-    title.push_str(if t.paused { " · PAUSED" } else { " · following" });
-    if t.paused && t.waiting > 0 {
-        title.push_str(&format!(" ({} new)", t.waiting));
+    let mut title = format!("Live tail · {} events", visible.len());
+    if t.paused {
+        title.push_str(&format!(" · PAUSED ({} new): Space or G follows", t.waiting));
+    } else {
+        title.push_str(" · following");
     }
     if let Some(l) = t.min_level {
         title.push_str(&format!(" · ≥{}", l.as_str()));
@@ -58,15 +73,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         title.push_str(" · errors only");
     }
     if !t.query.is_empty() {
-        let n = visible.iter().filter(|e| state.tail_matches(e)).count();
+        let n = visible.iter().filter(|(_, e)| state.tail_matches(e)).count();
         title.push_str(&format!(" · /{}: {n} matches", t.query));
     }
-    title.push(' ');
-    let title_style = if t.paused { theme.warn } else { theme.accent };
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default().borders(Borders::ALL).border_style(theme.dim).title(Span::styled(title, title_style)),
-        ),
-        area,
-    );
+    let panel = block_with(&title, area.width, theme, if t.paused { theme.warn } else { theme.accent });
+    frame.render_widget(Paragraph::new(lines).block(panel), area);
 }

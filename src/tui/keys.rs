@@ -1,0 +1,143 @@
+//! The key table: every key the console understands, mapped to an [`Action`] (the vocabulary the
+//! pure update speaks), per screen and for the overlays. Help (`?`) lists the same keys.
+
+use super::state::{Overlay, Screen};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// The vocabulary keys map to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    Messages,
+    Back,
+    Enter,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    NextScreen,
+    PreviousScreen,
+    GoTo(Screen),
+    CycleWindow,
+    Search,
+    NextMatch,
+    PrevMatch,
+    TogglePause,
+    CycleLevel,
+    CycleComponent,
+    ToggleErrorsOnly,
+    CycleOrder,
+    CopyRetry,
+    OpenKibana,
+    Export,
+    CopySummary,
+    ToggleMouse,
+}
+
+/// The key table: (screen, key) → action; screen-specific keys first.
+pub fn action_for(screen: Screen, key: &KeyEvent) -> Option<Action> {
+    use Action::*;
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('c') {
+        return Some(Quit);
+    }
+    let specific = match (screen, key.code) {
+        (Screen::Tail, KeyCode::Char(' ')) => Some(TogglePause),
+        (Screen::Tail, KeyCode::Char('l')) => Some(CycleLevel),
+        (Screen::Tail, KeyCode::Char('c')) => Some(CycleComponent),
+        (Screen::Tail, KeyCode::Char('e')) => Some(ToggleErrorsOnly),
+        (Screen::Drill, KeyCode::Char('y')) => Some(CopyRetry),
+        (Screen::Drill, KeyCode::Char('o')) => Some(OpenKibana),
+        (Screen::Drill, KeyCode::Char('e')) => Some(Export),
+        (Screen::Drill, KeyCode::Char('c')) => Some(CopySummary),
+        (Screen::Overview, KeyCode::Char('y')) => Some(CopyRetry),
+        (Screen::Overview, KeyCode::Char('o')) => Some(OpenKibana),
+        (Screen::Codes, KeyCode::Char('s')) => Some(CycleOrder),
+        _ => None,
+    };
+    if specific.is_some() {
+        return specific;
+    }
+    Some(match key.code {
+        KeyCode::Char('q') => Quit,
+        KeyCode::Char('?') | KeyCode::F(1) => Help,
+        KeyCode::Char('m') => Messages,
+        KeyCode::Esc | KeyCode::Backspace | KeyCode::Char('h') | KeyCode::Left => Back,
+        KeyCode::Enter | KeyCode::Right => Enter,
+        KeyCode::Char('k') | KeyCode::Up => Up,
+        KeyCode::Char('j') | KeyCode::Down => Down,
+        KeyCode::PageUp | KeyCode::Char('b') if !ctrl => PageUp,
+        KeyCode::PageDown | KeyCode::Char('f') if !ctrl => PageDown,
+        KeyCode::Char('u') if ctrl => PageUp,
+        KeyCode::Char('d') if ctrl => PageDown,
+        KeyCode::Char('g') | KeyCode::Home => Top,
+        KeyCode::Char('G') | KeyCode::End => Bottom,
+        KeyCode::Tab => NextScreen,
+        KeyCode::BackTab => PreviousScreen,
+        KeyCode::Char('1') => GoTo(Screen::Overview),
+        KeyCode::Char('2') => GoTo(Screen::Drill),
+        KeyCode::Char('3') => GoTo(Screen::Tail),
+        KeyCode::Char('4') => GoTo(Screen::Codes),
+        KeyCode::Char('t') => CycleWindow,
+        KeyCode::Char('/') => Search,
+        KeyCode::Char('n') => NextMatch,
+        KeyCode::Char('N') => PrevMatch,
+        KeyCode::F(2) => ToggleMouse,
+        _ => return None,
+    })
+}
+
+/// What a key does while an overlay is open: scroll it, switch to the other overlay, or close it
+/// (`Back`). Other keys do nothing, so a stray key never closes help unread.
+pub fn overlay_action(overlay: Overlay, key: &KeyEvent) -> Option<Action> {
+    use Action::*;
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    Some(match key.code {
+        KeyCode::Char('c') if ctrl => Quit,
+        KeyCode::Esc | KeyCode::Char('q') => Back,
+        KeyCode::Char('?') | KeyCode::F(1) if overlay == Overlay::Help => Back,
+        KeyCode::Char('m') if overlay == Overlay::Messages => Back,
+        KeyCode::Char('?') | KeyCode::F(1) => Help,
+        KeyCode::Char('m') => Messages,
+        KeyCode::Char('k') | KeyCode::Up => Up,
+        KeyCode::Char('j') | KeyCode::Down => Down,
+        KeyCode::PageUp | KeyCode::Char('b') if !ctrl => PageUp,
+        KeyCode::PageDown | KeyCode::Char('f') | KeyCode::Char(' ') if !ctrl => PageDown,
+        KeyCode::Char('u') if ctrl => PageUp,
+        KeyCode::Char('d') if ctrl => PageDown,
+        KeyCode::Char('g') | KeyCode::Home => Top,
+        KeyCode::Char('G') | KeyCode::End => Bottom,
+        _ => return None,
+    })
+}
+
+/// The keys, as help shows them (the README's table says the same).
+pub const KEYS: [(&str, &str); 24] = [
+    ("Tab / Shift-Tab", "next / previous screen (1-4 jump: overview, drill-down, tail, codes)"),
+    ("j k ↓ ↑", "move / scroll"),
+    ("g G", "top / bottom (G returns the tail to live)"),
+    ("PgUp PgDn ^u ^d", "page"),
+    ("Enter", "drill down on the selected video (or list a code's videos)"),
+    ("Esc", "back"),
+    ("t", "cycle the window: 5m 15m 1h 24h all"),
+    ("/", "search the tail; n / N next / previous match"),
+    ("Space", "tail: pause / follow; paused, nothing on screen moves and the title counts the lines waiting"),
+    ("l", "tail: minimum level (all, INFO, WARN, ERROR)"),
+    ("c", "tail: component filter · drill-down: copy a Markdown incident summary"),
+    ("e", "tail: errors only · drill-down: export the video's log bundle to a file"),
+    ("s", "codes: sort a code's videos by failures, last seen or id"),
+    ("y", "copy the retry link (OSC 52 over SSH; tmux load-buffer inside tmux)"),
+    ("o", "open the Kibana deep link (over SSH or without a browser: copied instead)"),
+    ("m", "messages: every status message with its time, and the alerts in full"),
+    ("F2", "mouse capture on/off (off keeps text selectable)"),
+    ("?", "this help (j/k scroll; ? Esc q close)"),
+    ("q  Ctrl-C", "quit"),
+    ("", ""),
+    ("▶", "marks the selected line on every list (Enter acts on it)"),
+    ("windows", "relative to the newest event, not the wall clock"),
+    ("lag", "header: how far the newest event is behind now"),
+    ("themes", "dark, light, high-contrast, solarized; NO_COLOR honoured"),
+];
