@@ -7,6 +7,22 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The demo directories alive in this process, for [`remove_registered`] (the watchdog's way out
+/// skips destructors).
+static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes every demo directory still alive (best effort): for an exit that runs no destructors.
+pub fn remove_registered() {
+    let paths = match REGISTERED.try_lock() {
+        Ok(mut paths) => std::mem::take(&mut *paths),
+        Err(_) => return,
+    };
+    for path in paths {
+        let _ = std::fs::remove_dir_all(path);
+    }
+}
 
 /// (file name, contents) of the demo set.
 pub const FILES: [(&str, &[u8]); 5] = [
@@ -31,6 +47,9 @@ impl DemoDir {
             .prefix(&format!("foley-triage-{purpose}-"))
             .permissions(std::fs::Permissions::from_mode(0o700))
             .tempdir()?;
+        if let Ok(mut paths) = REGISTERED.lock() {
+            paths.push(dir.path().to_path_buf());
+        }
         Ok(DemoDir { dir })
     }
 
@@ -41,6 +60,14 @@ impl DemoDir {
     /// The paths of the five demo files in it.
     pub fn files(&self) -> Vec<PathBuf> {
         FILES.iter().map(|(name, _)| self.dir.path().join(name)).collect()
+    }
+}
+
+impl Drop for DemoDir {
+    fn drop(&mut self) {
+        if let Ok(mut paths) = REGISTERED.lock() {
+            paths.retain(|p| p != self.dir.path());
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod tail;
 pub mod theme;
 pub mod update;
 pub mod view;
+pub mod watchdog;
 
 use crate::backend::worker::{Link, Update};
 use crate::config::Config;
@@ -19,7 +20,7 @@ use crate::integrate::clipboard::ClipboardMode;
 use anyhow::Result;
 use crossterm::event::{self, Event as TermEvent, KeyEventKind};
 use state::State;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 use update::Msg;
@@ -75,7 +76,9 @@ pub fn run(config: &Config, source: String, link: &Link, updates: &mpsc::Receive
             )));
         }
     };
-    let result = ui_loop(&mut terminal, &mut state, &theme, clipboard_mode, link, updates, &stop);
+    let (watchdog, heartbeat) = watchdog::Watchdog::start(stop);
+    let result = ui_loop(&mut terminal, &mut state, &theme, clipboard_mode, link, updates, &heartbeat);
+    drop(watchdog);
     if state.mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }
@@ -94,13 +97,14 @@ fn ui_loop(
     clipboard_mode: ClipboardMode,
     link: &Link,
     from_engine: &mpsc::Receiver<Update>,
-    stop: &AtomicBool,
+    heartbeat: &watchdog::Heartbeat,
 ) -> Result<()> {
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
     let size = terminal.size()?;
     let mut msgs = vec![Msg::Resize { width: size.width, height: size.height }];
     loop {
+        heartbeat.beat();
         let now_ms = chrono::Utc::now().timestamp_millis();
         msgs.push(Msg::Tick { now_ms });
         while let Ok(update) = from_engine.try_recv() {
@@ -124,7 +128,7 @@ fn ui_loop(
                 effects::run(effect, state, clipboard_mode, link);
             }
         }
-        if state.quit || stop.load(Ordering::Relaxed) {
+        if state.quit || heartbeat.stop_requested() {
             return Ok(());
         }
         if dirty && last_draw.elapsed() >= FRAME {

@@ -235,3 +235,13 @@ pub fn refusing_port() -> (std::os::fd::OwnedFd, u16) {
         (owned, u16::from_be(got.sin_port))
     }
 }
+
+impl Drop for Pty {
+    /// A test that ends (or fails) before its program exits kills it: never a console left running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
