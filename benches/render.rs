@@ -20,14 +20,14 @@ fn state() -> (State, LocalBackend, foley_triage::demo::DemoDir) {
     let config = Config::default();
     let mut backend = LocalBackend::open(paths, config.enricher().unwrap(), &config, 2, false, Vec::new());
     let mut state = State::new("bench".into(), &config);
-    state.window = 4; // all data: the fullest window
+    state.range = foley_triage::backend::TimeRange::ALL; // all data: the fullest window
     update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });
-    let overview = backend.overview(None);
+    let overview = backend.overview(foley_triage::backend::TimeRange::ALL);
     update(
         &mut state,
         Msg::Engine(Update::Overview {
             overview: Box::new(overview),
-            span: None,
+            range: foley_triage::backend::TimeRange::ALL,
             events_per_second: 0.0,
             source: "bench".into(),
         }),
@@ -61,8 +61,10 @@ fn frames(c: &mut Criterion) {
     // the engine's side of a refresh: the overview of the whole demo window
     let mut group = c.benchmark_group("engine");
     group.measurement_time(Duration::from_secs(3)).sample_size(20);
-    group.bench_function("overview_all", |b| b.iter(|| backend.overview(None)));
-    group.bench_function("overview_1h", |b| b.iter(|| backend.overview(Some(3_600_000))));
+    group.bench_function("overview_all", |b| b.iter(|| backend.overview(foley_triage::backend::TimeRange::ALL)));
+    group.bench_function("overview_1h", |b| {
+        b.iter(|| backend.overview(foley_triage::backend::TimeRange::last(3_600_000)))
+    });
     group.finish();
 }
 

@@ -362,7 +362,7 @@ fn at_80x24_the_header_the_link_and_the_messages_are_whole() {
     let mut s = Session::start_with(&[], 80, 24, &[]);
     let screen = s.wait_for("Top failing videos");
     let header = screen.lines().next().unwrap();
-    assert!(header.contains("window 1h") && header.contains("behind"), "{header}");
+    assert!(header.contains("last 1h") && header.contains("behind"), "{header}");
     s.keys(b"\r");
     s.wait_for("Related lines");
     s.keys(b"y");

@@ -3,7 +3,7 @@
 //! rescanning the files for a video id (memory stays flat: no per-line index is kept).
 
 use super::tail::TailRing;
-use super::{Backend, Related, Span};
+use super::{Backend, Related, TimeRange};
 use crate::enrich::{Attribution, Enricher};
 use crate::event::{Event, Origin, OwnedEvent};
 use crate::parse::Format;
@@ -185,12 +185,9 @@ impl LocalBackend {
         }
     }
 
-    /// The window of `span` back from the newest event.
-    fn window_of(&self, span: Span) -> Window {
-        match (span, self.stats.last_ms) {
-            (Some(span), Some(end)) => Window::last(span, end),
-            _ => Window::ALL,
-        }
+    /// The window a range covers, against the newest event read.
+    fn window_of(&self, range: TimeRange) -> Window {
+        range.window(self.stats.last_ms)
     }
 
     /// Names the inputs in the header (e.g. "bundled demo") instead of by their paths.
@@ -318,9 +315,9 @@ impl Backend for LocalBackend {
         notices
     }
 
-    fn overview(&mut self, span: Span) -> Overview {
+    fn overview(&mut self, range: TimeRange) -> Overview {
         self.stats.settle();
-        let window = self.window_of(span);
+        let window = self.window_of(range);
         overview::compute(
             &self.stats,
             &self.enricher,
@@ -367,8 +364,8 @@ impl Backend for LocalBackend {
         self.stats.lines.total
     }
 
-    fn videos_with_code(&mut self, code: &str, span: Span) -> Vec<crate::stats::overview::VideoRow> {
+    fn videos_with_code(&mut self, code: &str, range: TimeRange) -> Vec<crate::stats::overview::VideoRow> {
         self.stats.settle();
-        crate::stats::videos::videos_with_code(&self.stats, &self.enricher, code, self.window_of(span))
+        crate::stats::videos::videos_with_code(&self.stats, &self.enricher, code, self.window_of(range))
     }
 }

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 /// Runs one effect.
 pub fn run(effect: Effect, state: &mut State, clipboard_mode: ClipboardMode, link: &Link) {
     match effect {
-        Effect::Window(span) => link.send(Request::Window(span)),
+        Effect::Window(range) => link.send(Request::Window(range)),
         Effect::Related(id) => link.send(Request::Related(id)),
-        Effect::CodeVideos { code, span } => link.send(Request::CodeVideos { code, span }),
+        Effect::CodeVideos { code, range } => link.send(Request::CodeVideos { code, range }),
         Effect::Copy { text, label } => {
             let shown = text.lines().next().unwrap_or("").to_string();
             let done = copy(&text, &label, clipboard_mode);

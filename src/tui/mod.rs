@@ -61,11 +61,21 @@ fn stop_on_signals() -> Arc<AtomicBool> {
 /// Runs the console on an engine (already started: it may still be opening its backend) until the
 /// user quits, a signal arrives, or the engine says the backend could not be opened. Every way out
 /// restores the terminal; a panic does too (`ratatui::init`'s hook).
-pub fn run(config: &Config, source: String, link: &Link, updates: &mpsc::Receiver<Update>) -> Result<Ending> {
+pub fn run(
+    config: &Config,
+    source: String,
+    range: crate::backend::TimeRange,
+    link: &Link,
+    updates: &mpsc::Receiver<Update>,
+) -> Result<Ending> {
     init_logging();
     let theme = theme::Theme::load(&config.theme).map_err(anyhow::Error::msg)?;
     let clipboard_mode = ClipboardMode::parse(&config.clipboard);
     let mut state = State::new(source, config);
+    if range != state.range {
+        state.range = range;
+        link.send(crate::backend::worker::Request::Window(range));
+    }
     let stop = stop_on_signals();
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,

@@ -1,7 +1,7 @@
 //! What the screen shows: the state the pure `update` changes and the views only read.
 
-use crate::backend::Related;
 use crate::backend::worker::TAIL_CAPACITY;
+use crate::backend::{Related, TimeRange};
 use crate::event::{Level, OwnedEvent};
 use crate::stats::overview::{Overview, VideoRow};
 use std::collections::VecDeque;
@@ -14,9 +14,14 @@ pub enum Screen {
     Codes,
 }
 
-/// The windows `t` cycles through (`None` = all data).
-pub const WINDOWS: [(&str, Option<i64>); 5] =
-    [("5m", Some(300_000)), ("15m", Some(900_000)), ("1h", Some(3_600_000)), ("24h", Some(86_400_000)), ("all", None)];
+/// The ranges `t` cycles through (back from the newest data, or all of it).
+pub const WINDOWS: [(&str, TimeRange); 5] = [
+    ("5m", TimeRange::last(300_000)),
+    ("15m", TimeRange::last(900_000)),
+    ("1h", TimeRange::last(3_600_000)),
+    ("24h", TimeRange::last(86_400_000)),
+    ("all", TimeRange::ALL),
+];
 
 /// Status messages kept for the message log (`m`).
 pub const MESSAGES_KEPT: usize = 500;
@@ -157,15 +162,18 @@ pub struct State {
     /// The overlay shown over the screen, if any, and how far it is scrolled.
     pub overlay: Option<Overlay>,
     pub overlay_scroll: usize,
-    pub window: usize,
+    /// The time range every panel shows (`t`, `:since`, `:range`, zoom).
+    pub range: TimeRange,
+    /// The ranges before each zoom (`Z` goes back).
+    pub zoom_stack: Vec<TimeRange>,
     /// What the backend says it reads (the header).
     pub source: String,
     /// What the console was asked to open, as given (kept when the backend's description is empty).
     pub inputs: String,
     pub overview: Option<Overview>,
-    /// The window the shown overview was computed for (it lags the chosen one until the engine
+    /// The range the shown overview was computed for (it lags the chosen one until the engine
     /// answers).
-    pub overview_span: Option<i64>,
+    pub overview_range: Option<TimeRange>,
     /// Wall-clock time the overview arrived.
     pub overview_at_ms: i64,
     /// The error the backend reported with its last overview (the numbers shown are then old or
@@ -178,7 +186,7 @@ pub struct State {
     pub code_videos: bool,
     /// The videos of the listed code, as the engine answered, sorted by `video_order`:
     /// (code, window, rows); `None` while the answer is on its way.
-    pub code_video_rows: Option<(String, Option<i64>, Vec<VideoRow>)>,
+    pub code_video_rows: Option<(String, TimeRange, Vec<VideoRow>)>,
     pub video_order: VideoOrder,
     pub tail: TailState,
     pub drill: DrillState,
@@ -210,11 +218,12 @@ impl State {
             previous: Screen::Overview,
             overlay: None,
             overlay_scroll: 0,
-            window: 2,
+            range: crate::backend::worker::DEFAULT_RANGE,
+            zoom_stack: Vec::new(),
             inputs: source.clone(),
             source,
             overview: None,
-            overview_span: None,
+            overview_range: None,
             overview_at_ms: 0,
             backend_error: None,
             events_per_second: 0.0,
@@ -254,12 +263,37 @@ impl State {
         self.status_at_ms = self.now_ms;
     }
 
-    pub fn window_label(&self) -> &'static str {
-        WINDOWS[self.window % WINDOWS.len()].0
+    /// The range's short name (`last 1h`, `all`, or its absolute ends).
+    pub fn range_label(&self) -> String {
+        self.range.label()
     }
 
-    pub fn window_span(&self) -> Option<i64> {
-        WINDOWS[self.window % WINDOWS.len()].1
+    /// The range's absolute ends against the shown data (`14:00:00 … 14:59:59`), for the header.
+    pub fn range_absolute(&self) -> Option<String> {
+        let newest = self.overview.as_ref().and_then(|o| o.data_to);
+        let window = self.range.window(newest);
+        // the day too when the range crosses midnight
+        let span_days = |a: Option<i64>, b: Option<i64>| matches!((a, b), (Some(a), Some(b)) if a.div_euclid(86_400_000) != b.div_euclid(86_400_000));
+        let with_day =
+            span_days(window.from_ms.or(self.overview.as_ref().and_then(|o| o.data_from)), window.to_ms.or(newest));
+        let clock = |ms: i64| {
+            if with_day {
+                chrono::DateTime::from_timestamp_millis(ms)
+                    .map(|t| t.format("%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_else(|| crate::parse::time::format_clock(ms))
+            } else {
+                crate::parse::time::format_clock(ms)
+            }
+        };
+        match (window.from_ms, window.to_ms.or(newest)) {
+            (Some(from), Some(to)) => Some(format!("{} … {}", clock(from), clock(to))),
+            (None, Some(to)) => {
+                let first = self.overview.as_ref().and_then(|o| o.data_from);
+                Some(format!("{} … {}", first.map(clock).unwrap_or_else(|| "start".into()), clock(to)))
+            }
+            (Some(from), None) => Some(format!("{} … end", clock(from))),
+            (None, None) => None,
+        }
     }
 
     /// Rows of lines inside the tail's frame at the current size (header, status line, borders
@@ -331,7 +365,7 @@ impl State {
     /// until the engine answers, see [`State::code_videos_loading`]).
     pub fn videos_of_selected_code(&self) -> &[VideoRow] {
         match (&self.code_video_rows, self.selected_code()) {
-            (Some((code, span, rows)), Some(selected)) if code == selected && *span == self.window_span() => rows,
+            (Some((code, range, rows)), Some(selected)) if code == selected && *range == self.range => rows,
             _ => &[],
         }
     }
@@ -339,7 +373,7 @@ impl State {
     /// True while the selected code's videos for this window have not arrived.
     pub fn code_videos_loading(&self) -> bool {
         !matches!((&self.code_video_rows, self.selected_code()),
-            (Some((code, span, _)), Some(selected)) if code == selected && *span == self.window_span())
+            (Some((code, range, _)), Some(selected)) if code == selected && *range == self.range)
     }
 
     /// Rows of the code's video list on screen at the current size (header, status line, borders

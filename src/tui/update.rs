@@ -4,6 +4,7 @@
 use super::keys::{Action, action_for, overlay_action};
 use super::state::{DrillState, Input, Overlay, Screen, State, WINDOWS};
 use super::tail;
+use crate::backend::TimeRange;
 use crate::backend::worker::Update;
 use crate::event::Level;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -33,13 +34,13 @@ impl From<Update> for Msg {
 /// Work for the runtime; results come back as messages.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Ask the backend for the overview of this window.
-    Window(Option<i64>),
+    /// Ask the backend for the overview of this range.
+    Window(TimeRange),
     Related(String),
-    /// Ask for every video of a code in a window.
+    /// Ask for every video of a code in a range.
     CodeVideos {
         code: String,
-        span: Option<i64>,
+        range: TimeRange,
     },
     /// Copy text; the label says what it is.
     Copy {
@@ -80,9 +81,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 
 fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
     match update {
-        Update::Overview { overview, span, events_per_second, source } => {
+        Update::Overview { overview, range, events_per_second, source } => {
             state.overview = Some(*overview);
-            state.overview_span = span;
+            state.overview_range = Some(range);
             state.overview_at_ms = state.now_ms;
             state.events_per_second = events_per_second;
             let error = source.split_once(ERROR_MARK).map(|(_, e)| e.to_string());
@@ -109,11 +110,11 @@ fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Update::CodeVideos { code, span, mut rows } => {
+        Update::CodeVideos { code, range, mut rows } => {
             if state.selected_code() == Some(code.as_str()) {
                 state.set_status(format!("{code}: {} failing videos", rows.len()));
                 state.video_order.sort(&mut rows);
-                state.code_video_rows = Some((code, span, rows));
+                state.code_video_rows = Some((code, range, rows));
                 let n = state.videos_of_selected_code().len();
                 state.video_selected = state.video_selected.min(n.saturating_sub(1));
             }
@@ -275,7 +276,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                     state.video_selected = 0;
                     if state.code_videos_loading() {
                         state.set_status(format!("loading the videos of {code}…"));
-                        return vec![Effect::CodeVideos { code, span: state.window_span() }];
+                        return vec![Effect::CodeVideos { code, range: state.range }];
                     }
                 }
             }
@@ -293,16 +294,11 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
         GoTo(s) => state.screen = s,
         CycleWindow => {
-            state.window = (state.window + 1) % WINDOWS.len();
-            state.set_status(format!("window: {}", state.window_label()));
-            let mut effects = vec![Effect::Window(state.window_span())];
-            if state.screen == Screen::Codes
-                && state.code_videos
-                && let Some(code) = state.selected_code()
-            {
-                effects.push(Effect::CodeVideos { code: code.to_string(), span: state.window_span() });
-            }
-            return effects;
+            // the next preset after the one shown (an absolute range goes back to the first)
+            let at = WINDOWS.iter().position(|(_, r)| *r == state.range);
+            let next = at.map_or(0, |i| (i + 1) % WINDOWS.len());
+            state.zoom_stack.clear();
+            return set_range(state, WINDOWS[next].1);
         }
         Search => {
             state.screen = Screen::Tail;
@@ -358,6 +354,22 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+/// Shows `range` on every panel: the status line says it, the engine is asked for its overview
+/// (and for the listed code's videos).
+pub fn set_range(state: &mut State, range: TimeRange) -> Vec<Effect> {
+    state.range = range;
+    let absolute = state.range_absolute().map(|a| format!(" ({a})")).unwrap_or_default();
+    state.set_status(format!("range: {}{absolute}", range.label()));
+    let mut effects = vec![Effect::Window(range)];
+    if state.screen == Screen::Codes
+        && state.code_videos
+        && let Some(code) = state.selected_code()
+    {
+        effects.push(Effect::CodeVideos { code: code.to_string(), range });
+    }
+    effects
 }
 
 /// `s` on a code's videos: the next order, shown from its top.

@@ -4,7 +4,7 @@
 //! read the state.
 //!
 //! ```text
-//!  1O  2D  3T  4C  bundled demo (5 f… │ window 1h │ 0 ev/s │ data to 14:59:59 (30s behind)
+//!  1O  2D  3T  4C  bundled demo (5 f… │ last 1h 14:00:00 … 14:59:59 │ 0 ev/s │ data to 14:59:59 (30s behind)
 //! ┌ the screen ──────────────────────────────────────────────────────────────────┐
 //! └──────────────────────────────────────────────────────────────────────────────┘
 //!  status message (cut with …; m shows it whole)                   m log · ? help
@@ -89,8 +89,8 @@ pub fn no_data(state: &State) -> Option<String> {
     }
     Some(match o.data_to {
         Some(to) => format!(
-            "no events in this window ({}): the newest event is at {}; t widens the window",
-            state.window_label(),
+            "no events in this range ({}): the newest event is at {}; t or :last 24h widens it",
+            state.range_label(),
             crate::parse::time::format_ms(to)
         ),
         None => format!("no timed events: {} lines read, none with a time the parsers recognise", o.lines.total),
@@ -139,8 +139,13 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let used: usize = spans.iter().map(|s| text::width(&s.content)).sum();
     // the window and the lag always show; the source takes what is left, cut with …
     let loading =
-        if state.overview.is_some() && state.overview_span != state.window_span() { " (loading…)" } else { "" };
-    let window = format!("window {}{loading}", state.window_label());
+        if state.overview.is_some() && state.overview_range != Some(state.range) { " (loading…)" } else { "" };
+    // a relative range says its length and its absolute ends; an absolute one its ends
+    let window = match (state.range.is_relative() || state.range.is_all(), state.range_absolute()) {
+        (true, Some(absolute)) => format!("{} {absolute}{loading}", state.range_label()),
+        (false, Some(absolute)) => format!("{absolute}{loading}"),
+        (_, None) => format!("{}{loading}", state.range_label()),
+    };
     let to = state.overview.as_ref().and_then(|o| o.data_to);
     let lag = |long: bool| match to {
         Some(to) if state.now_ms > 0 && long => {
