@@ -399,6 +399,42 @@ impl Backend for EsBackend {
         Related::from_lines(&self.enricher, video_id, events, truncated, self.files.clone())
     }
 
+    fn lines(&mut self, query: &super::lines::LineQuery) -> super::lines::Lines {
+        use super::lines::{GpuSample, LINES_CAP, Lines};
+        let mut answer = Lines { query: query.clone(), ..Lines::default() };
+        let body = queries::lines_in_span(
+            query.from_ms,
+            query.to_ms,
+            query.code.as_deref(),
+            query.template.as_deref(),
+            LINES_CAP + 1,
+        );
+        match self.client.search(&body) {
+            Ok(found) => {
+                for hit in found.body["hits"]["hits"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                    let source = &hit["_source"];
+                    let path = source["log_file"].as_str().unwrap_or("").to_string();
+                    let index = self.file_index(&path);
+                    let event = schema::owned_from_document(source, index);
+                    let (mem, util) = (source["gpu_mem_bytes"].as_f64(), source["gpu_util_pct"].as_f64());
+                    if mem.is_some() || util.is_some() {
+                        answer.gpu.push(GpuSample {
+                            at_ms: event.ts_ms.unwrap_or_default(),
+                            mem_gib: mem.map(|b| b / (1u64 << 30) as f64),
+                            util_pct: util,
+                        });
+                    }
+                    if query.matches(&event) {
+                        answer.events.push(event);
+                    }
+                }
+            }
+            Err(e) => self.failed(&e),
+        }
+        answer.files = self.files.clone();
+        answer.finish()
+    }
+
     fn lines_read(&self) -> u64 {
         self.lines
     }

@@ -360,6 +360,44 @@ impl Backend for LocalBackend {
         Related::from_lines(&self.enricher, video_id, events, truncated, files)
     }
 
+    fn lines(&mut self, query: &super::lines::LineQuery) -> super::lines::Lines {
+        use super::lines::{GpuSample, LINES_CAP, Lines};
+        let mut answer = Lines { query: query.clone(), ..Lines::default() };
+        for (index, followed) in self.files.iter().enumerate() {
+            if !std::fs::metadata(&followed.path).is_ok_and(|m| m.is_file()) {
+                continue;
+            }
+            let input = Input::File(followed.path.clone());
+            let Ok(opened) = read::open(&input, followed.format, self.settings.options.default_offset, &|_| {}) else {
+                continue;
+            };
+            let enricher = &self.enricher;
+            let mut sink = |event: &Event<'_>, enriched: &crate::enrich::Enriched, origin: Origin, raw: &[u8]| {
+                if !query.in_span(event.ts_ms) {
+                    return;
+                }
+                if event.gpu_mem_bytes.is_some() || event.gpu_util_pct.is_some() {
+                    answer.gpu.push(GpuSample {
+                        at_ms: event.ts_ms.unwrap_or_default(),
+                        mem_gib: event.gpu_mem_bytes.map(|b| b / (1u64 << 30) as f64),
+                        util_pct: event.gpu_util_pct,
+                    });
+                }
+                let kept = owned(enricher, event, enriched, origin, raw);
+                if query.matches(&kept) {
+                    if answer.events.len() < LINES_CAP {
+                        answer.events.push(kept);
+                    } else {
+                        answer.truncated = true;
+                    }
+                }
+            };
+            read::read_events(opened, index as u32, enricher, &self.settings, &mut sink);
+        }
+        answer.files = self.files.iter().map(|f| crate::text::path_text(&f.path)).collect();
+        answer.finish()
+    }
+
     fn lines_read(&self) -> u64 {
         self.stats.lines.total
     }

@@ -4,6 +4,7 @@
 
 pub mod cancel;
 pub mod elastic;
+pub mod lines;
 pub mod local;
 pub mod range;
 pub mod tail;
@@ -69,6 +70,8 @@ pub trait Backend: Send {
     fn videos_with_code(&mut self, code: &str, range: TimeRange) -> Vec<VideoRow> {
         self.overview(range).top_failing_videos.into_iter().filter(|v| v.codes.iter().any(|c| c == code)).collect()
     }
+    /// The lines of a time span that pass a query (context, a panel's lines), in time order.
+    fn lines(&mut self, query: &lines::LineQuery) -> lines::Lines;
     /// Lines read so far (for the events-per-second figure).
     fn lines_read(&self) -> u64;
     /// A handle that abandons the work in flight (for backends whose answers take a round trip);

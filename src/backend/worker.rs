@@ -29,6 +29,8 @@ pub enum Request {
     Related(String),
     /// Every video that failed with a code in a range (the codes screen).
     CodeVideos { code: String, range: TimeRange },
+    /// The lines of a time span that pass a query (context, a panel's lines).
+    Lines(super::lines::LineQuery),
 }
 
 /// What the engine tells the console.
@@ -44,6 +46,8 @@ pub enum Update {
     /// New tail events with their sequence numbers, oldest first.
     Tail(Vec<(u64, OwnedEvent)>),
     Related(Box<Related>),
+    /// The lines a [`Request::Lines`] asked for.
+    Lines(Box<super::lines::Lines>),
     /// Every video of a code in a range, most failures first.
     CodeVideos {
         code: String,
@@ -129,9 +133,10 @@ pub fn run(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, upd
     let mut redo_related: Option<String> = None;
     let mut redo_overview = false;
     let mut redo_code: Option<(String, TimeRange)> = None;
+    let mut redo_lines: Option<super::lines::LineQuery> = None;
     loop {
         let mut publish_now = last_publish.is_none() || std::mem::take(&mut redo_overview);
-        let redo = redo_related.is_some() || redo_code.is_some();
+        let redo = redo_related.is_some() || redo_code.is_some() || redo_lines.is_some();
         let wait = if publish_now || redo { Duration::ZERO } else { Duration::from_millis(200) };
         let mut pending = match requests.recv_timeout(wait) {
             Ok(request) => vec![request],
@@ -170,6 +175,23 @@ pub fn run(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, upd
             if stale(epoch) {
                 redo_code = Some((code, range));
             } else if updates.send(Update::CodeVideos { code, range, rows }).is_err() {
+                return;
+            }
+        }
+        let newest_lines = pending
+            .iter()
+            .rev()
+            .find_map(|r| match r {
+                Request::Lines(query) => Some(query.clone()),
+                _ => None,
+            })
+            .or(redo_lines.take());
+        if let Some(query) = newest_lines {
+            let epoch = begin();
+            let lines = backend.lines(&query);
+            if stale(epoch) {
+                redo_lines = Some(query);
+            } else if updates.send(Update::Lines(Box::new(lines))).is_err() {
                 return;
             }
         }

@@ -35,6 +35,27 @@ pub enum Action {
     Export,
     CopySummary,
     ToggleMouse,
+    /// Open the command line (`:`).
+    CommandLine,
+    /// The selected line whole, in a detail pane (`v`, Enter in a line list).
+    ViewLine,
+    /// Copy the selected line whole (`Y`).
+    CopyLine,
+    /// Scroll a line list sideways (`←` / `→`).
+    ScrollLeft,
+    ScrollRight,
+    /// The drill-down: every source's lines around the selected one (`x`).
+    ToggleContext,
+    /// The overview's time cursor (`[` / `]`), zoom to it (`z`) and back (`Z`).
+    CursorEarlier,
+    CursorLater,
+    Zoom,
+    ZoomOut,
+    /// Focus the overview's next / previous panel (`w` / `W`, Ctrl-→ / Ctrl-←).
+    FocusNext,
+    FocusPrevious,
+    /// Filter the top failing videos (`f`).
+    FilterVideos,
 }
 
 /// The key table: (screen, key) → action; screen-specific keys first.
@@ -43,6 +64,13 @@ pub fn action_for(screen: Screen, key: &KeyEvent) -> Option<Action> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Quit);
+    }
+    if ctrl && screen == Screen::Overview {
+        match key.code {
+            KeyCode::Right | KeyCode::Down => return Some(FocusNext),
+            KeyCode::Left | KeyCode::Up => return Some(FocusPrevious),
+            _ => {}
+        }
     }
     let specific = match (screen, key.code) {
         (Screen::Tail, KeyCode::Char(' ')) => Some(TogglePause),
@@ -56,6 +84,20 @@ pub fn action_for(screen: Screen, key: &KeyEvent) -> Option<Action> {
         (Screen::Overview, KeyCode::Char('y')) => Some(CopyRetry),
         (Screen::Overview, KeyCode::Char('o')) => Some(OpenKibana),
         (Screen::Codes, KeyCode::Char('s')) => Some(CycleOrder),
+        (Screen::Overview, KeyCode::Char('s')) => Some(CycleOrder),
+        (Screen::Overview, KeyCode::Char('f')) => Some(FilterVideos),
+        (Screen::Overview, KeyCode::Char('[')) => Some(CursorEarlier),
+        (Screen::Overview, KeyCode::Char(']')) => Some(CursorLater),
+        (Screen::Overview, KeyCode::Char('z')) => Some(Zoom),
+        (Screen::Overview, KeyCode::Char('w')) => Some(FocusNext),
+        (Screen::Overview, KeyCode::Char('W')) => Some(FocusPrevious),
+        (_, KeyCode::Char('Z')) => Some(ZoomOut),
+        (Screen::Tail | Screen::Drill | Screen::Lines, KeyCode::Char('v')) => Some(ViewLine),
+        (Screen::Tail | Screen::Drill | Screen::Lines, KeyCode::Char('Y')) => Some(CopyLine),
+        (Screen::Tail | Screen::Drill | Screen::Lines, KeyCode::Left) => Some(ScrollLeft),
+        (Screen::Tail | Screen::Drill | Screen::Lines, KeyCode::Right) => Some(ScrollRight),
+        (Screen::Drill | Screen::Lines, KeyCode::Enter) => Some(ViewLine),
+        (Screen::Drill, KeyCode::Char('x')) => Some(ToggleContext),
         _ => None,
     };
     if specific.is_some() {
@@ -83,6 +125,7 @@ pub fn action_for(screen: Screen, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('4') => GoTo(Screen::Codes),
         KeyCode::Char('t') => CycleWindow,
         KeyCode::Char('/') => Search,
+        KeyCode::Char(':') => CommandLine,
         KeyCode::Char('n') => NextMatch,
         KeyCode::Char('N') => PrevMatch,
         KeyCode::F(2) => ToggleMouse,
@@ -102,6 +145,8 @@ pub fn overlay_action(overlay: Overlay, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('m') if overlay == Overlay::Messages => Back,
         KeyCode::Char('?') | KeyCode::F(1) => Help,
         KeyCode::Char('m') => Messages,
+        KeyCode::Char('Y') if overlay == Overlay::Line => CopyLine,
+        KeyCode::Char('v') if overlay == Overlay::Line => Back,
         KeyCode::Char('k') | KeyCode::Up => Up,
         KeyCode::Char('j') | KeyCode::Down => Down,
         KeyCode::PageUp | KeyCode::Char('b') if !ctrl => PageUp,

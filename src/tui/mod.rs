@@ -5,13 +5,18 @@
 //! never once per log line.
 
 pub mod actions;
+pub mod command;
 pub mod effects;
+pub mod history;
 pub mod keys;
+pub mod lines;
+pub mod prompt;
 pub mod state;
 pub mod tail;
 pub mod theme;
 pub mod update;
 pub mod view;
+pub mod zoom;
 
 use crate::backend::worker::{Link, Update};
 use crate::config::Config;
@@ -69,9 +74,10 @@ pub fn run(
     updates: &mpsc::Receiver<Update>,
 ) -> Result<Ending> {
     init_logging();
-    let theme = theme::Theme::load(&config.theme).map_err(anyhow::Error::msg)?;
+    let mut theme = theme::Theme::load(&config.theme).map_err(anyhow::Error::msg)?;
     let clipboard_mode = ClipboardMode::parse(&config.clipboard);
     let mut state = State::new(source, config);
+    state.history = history::load(&history::path());
     if range != state.range {
         state.range = range;
         link.send(crate::backend::worker::Request::Window(range));
@@ -85,7 +91,7 @@ pub fn run(
             )));
         }
     };
-    let result = ui_loop(&mut terminal, &mut state, &theme, clipboard_mode, link, updates, &stop);
+    let result = ui_loop(&mut terminal, &mut state, &mut theme, clipboard_mode, link, updates, &stop);
     if state.mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }
@@ -100,7 +106,7 @@ pub fn run(
 fn ui_loop(
     terminal: &mut ratatui::DefaultTerminal,
     state: &mut State,
-    theme: &theme::Theme,
+    theme: &mut theme::Theme,
     clipboard_mode: ClipboardMode,
     link: &Link,
     from_engine: &mpsc::Receiver<Update>,
@@ -131,7 +137,7 @@ fn ui_loop(
         }
         for msg in msgs.drain(..) {
             for effect in update::update(state, msg) {
-                effects::run(effect, state, clipboard_mode, link);
+                effects::run(effect, state, clipboard_mode, link, theme);
             }
         }
         if state.quit || stop.load(Ordering::Relaxed) {

@@ -12,6 +12,41 @@ pub enum Screen {
     Drill,
     Tail,
     Codes,
+    /// The lines of a panel entered (a heatmap cell, an alert, an unknown-error pattern); not in
+    /// the Tab cycle, Esc goes back.
+    Lines,
+}
+
+/// The overview's panels, in focus order (`w`, Ctrl-arrows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Panel {
+    #[default]
+    Videos,
+    Heatmap,
+    Unknown,
+    Alerts,
+}
+
+impl Panel {
+    pub const ALL: [Panel; 4] = [Panel::Videos, Panel::Heatmap, Panel::Unknown, Panel::Alerts];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Panel::Videos => "top failing videos",
+            Panel::Heatmap => "error heatmap",
+            Panel::Unknown => "unknown errors",
+            Panel::Alerts => "alerts",
+        }
+    }
+}
+
+/// A list of lines the engine answered (a panel's lines), and the selected one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinesState {
+    pub query: crate::backend::lines::LineQuery,
+    /// `None` while the answer is on its way.
+    pub answer: Option<crate::backend::lines::Lines>,
+    pub cursor: usize,
 }
 
 /// The ranges `t` cycles through (back from the newest data, or all of it).
@@ -31,6 +66,10 @@ pub enum Input {
     Normal,
     /// Typing a search (`/`).
     Search(String),
+    /// Typing a command (`:`).
+    Command(super::prompt::CommandLine),
+    /// Typing the top videos' filter (`f`).
+    Filter(String),
 }
 
 /// A scrollable overlay over the screen.
@@ -40,6 +79,8 @@ pub enum Overlay {
     Help,
     /// The last status messages with their times, and the alerts whole (`m`).
     Messages,
+    /// One line whole (`v`): wrapped, JSON pretty-printed, a traceback as its lines, its fields.
+    Line,
 }
 
 /// How the videos of a code are ordered (`s` cycles).
@@ -73,14 +114,15 @@ impl VideoOrder {
 
     /// Sorts rows in this order (ties broken by id, so the order is stable across refreshes).
     pub fn sort(self, rows: &mut [VideoRow]) {
+        rows.sort_by(|a, b| self.compare(a, b));
+    }
+
+    /// The order of two rows.
+    pub fn compare(self, a: &VideoRow, b: &VideoRow) -> std::cmp::Ordering {
         match self {
-            VideoOrder::Failures => {
-                rows.sort_by(|a, b| b.failures.cmp(&a.failures).then_with(|| a.video_id.cmp(&b.video_id)))
-            }
-            VideoOrder::LastSeen => {
-                rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then_with(|| a.video_id.cmp(&b.video_id)))
-            }
-            VideoOrder::Id => rows.sort_by(|a, b| a.video_id.cmp(&b.video_id)),
+            VideoOrder::Failures => b.failures.cmp(&a.failures).then_with(|| a.video_id.cmp(&b.video_id)),
+            VideoOrder::LastSeen => b.last_seen.cmp(&a.last_seen).then_with(|| a.video_id.cmp(&b.video_id)),
+            VideoOrder::Id => a.video_id.cmp(&b.video_id),
         }
     }
 }
@@ -105,6 +147,8 @@ pub struct TailState {
     pub component: Option<String>,
     /// Only events with an error code (`e`).
     pub errors_only: bool,
+    /// Only events with this error code (`:code`; the top videos too).
+    pub code: Option<String>,
     pub query: String,
     /// Paused: the sequence number of the selected line.
     pub cursor: u64,
@@ -144,7 +188,14 @@ impl TailState {
 pub struct DrillState {
     pub video_id: String,
     pub related: Option<Related>,
+    /// The selected related line.
     pub scroll: usize,
+    /// Context (`x`): the lines of every source around the selected one, instead of the related
+    /// lines; `context` is the engine's answer (`None` while on its way).
+    pub show_context: bool,
+    pub context: Option<crate::backend::lines::Lines>,
+    /// The selected context line.
+    pub context_cursor: usize,
 }
 
 /// A status message, kept for the message log.
@@ -188,9 +239,30 @@ pub struct State {
     /// (code, window, rows); `None` while the answer is on its way.
     pub code_video_rows: Option<(String, TimeRange, Vec<VideoRow>)>,
     pub video_order: VideoOrder,
+    /// The top failing videos: only those whose id, code or cause holds this (`f`), in this
+    /// order (`s`).
+    pub video_filter: String,
+    pub top_order: VideoOrder,
     pub tail: TailState,
     pub drill: DrillState,
+    /// The lines of a panel entered (`Screen::Lines`).
+    pub lines: LinesState,
+    /// The line shown whole (`Overlay::Line`).
+    pub detail: Option<OwnedEvent>,
+    /// Columns the line lists are scrolled sideways (`←` / `→`).
+    pub hscroll: usize,
+    /// The overview's focused panel and selected row in it (heatmap codes, patterns, alerts).
+    pub focus: Panel,
+    pub panel_selected: usize,
+    /// The overview's time cursor: a point of the series (`[` / `]`), `None` until moved.
+    pub time_cursor: Option<usize>,
+    /// Seconds either side of a line that context (`x`) shows.
+    pub context_seconds: u32,
     pub input: Input,
+    /// Command lines entered, oldest first (kept across runs in the state directory).
+    pub history: Vec<String>,
+    /// The zone of times typed without one (`:since 14:00`), seconds east of UTC.
+    pub offset_seconds: i64,
     pub status: String,
     pub status_at_ms: i64,
     /// The last [`MESSAGES_KEPT`] status messages, oldest first.
@@ -232,9 +304,20 @@ impl State {
             code_videos: false,
             code_video_rows: None,
             video_order: VideoOrder::default(),
+            video_filter: String::new(),
+            top_order: VideoOrder::default(),
             tail: TailState::default(),
             drill: DrillState::default(),
+            lines: LinesState::default(),
+            detail: None,
+            hscroll: 0,
+            focus: Panel::default(),
+            panel_selected: 0,
+            time_cursor: None,
+            context_seconds: config.context_seconds,
             input: Input::Normal,
+            history: Vec::new(),
+            offset_seconds: config.offset_seconds(),
             status: "loading…".into(),
             status_at_ms: 0,
             messages: VecDeque::new(),
@@ -312,6 +395,29 @@ impl State {
         t.min_level.is_none_or(|l| e.level >= l)
             && t.component.as_deref().is_none_or(|c| e.component == c)
             && (!t.errors_only || e.is_error())
+            && t.code.as_deref().is_none_or(|c| e.error_code.as_deref() == Some(c))
+    }
+
+    /// The overview's top failing videos that the `:code` filter lets through, with their index
+    /// in the overview's list.
+    pub fn top_videos(&self) -> Vec<&VideoRow> {
+        let Some(o) = &self.overview else { return Vec::new() };
+        let filter = self.video_filter.to_lowercase();
+        let mut rows: Vec<&VideoRow> = o
+            .top_failing_videos
+            .iter()
+            .filter(|v| self.tail.code.as_deref().is_none_or(|c| v.codes.iter().any(|x| x == c)))
+            .filter(|v| {
+                filter.is_empty()
+                    || contains_folded(&v.video_id, &filter)
+                    || contains_folded(&v.cause, &filter)
+                    || v.codes.iter().any(|c| contains_folded(c, &filter))
+            })
+            .collect();
+        if self.top_order != VideoOrder::Failures {
+            rows.sort_by(|a, b| self.top_order.compare(a, b));
+        }
+        rows
     }
 
     /// True when the tail line matches the search text (case-insensitive).

@@ -37,6 +37,8 @@ pub enum Effect {
     /// Ask the backend for the overview of this range.
     Window(TimeRange),
     Related(String),
+    /// Ask for the lines of a time span (context, a panel's lines).
+    Lines(crate::backend::lines::LineQuery),
     /// Ask for every video of a code in a range.
     CodeVideos {
         code: String,
@@ -48,6 +50,10 @@ pub enum Effect {
         label: String,
     },
     Open(String),
+    /// Keep the command history (written to the state directory).
+    SaveHistory(Vec<String>),
+    /// Switch to a theme by name or file.
+    SetTheme(String),
     /// Write a video's log bundle to a file.
     Export {
         video_id: String,
@@ -120,6 +126,10 @@ fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Update::Lines(lines) => {
+            super::lines::receive(state, *lines);
+            Vec::new()
+        }
         Update::Notice(text) => {
             state.set_status(text);
             Vec::new()
@@ -141,12 +151,38 @@ fn clamp_selections(state: &mut State) {
         state.code_selected = state.code_selected.min(o.codes.len().saturating_sub(1));
         // the selection is the code's video list's while it is on screen
         if !(state.code_videos && state.screen == Screen::Codes) {
-            state.video_selected = state.video_selected.min(o.top_failing_videos.len().saturating_sub(1));
+            state.video_selected = state.video_selected.min(state.top_videos().len().saturating_sub(1));
         }
     }
 }
 
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if matches!(state.input, Input::Command(_)) {
+        return super::prompt::on_key(state, key);
+    }
+    if let Input::Filter(text) = &mut state.input {
+        match key.code {
+            KeyCode::Enter => {
+                state.video_filter = std::mem::take(text);
+                state.input = Input::Normal;
+                state.video_selected = 0;
+                let n = state.top_videos().len();
+                let filter = state.video_filter.clone();
+                state.set_status(if filter.is_empty() {
+                    "top failing videos: every one".to_string()
+                } else {
+                    format!("top failing videos matching `{filter}`: {n} (f and an empty line show all)")
+                });
+            }
+            KeyCode::Esc => state.input = Input::Normal,
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
+            _ => {}
+        }
+        return Vec::new();
+    }
     if let Input::Search(text) = &mut state.input {
         match key.code {
             KeyCode::Enter => {
@@ -178,6 +214,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             Some(Action::Back) => state.overlay = None,
             Some(Action::Help) => open_overlay(state, Overlay::Help),
             Some(Action::Messages) => open_overlay(state, Overlay::Messages),
+            Some(Action::CopyLine) => return super::lines::act(state, Action::CopyLine),
             Some(action) => scroll_overlay(state, action),
             None => {}
         }
@@ -193,6 +230,7 @@ fn open_overlay(state: &mut State, overlay: Overlay) {
     state.overlay_scroll = match overlay {
         Overlay::Help => 0,
         Overlay::Messages => usize::MAX,
+        Overlay::Line => 0,
     };
     clamp_overlay(state);
 }
@@ -218,18 +256,20 @@ fn clamp_overlay(state: &mut State) {
 
 /// The video row selected on the list on screen (the overview's, or a code's videos).
 pub fn selected_video(state: &State) -> Option<&crate::stats::overview::VideoRow> {
-    let o = state.overview.as_ref()?;
+    state.overview.as_ref()?;
     match state.screen {
         Screen::Codes if state.code_videos => state.videos_of_selected_code().get(state.video_selected),
-        _ => o.top_failing_videos.get(state.video_selected),
+        _ => state.top_videos().get(state.video_selected).copied(),
     }
 }
 
-fn open_drill(state: &mut State, video_id: String) -> Vec<Effect> {
+/// Opens the drill-down of a video or request id (asks the engine unless it is on screen).
+pub fn open_drill(state: &mut State, video_id: String) -> Vec<Effect> {
     state.previous = state.screen;
     state.screen = Screen::Drill;
     if state.drill.video_id != video_id || state.drill.related.is_none() {
-        state.drill = DrillState { video_id: video_id.clone(), related: None, scroll: 0 };
+        state.drill = DrillState { video_id: video_id.clone(), ..DrillState::default() };
+        state.hscroll = 0;
         state.set_status(format!("loading the lines of {video_id}…"));
         return vec![Effect::Related(video_id)];
     }
@@ -252,6 +292,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                 state.code_videos = false;
                 state.video_selected = 0;
             }
+            Screen::Lines => state.screen = state.previous,
             Screen::Tail if !state.tail.query.is_empty() => {
                 state.tail.query.clear();
                 state.set_status("search cleared");
@@ -259,6 +300,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             _ => state.screen = Screen::Overview,
         },
         Enter => match state.screen {
+            Screen::Overview if state.focus != super::state::Panel::Videos => return super::zoom::enter(state),
             Screen::Overview => {
                 if let Some(v) = selected_video(state) {
                     let id = v.video_id.clone();
@@ -284,7 +326,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                 Some(id) => return open_drill(state, id),
                 None => state.set_status("the selected line names no video"),
             },
-            Screen::Drill => {}
+            Screen::Drill | Screen::Lines => {}
         },
         Up | Down | PageUp | PageDown | Top | Bottom => move_cursor(state, action),
         NextScreen | PreviousScreen => {
@@ -341,7 +383,13 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             state.tail.errors_only = !state.tail.errors_only;
             state.set_status(if state.tail.errors_only { "tail: errors only" } else { "tail: all events" });
         }
+        CycleOrder if state.screen == Screen::Overview => return super::zoom::act(state, action),
         CycleOrder => cycle_order(state),
+        CommandLine => super::prompt::open(state),
+        ViewLine | CopyLine | ScrollLeft | ScrollRight | ToggleContext => return super::lines::act(state, action),
+        CursorEarlier | CursorLater | Zoom | ZoomOut | FocusNext | FocusPrevious | FilterVideos => {
+            return super::zoom::act(state, action);
+        }
         CopyRetry | OpenKibana | Export | CopySummary => return super::actions::drill_action(state, action),
         ToggleMouse => {
             state.mouse = !state.mouse;
@@ -389,8 +437,21 @@ fn move_cursor(state: &mut State, action: Action) {
         _ => PAGE,
     };
     let (cursor, len): (&mut usize, usize) = match state.screen {
+        Screen::Overview if state.focus != super::state::Panel::Videos => {
+            let n = super::zoom::panel_len(state);
+            (&mut state.panel_selected, n)
+        }
         Screen::Overview => {
-            (&mut state.video_selected, state.overview.as_ref().map_or(0, |o| o.top_failing_videos.len()))
+            let n = state.top_videos().len();
+            (&mut state.video_selected, n)
+        }
+        Screen::Lines => {
+            let (n, page) = (state.lines.answer.as_ref().map_or(0, |l| l.events.len()), state.tail_rows());
+            return super::lines::move_cursor(&mut state.lines.cursor, n, action, page);
+        }
+        Screen::Drill if state.drill.show_context => {
+            let (n, page) = (state.drill.context.as_ref().map_or(0, |l| l.events.len()), state.tail_rows());
+            return super::lines::move_cursor(&mut state.drill.context_cursor, n, action, page);
         }
         Screen::Codes if state.code_videos => {
             let n = state.videos_of_selected_code().len();

@@ -13,6 +13,8 @@
 mod codes;
 mod drill;
 mod help;
+mod line;
+mod lines;
 mod messages;
 mod overview;
 mod tail;
@@ -53,6 +55,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         Screen::Drill => drill::draw(frame, body, state, theme),
         Screen::Tail => tail::draw(frame, body, state, theme),
         Screen::Codes => codes::draw(frame, body, state, theme),
+        Screen::Lines => lines::draw(frame, body, state, theme),
     }
     draw_status(frame, status, state, theme);
     if let Some(overlay) = state.overlay {
@@ -191,6 +194,7 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Screen::Tail => "Space pause · / search · n/N · l level · c comp · e errors · Enter · ? help",
         Screen::Codes if state.code_videos => "j/k · PgUp/PgDn page · s sort · Enter drill down · Esc back · ? help",
         Screen::Codes => "j/k move · Enter videos of code · Esc back · ? help",
+        Screen::Lines => "j/k · v whole line · Y copy · ←/→ scroll · Esc back · ? help",
     };
     let line = match &state.input {
         Input::Search(text) => Line::from(vec![
@@ -198,6 +202,22 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled(text.clone(), theme.text),
             Span::styled("▏", theme.accent),
         ]),
+        Input::Filter(text) => Line::from(vec![
+            Span::styled("filter the top videos: ", theme.accent),
+            Span::styled(crate::text::sanitize(text).into_owned(), theme.text),
+            Span::styled("▏", theme.accent),
+        ]),
+        Input::Command(line) => {
+            // the end of a long line stays in sight
+            let room = (area.width as usize).saturating_sub(3);
+            let chars: Vec<char> = line.text.chars().collect();
+            let shown: String = chars[chars.len().saturating_sub(room)..].iter().collect();
+            Line::from(vec![
+                Span::styled(":", theme.accent),
+                Span::styled(crate::text::sanitize(&shown).into_owned(), theme.text),
+                Span::styled("▏", theme.accent),
+            ])
+        }
         Input::Normal => {
             let width = area.width as usize;
             let status_text = state.loading.as_deref().unwrap_or(&state.status);
@@ -238,6 +258,7 @@ fn overlay_lines(state: &State, overlay: Overlay, width: usize, theme: Option<&T
     match overlay {
         Overlay::Help => help::lines(state, width, emphasis),
         Overlay::Messages => messages::lines(state, width, emphasis),
+        Overlay::Line => line::lines(state, width, emphasis),
     }
 }
 
@@ -263,6 +284,7 @@ fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, ove
     let name = match overlay {
         Overlay::Help => "Help · ? Esc q close",
         Overlay::Messages => "Messages · m Esc q close",
+        Overlay::Line => "The line whole · Y copy · v Esc q close",
     };
     let title = if lines.len() > rows {
         format!("{name} · j/k PgUp/PgDn scroll · rows {}–{} of {}", top + 1, top + shown.len(), lines.len())
@@ -310,6 +332,19 @@ pub fn rebin(values: &[u64], width: usize) -> Vec<u64> {
     }
     let per = values.len().div_ceil(width);
     values.chunks(per).map(|c| c.iter().copied().max().unwrap_or(0)).collect()
+}
+
+/// The cell of a row `width` wide that shows series point `at` of `points` (as [`rebin`] lays
+/// them out); `None` when out of range.
+pub fn cursor_cell(at: usize, points: usize, width: usize) -> Option<usize> {
+    if at >= points || width == 0 {
+        return None;
+    }
+    if points <= width {
+        // cell i shows point i * points / width: the first cell showing `at`
+        return Some((at * width).div_ceil(points).min(width - 1));
+    }
+    Some(at / points.div_ceil(width))
 }
 
 /// Milliseconds as `1.23s` / `850ms`.
