@@ -6,6 +6,7 @@ use super::command::{self, Command, Seen};
 use super::state::{Input, Overlay, State};
 use super::update::{Effect, set_range};
 use crate::backend::TimeRange;
+use crate::backend::range::Bound;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Commands kept in the history (the oldest go first).
@@ -17,6 +18,8 @@ pub struct CommandLine {
     pub text: String,
     /// The history entry shown (Up/Down), `None` while typing a new line.
     pub history_at: Option<usize>,
+    /// What the last Tab found (shown after the line when there are several).
+    pub completions: Vec<String>,
 }
 
 /// Opens the command line.
@@ -69,17 +72,12 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Tab => {
             let text = line.text.clone();
             let (completed, candidates) = complete(state, &text);
+            if candidates.is_empty() {
+                state.set_status(format!("nothing to complete `{}` from", crate::text::sanitize(&text)));
+            }
             if let Input::Command(line) = &mut state.input {
                 line.text = completed;
-            }
-            match candidates.len() {
-                0 => state.set_status(format!("nothing to complete `{}` from", crate::text::sanitize(&text))),
-                1 => {}
-                n => {
-                    let shown: Vec<&str> = candidates.iter().take(12).map(String::as_str).collect();
-                    let more = if n > shown.len() { " …" } else { "" };
-                    state.set_status(format!("{n} completions: {}{more}", shown.join(" ")));
-                }
+                line.completions = if candidates.len() > 1 { candidates } else { Vec::new() };
             }
         }
         KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
@@ -97,6 +95,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 fn line_edited(state: &mut State) {
     if let Input::Command(line) = &mut state.input {
         line.history_at = None;
+        line.completions.clear();
     }
 }
 
@@ -181,6 +180,7 @@ pub fn apply(state: &mut State, command: Command) -> Vec<Effect> {
         }
         Command::Since(from) => return change_range(state, state.range.with_from(from)),
         Command::Until(to) => return change_range(state, state.range.with_to(to)),
+        Command::Range(Bound::At(a), Bound::At(b)) => return change_range(state, TimeRange::between(a, b)),
         Command::Range(from, to) => return change_range(state, TimeRange { from, to }),
         Command::Last(ms) => return change_range(state, TimeRange::last(ms)),
         Command::All => return change_range(state, TimeRange::ALL),

@@ -408,7 +408,10 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
 /// (and for the listed code's videos).
 pub fn set_range(state: &mut State, range: TimeRange) -> Vec<Effect> {
     state.range = range;
-    let absolute = state.range_absolute().map(|a| format!(" ({a})")).unwrap_or_default();
+    let absolute = match state.range_absolute() {
+        Some(a) if range.is_relative() || range.is_all() => format!(" ({a})"),
+        _ => String::new(),
+    };
     state.set_status(format!("range: {}{absolute}", range.label()));
     let mut effects = vec![Effect::Window(range)];
     if state.screen == Screen::Codes

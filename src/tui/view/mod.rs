@@ -212,11 +212,18 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             let room = (area.width as usize).saturating_sub(3);
             let chars: Vec<char> = line.text.chars().collect();
             let shown: String = chars[chars.len().saturating_sub(room)..].iter().collect();
-            Line::from(vec![
+            let mut spans = vec![
                 Span::styled(":", theme.accent),
                 Span::styled(crate::text::sanitize(&shown).into_owned(), theme.text),
                 Span::styled("▏", theme.accent),
-            ])
+            ];
+            if !line.completions.is_empty() {
+                let used = text::width(&shown) + 2;
+                let list = format!("   {} completions: {}", line.completions.len(), line.completions.join(" "));
+                let list = crate::text::sanitize_owned(&list, 2000);
+                spans.push(Span::styled(fit(&list, (area.width as usize).saturating_sub(used)), theme.dim));
+            }
+            Line::from(spans)
         }
         Input::Normal => {
             let width = area.width as usize;
