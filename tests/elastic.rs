@@ -331,6 +331,22 @@ fn screens_match(url: &str, dir: &std::path::Path) {
             assert_eq!(a.explanation, b.explanation, "drill-down explanation of {top} for window {label}");
         }
     }
+    // the console's lines of a span (context `x`, a heatmap cell, an alert's codes): one range
+    // query on the cluster, a scan bounded by time on the files; the same lines, the same GPU samples
+    use foley_triage::backend::lines::LineQuery;
+    let around = newest - 20 * 60_000;
+    let cell = LineQuery { code: Some("MODEL_INFER_FAIL".into()), ..LineQuery::around(around, 60, "cell".into()) };
+    let alert = LineQuery { code: Some("MODEL_*".into()), ..LineQuery::around(around, 120, "alert".into()) };
+    for query in [LineQuery::around(around, 30, "context".into()), cell, alert] {
+        let (a, b) = (files.lines(&query), cluster.lines(&query));
+        let raw = |l: &foley_triage::backend::lines::Lines| l.events.iter().map(|e| e.raw.clone()).collect::<Vec<_>>();
+        assert!(!a.events.is_empty(), "{}: the files have lines in the span", query.title);
+        assert_eq!(raw(&a), raw(&b), "{}: the same lines from files and cluster", query.title);
+        let gpu = |l: &foley_triage::backend::lines::Lines| {
+            l.gpu.iter().map(|g| (g.at_ms, g.mem_gib.map(|m| (m * 100.0).round()))).collect::<Vec<_>>()
+        };
+        assert_eq!(gpu(&a), gpu(&b), "{}: the same GPU samples", query.title);
+    }
 }
 
 #[test]

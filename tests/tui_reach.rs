@@ -332,6 +332,11 @@ fn the_new_screens_fit_80x24() {
     overview(&mut state, &mut backend, range);
     let screen = render(&state, 80, 24);
     assert!(screen.lines().next().unwrap().contains("last 30m 14:29:59 … 14:59:59"), "{screen}");
+    // narrow: the focused panel takes the place of the top videos
+    press(&mut state, KeyCode::Char('w'));
+    assert!(render(&state, 80, 24).contains("▶ Error heatmap"), "{}", render(&state, 80, 24));
+    press(&mut state, KeyCode::Char('w'));
+    assert!(render(&state, 80, 24).contains("▶ Unknown errors"), "{}", render(&state, 80, 24));
     press(&mut state, KeyCode::Char('3'));
     press(&mut state, KeyCode::Char('v'));
     let screen = render(&state, 80, 24);

@@ -62,7 +62,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             draw_gpu(frame, bottom, o, theme);
         }
     } else {
-        draw_videos(frame, middle, state, o, theme);
+        // narrow: the focused panel takes the middle (the videos by default)
+        match state.focus {
+            Panel::Heatmap => draw_heatmap(frame, middle, state, o, theme),
+            Panel::Unknown => draw_unknown(frame, middle, state, o, theme),
+            _ => draw_videos(frame, middle, state, o, theme),
+        }
     }
 }
 
