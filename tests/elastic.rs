@@ -334,9 +334,12 @@ fn screens_match(url: &str, dir: &std::path::Path) {
     // the console's lines of a span (context `x`, a heatmap cell, an alert's codes): one range
     // query on the cluster, a scan bounded by time on the files; the same lines, the same GPU samples
     use foley_triage::backend::lines::LineQuery;
-    let around = newest - 20 * 60_000;
-    let cell = LineQuery { code: Some("MODEL_INFER_FAIL".into()), ..LineQuery::around(around, 60, "cell".into()) };
-    let alert = LineQuery { code: Some("MODEL_*".into()), ..LineQuery::around(around, 120, "alert".into()) };
+    let failing = files.overview(foley_triage::backend::TimeRange::ALL).top_failing_videos[0].clone();
+    let around = failing.last_seen.unwrap();
+    let code = failing.codes[0].clone();
+    let prefix = format!("{}*", &code[..code.find('_').map_or(code.len(), |i| i + 1)]);
+    let cell = LineQuery { code: Some(code), ..LineQuery::around(around, 60, "cell".into()) };
+    let alert = LineQuery { code: Some(prefix), ..LineQuery::around(around, 120, "alert".into()) };
     for query in [LineQuery::around(around, 30, "context".into()), cell, alert] {
         let (a, b) = (files.lines(&query), cluster.lines(&query));
         let raw = |l: &foley_triage::backend::lines::Lines| l.events.iter().map(|e| e.raw.clone()).collect::<Vec<_>>();

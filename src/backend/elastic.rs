@@ -417,7 +417,7 @@ impl Backend for EsBackend {
                     let index = self.file_index(&path);
                     let event = schema::owned_from_document(source, index);
                     let (mem, util) = (source["gpu_mem_bytes"].as_f64(), source["gpu_util_pct"].as_f64());
-                    if mem.is_some() || util.is_some() {
+                    if query.wants_gpu() && (mem.is_some() || util.is_some()) {
                         answer.gpu.push(GpuSample {
                             at_ms: event.ts_ms.unwrap_or_default(),
                             mem_gib: mem.map(|b| b / (1u64 << 30) as f64),

@@ -34,6 +34,12 @@ impl LineQuery {
         }
     }
 
+    /// True when the GPU samples of the span are wanted (context: no filter; a panel's lines,
+    /// filtered to a code or a pattern, carry none).
+    pub fn wants_gpu(&self) -> bool {
+        self.code.is_none() && self.template.is_none()
+    }
+
     /// True when a timed line is inside the span.
     pub fn in_span(&self, ts_ms: Option<i64>) -> bool {
         ts_ms.is_some_and(|t| t >= self.from_ms && t <= self.to_ms)
@@ -89,7 +95,13 @@ impl Lines {
             self.events.truncate(LINES_CAP);
             self.truncated = true;
         }
-        self.gpu.sort_by_key(|g| g.at_ms);
+        let key = |v: Option<f64>| v.unwrap_or(-1.0);
+        self.gpu.sort_by(|a, b| {
+            a.at_ms
+                .cmp(&b.at_ms)
+                .then(key(a.mem_gib).total_cmp(&key(b.mem_gib)))
+                .then(key(a.util_pct).total_cmp(&key(b.util_pct)))
+        });
         self
     }
 }

@@ -376,7 +376,7 @@ impl Backend for LocalBackend {
                 if !query.in_span(event.ts_ms) {
                     return;
                 }
-                if event.gpu_mem_bytes.is_some() || event.gpu_util_pct.is_some() {
+                if query.wants_gpu() && (event.gpu_mem_bytes.is_some() || event.gpu_util_pct.is_some()) {
                     answer.gpu.push(GpuSample {
                         at_ms: event.ts_ms.unwrap_or_default(),
                         mem_gib: event.gpu_mem_bytes.map(|b| b / (1u64 << 30) as f64),
