@@ -87,8 +87,8 @@ pub fn parse(text: &str, offset: i64) -> Result<Command, String> {
         "range" => {
             let (from, to) = split_range(rest, offset).ok_or_else(|| {
                 format!(
-                    ":range `{}`: expected FROM TO, each {TIME_SYNTAX}; e.g. :range 14:00 14:30 is not enough, write \
-                     :range \"2025-09-01 14:00:00\" \"2025-09-01 14:30:00\" or 2025-09-01T14:00:00Z..2025-09-01T14:30:00Z",
+                    ":range `{}`: expected FROM TO, each {TIME_SYNTAX}; e.g. :range 2025-09-01T14:00:00Z \
+                     2025-09-01T14:30:00Z",
                     shown(rest)
                 )
             })?;
