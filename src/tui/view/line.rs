@@ -28,9 +28,12 @@ pub fn lines(state: &State, width: usize, emphasis: Style) -> Vec<Line<'static>>
         return vec![Line::from("no line selected")];
     };
     let mut out = Vec::new();
+    // the label column fits the longest field name (a space after it), within reason
+    let longest = e.fields.iter().map(|(k, _)| super::text::width(k) + 3).max().unwrap_or(0);
+    let column = longest.clamp(LABEL, 24);
     let mut field = |label: &str, value: String| {
-        for (i, part) in wrap(&value, width.saturating_sub(LABEL).max(8)).into_iter().enumerate() {
-            let head = if i == 0 { format!("{label:<LABEL$}") } else { " ".repeat(LABEL) };
+        for (i, part) in wrap(&value, width.saturating_sub(column).max(8)).into_iter().enumerate() {
+            let head = if i == 0 { format!("{:<column$}", super::fit(label, column - 1)) } else { " ".repeat(column) };
             out.push(Line::from(vec![Span::styled(head, emphasis), Span::raw(part)]));
         }
     };
