@@ -9,7 +9,7 @@ use foley_triage::backend::worker::Update;
 use foley_triage::config::Config;
 use foley_triage::tui::state::{Screen, State};
 use foley_triage::tui::theme::Theme;
-use foley_triage::tui::update::{Msg, update};
+use foley_triage::tui::update::{Effect, Msg, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::Duration;
@@ -20,14 +20,14 @@ fn state() -> (State, LocalBackend, foley_triage::demo::DemoDir) {
     let config = Config::default();
     let mut backend = LocalBackend::open(paths, config.enricher().unwrap(), &config, 2, false, Vec::new());
     let mut state = State::new("bench".into(), &config);
-    state.window = 4; // all data: the fullest window
+    state.range = foley_triage::backend::TimeRange::ALL; // all data: the fullest window
     update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });
-    let overview = backend.overview(None);
+    let overview = backend.overview(foley_triage::backend::TimeRange::ALL);
     update(
         &mut state,
         Msg::Engine(Update::Overview {
             overview: Box::new(overview),
-            span: None,
+            range: foley_triage::backend::TimeRange::ALL,
             events_per_second: 0.0,
             source: "bench".into(),
         }),
@@ -61,8 +61,66 @@ fn frames(c: &mut Criterion) {
     // the engine's side of a refresh: the overview of the whole demo window
     let mut group = c.benchmark_group("engine");
     group.measurement_time(Duration::from_secs(3)).sample_size(20);
-    group.bench_function("overview_all", |b| b.iter(|| backend.overview(None)));
-    group.bench_function("overview_1h", |b| b.iter(|| backend.overview(Some(3_600_000))));
+    group.bench_function("overview_all", |b| b.iter(|| backend.overview(foley_triage::backend::TimeRange::ALL)));
+    group.bench_function("overview_1h", |b| {
+        b.iter(|| backend.overview(foley_triage::backend::TimeRange::last(3_600_000)))
+    });
+    group.finish();
+    // a range change as the user sees it: the key, the engine's overview of the new range, the
+    // frame drawn (zoom to the cursor's bucket with `z`; `t` to the next preset; `:last 30m`)
+    let mut group = c.benchmark_group("range_change");
+    group.measurement_time(Duration::from_secs(3)).sample_size(20);
+    state.screen = Screen::Overview;
+    state.range = foley_triage::backend::TimeRange::last(3_600_000);
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    let press = |state: &mut State, c: char| {
+        update(
+            state,
+            Msg::Key(crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Char(c),
+                crossterm::event::KeyModifiers::NONE,
+            )),
+        )
+    };
+    for (name, keys) in [("zoom_z", "]z"), ("cycle_t", "t"), ("command_last_30m", ":last 30m\r")] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || state.clone(),
+                |mut state| {
+                    let mut effects = Vec::new();
+                    for c in keys.chars() {
+                        effects = if c == '\r' {
+                            update(
+                                &mut state,
+                                Msg::Key(crossterm::event::KeyEvent::new(
+                                    crossterm::event::KeyCode::Enter,
+                                    crossterm::event::KeyModifiers::NONE,
+                                )),
+                            )
+                        } else {
+                            press(&mut state, c)
+                        };
+                    }
+                    let Some(Effect::Window(range)) = effects.into_iter().find(|e| matches!(e, Effect::Window(_)))
+                    else {
+                        panic!("{name}: no range change");
+                    };
+                    let overview = backend.overview(range);
+                    update(
+                        &mut state,
+                        Msg::Engine(Update::Overview {
+                            overview: Box::new(overview),
+                            range,
+                            events_per_second: 0.0,
+                            source: "bench".into(),
+                        }),
+                    );
+                    terminal.draw(|f| foley_triage::tui::view::draw(f, &state, &theme)).unwrap();
+                },
+                criterion::BatchSize::LargeInput,
+            )
+        });
+    }
     group.finish();
 }
 

@@ -29,6 +29,14 @@ pub struct Cli {
 
     #[command(flatten)]
     pub overrides: Overrides,
+
+    /// The console's range starts here: a time (RFC 3339, `YYYY-MM-DD HH:MM:SS`) or a duration
+    /// back from the newest data (`30m`) [default: the last hour].
+    #[arg(long)]
+    pub since: Option<String>,
+    /// The console's range ends here (a time, or a duration back from the newest data).
+    #[arg(long)]
+    pub until: Option<String>,
 }
 
 /// Settings that override the config file (flags win over the environment, which wins over the file).

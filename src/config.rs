@@ -180,6 +180,8 @@ pub struct Config {
     pub clipboard: String,
     /// Theme name (`dark`, `light`, `high-contrast`, `solarized`) or a path to a theme file.
     pub theme: String,
+    /// Seconds either side of a line that the drill-down's context (`x`) shows.
+    pub context_seconds: u32,
     pub elastic: ElasticConfig,
 }
 
@@ -270,6 +272,7 @@ impl Default for Config {
             links: Links::default(),
             clipboard: "auto".into(),
             theme: "dark".into(),
+            context_seconds: 30,
             elastic: ElasticConfig::default(),
         }
     }

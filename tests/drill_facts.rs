@@ -46,17 +46,17 @@ fn a_codes_video_list_holds_every_video_with_that_code() {
     let expected = videos_by_code(&demo);
     assert!(expected.values().any(|v| v.len() > 50), "the demo has a code with more than 50 videos");
     for (code, videos) in &expected {
-        let rows = backend.videos_with_code(code, None);
+        let rows = backend.videos_with_code(code, foley_triage::backend::TimeRange::ALL);
         let listed: BTreeSet<String> = rows.iter().map(|r| r.video_id.clone()).collect();
         assert_eq!(&listed, videos, "{code}: every video with the code, none other");
         assert!(rows.windows(2).all(|w| w[0].failures >= w[1].failures), "{code}: most failures first");
         assert!(rows.iter().all(|r| r.codes.contains(code)), "{code}: each row carries the code");
     }
     // a window: only the videos whose failures with that code fall inside it
-    let overview = backend.overview(Some(15 * 60_000));
+    let overview = backend.overview(foley_triage::backend::TimeRange::last(15 * 60_000));
     let end = overview.data_to.unwrap();
     for code in expected.keys() {
-        for row in backend.videos_with_code(code, Some(15 * 60_000)) {
+        for row in backend.videos_with_code(code, foley_triage::backend::TimeRange::last(15 * 60_000)) {
             assert!(row.failures > 0);
             assert!(
                 row.last_seen.unwrap() >= end - 15 * 60_000 - 60_000,
@@ -71,7 +71,12 @@ fn a_codes_video_list_holds_every_video_with_that_code() {
 fn the_drill_down_of_any_video_has_its_own_facts() {
     let (demo, mut backend) = demo_backend();
     let failed: BTreeSet<String> = videos_by_code(&demo).into_values().flatten().collect();
-    let top: BTreeSet<String> = backend.overview(None).top_failing_videos.iter().map(|v| v.video_id.clone()).collect();
+    let top: BTreeSet<String> = backend
+        .overview(foley_triage::backend::TimeRange::ALL)
+        .top_failing_videos
+        .iter()
+        .map(|v| v.video_id.clone())
+        .collect();
     // the only MODEL_TIMEOUT of the demo is far down the ranking
     let related = backend.related("vid_cf2945");
     assert!(!top.contains("vid_cf2945"), "the video is outside the top list");
@@ -101,7 +106,7 @@ fn the_drill_down_of_any_video_has_its_own_facts() {
     assert!(row.codes.is_empty());
     assert!(row.first_seen.is_some());
     // the facts of a top video agree with the ranking's row
-    let first = backend.overview(None).top_failing_videos[0].clone();
+    let first = backend.overview(foley_triage::backend::TimeRange::ALL).top_failing_videos[0].clone();
     let related = backend.related(&first.video_id);
     let row = related.row.unwrap();
     assert_eq!(row.failures, first.failures);

@@ -226,7 +226,7 @@ fn tail_exactly_once_and_drill_down_past_10000() {
     assert!(start > 0);
     assert_eq!(es.poll_tail().unwrap(), 0, "nothing new");
     // a live refresh covers the window only; new documents move it and count as arrivals
-    let before = es.overview(Some(3_600_000));
+    let before = es.overview(foley_triage::backend::TimeRange::last(3_600_000));
     assert_eq!(es.lines_read(), 0, "no arrivals yet");
     let second = dir.path().join("b.log");
     write_lines(&second, 10_500, 11_700, "vid_deep02");
@@ -241,7 +241,7 @@ fn tail_exactly_once_and_drill_down_past_10000() {
         new += n;
     }
     assert_eq!(new, 1_200, "each new document exactly once");
-    let after = es.overview(Some(3_600_000));
+    let after = es.overview(foley_triage::backend::TimeRange::last(3_600_000));
     assert!(
         after.data_to > before.data_to,
         "the window follows new documents: {:?} -> {:?}",
@@ -261,7 +261,7 @@ fn tail_exactly_once_and_drill_down_past_10000() {
     assert_eq!(seen.len(), count, "no duplicates in the tail");
     assert_eq!(count, 1_200);
     // overview works on these documents too
-    let overview = es.overview(None);
+    let overview = es.overview(foley_triage::backend::TimeRange::ALL);
     assert_eq!(overview.lines.total, 11_700);
 }
 
@@ -286,17 +286,22 @@ fn screens_match(url: &str, dir: &std::path::Path) {
         Vec::new(),
     );
     let mut cluster = backend(url);
-    for (window, (label, span)) in WINDOWS.iter().enumerate() {
+    // the presets `t` cycles through, and an absolute range (a zoom, `:range FROM TO`) inside the data
+    let newest = files.overview(foley_triage::backend::TimeRange::ALL).data_to.unwrap();
+    let zoom = foley_triage::backend::TimeRange::between(newest - 25 * 60_000, newest - 10 * 60_000);
+    let ranges: Vec<(&str, foley_triage::backend::TimeRange)> =
+        WINDOWS.iter().copied().chain([("absolute", zoom)]).collect();
+    for (label, range) in ranges.iter() {
         let mut states = Vec::new();
         for b in [&mut files as &mut dyn Backend, &mut cluster as &mut dyn Backend] {
             let mut state = State::new("x".into(), &config);
-            state.window = window;
+            state.range = *range;
             update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });
             update(
                 &mut state,
                 Msg::Engine(Update::Overview {
-                    overview: Box::new(b.overview(*span)),
-                    span: *span,
+                    overview: Box::new(b.overview(*range)),
+                    range: *range,
                     events_per_second: 0.0,
                     source: "x".into(),
                 }),
@@ -325,6 +330,25 @@ fn screens_match(url: &str, dir: &std::path::Path) {
             assert_eq!(raw(&a), raw(&b), "drill-down lines of {top} for window {label}");
             assert_eq!(a.explanation, b.explanation, "drill-down explanation of {top} for window {label}");
         }
+    }
+    // the console's lines of a span (context `x`, a heatmap cell, an alert's codes): one range
+    // query on the cluster, a scan bounded by time on the files; the same lines, the same GPU samples
+    use foley_triage::backend::lines::LineQuery;
+    let failing = files.overview(foley_triage::backend::TimeRange::ALL).top_failing_videos[0].clone();
+    let around = failing.last_seen.unwrap();
+    let code = failing.codes[0].clone();
+    let prefix = format!("{}*", &code[..code.find('_').map_or(code.len(), |i| i + 1)]);
+    let cell = LineQuery { code: Some(code), ..LineQuery::around(around, 60, "cell".into()) };
+    let alert = LineQuery { code: Some(prefix), ..LineQuery::around(around, 120, "alert".into()) };
+    for query in [LineQuery::around(around, 30, "context".into()), cell, alert] {
+        let (a, b) = (files.lines(&query), cluster.lines(&query));
+        let raw = |l: &foley_triage::backend::lines::Lines| l.events.iter().map(|e| e.raw.clone()).collect::<Vec<_>>();
+        assert!(!a.events.is_empty(), "{}: the files have lines in the span", query.title);
+        assert_eq!(raw(&a), raw(&b), "{}: the same lines from files and cluster", query.title);
+        let gpu = |l: &foley_triage::backend::lines::Lines| {
+            l.gpu.iter().map(|g| (g.at_ms, g.mem_gib.map(|m| (m * 100.0).round()))).collect::<Vec<_>>()
+        };
+        assert_eq!(gpu(&a), gpu(&b), "{}: the same GPU samples", query.title);
     }
 }
 
@@ -566,7 +590,7 @@ fn a_filebeat_index_gives_the_files_numbers() {
         &config,
     );
     use foley_triage::backend::Backend;
-    let overview = es.overview(Some(3_600_000));
+    let overview = es.overview(foley_triage::backend::TimeRange::last(3_600_000));
     assert!(overview.errors > 0);
     let header = es.describe();
     assert!(header.contains(&format!("fields: ecs, derived here from {documents} documents")), "{header}");

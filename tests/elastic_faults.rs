@@ -351,7 +351,7 @@ fn the_console_drops_a_stale_refresh_and_shows_the_new_window_first() {
     wait_until("the first refresh to reach the server", Duration::from_secs(20), || {
         m.aggregations.load(Ordering::SeqCst) == 1
     });
-    link.send(Request::Window(Some(3_600_000)));
+    link.send(Request::Window(foley_triage::backend::TimeRange::last(3_600_000)));
     // the new window's overview comes long before the stuck one could have
     let until = std::time::Instant::now() + Duration::from_secs(20);
     let mut overviews = 0;
@@ -626,14 +626,14 @@ fn a_failing_cluster_is_asked_again_only_after_a_growing_wait() {
     let m = mock(Arc::new(|_, _, _| (500, r#"{"error":{"reason":"internal boom"}}"#.into(), Duration::ZERO)));
     let mut es = es_backend(&m.url);
     for _ in 0..40 {
-        es.overview(Some(3_600_000));
+        es.overview(foley_triage::backend::TimeRange::last(3_600_000));
         es.refresh();
     }
     assert_eq!(m.searches.load(Ordering::SeqCst), 1, "one try, then a wait");
     let text = es.describe();
     assert!(text.contains("HTTP 500: internal boom") && text.contains("next try in 1 s"), "{text}");
     wait_until("the first wait to pass", Duration::from_secs(20), || es.next_try_in().is_none());
-    es.overview(Some(3_600_000));
+    es.overview(foley_triage::backend::TimeRange::last(3_600_000));
     assert_eq!(m.searches.load(Ordering::SeqCst), 2, "asked again once the wait passed");
     let second = es.next_try_in().expect("waiting again");
     assert!(second >= Duration::from_millis(900), "the second wait is longer: {second:?}");

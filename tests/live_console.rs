@@ -28,7 +28,12 @@ fn wait_for_total(backend: &mut LocalBackend, want: u64) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         backend.refresh();
-        let total = backend.overview(None).by_code.get("MODEL_INFER_FAIL").copied().unwrap_or(0);
+        let total = backend
+            .overview(foley_triage::backend::TimeRange::ALL)
+            .by_code
+            .get("MODEL_INFER_FAIL")
+            .copied()
+            .unwrap_or(0);
         if total >= want || Instant::now() > deadline {
             return total;
         }
@@ -52,7 +57,7 @@ fn first_read_then_follow_through_rotation_counts_each_line_once() {
         true,
         vec![dir.path().display().to_string()],
     );
-    assert_eq!(backend.overview(None).by_code["MODEL_INFER_FAIL"], 1000);
+    assert_eq!(backend.overview(foley_triage::backend::TimeRange::ALL).by_code["MODEL_INFER_FAIL"], 1000);
     append(&path, " seq=partial\n");
     append(&path, &lines(1000, 1500));
     assert_eq!(wait_for_total(&mut backend, 1501), 1501);
@@ -62,7 +67,11 @@ fn first_read_then_follow_through_rotation_counts_each_line_once() {
     assert_eq!(wait_for_total(&mut backend, 1801), 1801);
     std::thread::sleep(Duration::from_millis(600));
     backend.refresh();
-    assert_eq!(backend.overview(None).by_code["MODEL_INFER_FAIL"], 1801, "nothing counted twice after rotation");
+    assert_eq!(
+        backend.overview(foley_triage::backend::TimeRange::ALL).by_code["MODEL_INFER_FAIL"],
+        1801,
+        "nothing counted twice after rotation"
+    );
     let tail = backend.tail(0, 100_000);
     assert!(tail.iter().any(|(_, e)| e.raw.contains("seq=1799")), "new lines reach the tail");
 }

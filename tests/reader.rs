@@ -247,7 +247,7 @@ fn a_refused_file_contributes_nothing_to_the_console() {
     let tail = backend.tail(0, 100);
     assert_eq!(tail.len(), 20);
     assert!(tail.iter().all(|(_, e)| !e.raw.contains("\\0")));
-    let overview = backend.overview(None);
+    let overview = backend.overview(foley_triage::backend::TimeRange::ALL);
     assert_eq!(overview.lines.total, 20);
     assert!(!overview.health.contains_key("unparsed"), "{:?}", overview.health.keys());
 }

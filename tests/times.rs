@@ -135,7 +135,7 @@ fn files_of(dir: &Path) -> Vec<PathBuf> {
 fn last_hour_in_console(dir: &Path) -> Overview {
     let config = Config::default();
     let mut backend = LocalBackend::open(files_of(dir), config.enricher().unwrap(), &config, 2, false, Vec::new());
-    backend.overview(Some(HOUR))
+    backend.overview(foley_triage::backend::TimeRange::last(HOUR))
 }
 
 const LINE_2099: &str = "2099-01-01 00:00:00 [ERROR] video_id=vid_future error_code=MODEL_INFER_FAIL worker=gpu-1\n";

@@ -41,13 +41,13 @@ fn drill_copy_help_tail_quit() {
     assert!(copied.contains(&format!("/jobs/{video}/retry")), "copied {copied}");
 
     s.keys(b"?");
-    s.wait_for("Alert rules in force");
+    s.wait_for("Help · ? Esc q close");
     s.keys(b"x"); // a stray key leaves help open
     std::thread::sleep(Duration::from_millis(300));
-    assert!(s.screen().contains("Alert rules in force"), "a stray key closed help");
+    assert!(s.screen().contains("Help · ? Esc q close"), "a stray key closed help");
     s.keys(b"?"); // ? closes it
     let deadline = Instant::now() + Duration::from_secs(10);
-    while s.screen().contains("Alert rules in force") {
+    while s.screen().contains("Help · ? Esc q close") {
         assert!(Instant::now() < deadline, "help did not close");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -362,7 +362,7 @@ fn at_80x24_the_header_the_link_and_the_messages_are_whole() {
     let mut s = Session::start_with(&[], 80, 24, &[]);
     let screen = s.wait_for("Top failing videos");
     let header = screen.lines().next().unwrap();
-    assert!(header.contains("window 1h") && header.contains("behind"), "{header}");
+    assert!(header.contains("last 1h") && header.contains("behind"), "{header}");
     s.keys(b"\r");
     s.wait_for("Related lines");
     s.keys(b"y");

@@ -30,13 +30,13 @@ fn demo_state(backend: &mut LocalBackend) -> State {
     let mut state = State::new("demo".into(), &config);
     // 2025-09-01T15:00:30Z: thirty seconds after the demo's last event
     update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });
-    let span = state.window_span();
-    let overview = backend.overview(span);
+    let range = state.range;
+    let overview = backend.overview(range);
     update(
         &mut state,
         Msg::Engine(Update::Overview {
             overview: Box::new(overview),
-            span,
+            range,
             events_per_second: 0.0,
             source: "demo logs".into(),
         }),
@@ -173,7 +173,10 @@ fn tail_filters_and_search() {
     assert!(state.tail.paused, "a search holds the tail at the match");
     update(&mut state, key(KeyCode::Char(' ')));
     assert!(!state.tail.paused);
-    assert_eq!(update(&mut state, key(KeyCode::Char('t'))), vec![Effect::Window(Some(86_400_000))]);
+    assert_eq!(
+        update(&mut state, key(KeyCode::Char('t'))),
+        vec![Effect::Window(foley_triage::backend::TimeRange::last(86_400_000))]
+    );
     update(&mut state, key(KeyCode::Char('q')));
     assert!(state.quit);
 }
@@ -321,7 +324,10 @@ fn at_80x24_nothing_that_matters_is_lost() {
         update(&mut state, key(KeyCode::Char(screen)));
         let text = render(&state, 80, 24);
         let header = text.lines().next().unwrap();
-        assert!(header.contains("window 1h") && header.contains("30s behind"), "screen {screen}: {header}");
+        assert!(
+            header.contains("last 1h 13:59:59 … 14:59:59") && header.contains("30s behind"),
+            "screen {screen}: {header}"
+        );
     }
     update(&mut state, key(KeyCode::Char('2')));
     let drill = render(&state, 80, 24);
@@ -440,8 +446,8 @@ fn empty_panels_never_read_all_clear_without_data() {
         update(
             &mut state,
             Msg::Engine(Update::Overview {
-                overview: Box::new(empty.overview(None)),
-                span: Some(3_600_000),
+                overview: Box::new(empty.overview(foley_triage::backend::TimeRange::ALL)),
+                range: foley_triage::backend::TimeRange::last(3_600_000),
                 events_per_second: 0.0,
                 source: source.into(),
             }),
@@ -464,8 +470,8 @@ fn a_codes_videos_are_paged_and_sorted() {
     resize(&mut state, 80, 24);
     update(&mut state, key(KeyCode::Char('4')));
     let code = state.selected_code().unwrap().to_string();
-    let span = state.window_span();
-    assert_eq!(update(&mut state, key(KeyCode::Enter)), vec![Effect::CodeVideos { code: code.clone(), span }]);
+    let range = state.range;
+    assert_eq!(update(&mut state, key(KeyCode::Enter)), vec![Effect::CodeVideos { code: code.clone(), range }]);
     let template = state.overview.as_ref().unwrap().top_failing_videos[0].clone();
     let rows: Vec<_> = (0..500u64)
         .map(|i| {
@@ -476,7 +482,7 @@ fn a_codes_videos_are_paged_and_sorted() {
             r
         })
         .collect();
-    update(&mut state, Msg::Engine(Update::CodeVideos { code: code.clone(), span, rows }));
+    update(&mut state, Msg::Engine(Update::CodeVideos { code: code.clone(), range, rows }));
     let first = render(&state, 80, 24);
     assert!(first.contains("rows 1–19 of 500"), "{first}");
     assert!(first.contains("sorted by failures"), "{first}");
@@ -540,33 +546,33 @@ fn a_newly_chosen_window_says_loading_until_its_overview_arrives() {
     let (_demo, mut backend) = demo_backend();
     let mut state = demo_state(&mut backend);
     let header = |state: &State| render(state, 160, 48).lines().next().unwrap_or_default().to_string();
-    assert!(header(&state).contains("window 1h │"), "{}", header(&state));
+    assert!(header(&state).contains("last 1h 13:59:59 … 14:59:59 │"), "{}", header(&state));
     let effects = update(&mut state, key(KeyCode::Char('t')));
-    let Some(Effect::Window(span)) = effects.first().cloned() else { panic!("no window request: {effects:?}") };
+    let Some(Effect::Window(range)) = effects.first().cloned() else { panic!("no window request: {effects:?}") };
     // the old window's numbers are still on screen: the header says so
     assert!(header(&state).contains("(loading…)"), "{}", header(&state));
     // an overview for another window (an engine refresh already on its way) does not clear it
-    let old = backend.overview(Some(3_600_000));
+    let old = backend.overview(foley_triage::backend::TimeRange::last(3_600_000));
     update(
         &mut state,
         Msg::Engine(Update::Overview {
             overview: Box::new(old),
-            span: Some(3_600_000),
+            range: foley_triage::backend::TimeRange::last(3_600_000),
             events_per_second: 0.0,
             source: "demo logs".into(),
         }),
     );
     assert!(header(&state).contains("(loading…)"), "{}", header(&state));
-    let new = backend.overview(span);
+    let new = backend.overview(range);
     update(
         &mut state,
         Msg::Engine(Update::Overview {
             overview: Box::new(new),
-            span,
+            range,
             events_per_second: 0.0,
             source: "demo logs".into(),
         }),
     );
     assert!(!header(&state).contains("loading"), "{}", header(&state));
-    assert!(header(&state).contains(&format!("window {} │", state.window_label())), "{}", header(&state));
+    assert!(header(&state).contains("last 24h 08-31 14:59:59 … 09-01 14:59:59 │"), "{}", header(&state));
 }

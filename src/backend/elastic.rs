@@ -3,7 +3,7 @@
 //! drill-down by a paged search on the video id (`search_after` in a point in time).
 
 use super::cancel::Canceller;
-use super::{Backend, Related, Span};
+use super::{Backend, Related, TimeRange};
 use crate::elastic::client::EsClient;
 use crate::elastic::{EsError, overview as es_overview, queries, schema};
 use crate::enrich::Enricher;
@@ -128,18 +128,15 @@ impl EsBackend {
         }
     }
 
-    /// The overview of the last `span` before the newest document, or the error in words.
-    pub fn try_overview(&mut self, span: Span) -> Result<Overview, crate::elastic::EsError> {
-        if self.data_end.is_none() && span.is_some() {
+    /// The overview of a range (a relative one resolved against the newest document), or the
+    /// error in words.
+    pub fn try_overview(&mut self, range: TimeRange) -> Result<Overview, crate::elastic::EsError> {
+        if self.data_end.is_none() && range.is_relative() {
             let answer = self.client.search(&queries::newest())?;
             let newest = &answer.body["hits"]["hits"][0]["sort"][0];
             self.data_end = newest.as_i64().or_else(|| newest.as_f64().map(|v| v as i64));
         }
-        let window = match (span, self.data_end) {
-            (Some(span), Some(end)) => Window::last(span, end),
-            _ => Window::ALL,
-        };
-        self.overview_of(window, false)
+        self.overview_of(range.window(self.data_end), false)
     }
 
     /// The overview of an explicit window. With `exact`, only documents inside it count (the
@@ -363,10 +360,10 @@ impl Backend for EsBackend {
         }
     }
 
-    fn overview(&mut self, span: Span) -> Overview {
+    fn overview(&mut self, range: TimeRange) -> Overview {
         let result = match self.next_try_in() {
             Some(_) => None,
-            None => Some(self.try_overview(span)),
+            None => Some(self.try_overview(range)),
         };
         match result {
             Some(Ok(o)) => {
@@ -400,6 +397,42 @@ impl Backend for EsBackend {
             (Vec::new(), false)
         });
         Related::from_lines(&self.enricher, video_id, events, truncated, self.files.clone())
+    }
+
+    fn lines(&mut self, query: &super::lines::LineQuery) -> super::lines::Lines {
+        use super::lines::{GpuSample, LINES_CAP, Lines};
+        let mut answer = Lines { query: query.clone(), ..Lines::default() };
+        let body = queries::lines_in_span(
+            query.from_ms,
+            query.to_ms,
+            query.code.as_deref(),
+            query.template.as_deref(),
+            LINES_CAP + 1,
+        );
+        match self.client.search(&body) {
+            Ok(found) => {
+                for hit in found.body["hits"]["hits"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                    let source = &hit["_source"];
+                    let path = source["log_file"].as_str().unwrap_or("").to_string();
+                    let index = self.file_index(&path);
+                    let event = schema::owned_from_document(source, index);
+                    let (mem, util) = (source["gpu_mem_bytes"].as_f64(), source["gpu_util_pct"].as_f64());
+                    if query.wants_gpu() && (mem.is_some() || util.is_some()) {
+                        answer.gpu.push(GpuSample {
+                            at_ms: event.ts_ms.unwrap_or_default(),
+                            mem_gib: mem.map(|b| b / (1u64 << 30) as f64),
+                            util_pct: util,
+                        });
+                    }
+                    if query.matches(&event) {
+                        answer.events.push(event);
+                    }
+                }
+            }
+            Err(e) => self.failed(&e),
+        }
+        answer.files = self.files.clone();
+        answer.finish()
     }
 
     fn lines_read(&self) -> u64 {

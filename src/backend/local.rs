@@ -3,7 +3,7 @@
 //! rescanning the files for a video id (memory stays flat: no per-line index is kept).
 
 use super::tail::TailRing;
-use super::{Backend, Related, Span};
+use super::{Backend, Related, TimeRange};
 use crate::enrich::{Attribution, Enricher};
 use crate::event::{Event, Origin, OwnedEvent};
 use crate::parse::Format;
@@ -185,12 +185,9 @@ impl LocalBackend {
         }
     }
 
-    /// The window of `span` back from the newest event.
-    fn window_of(&self, span: Span) -> Window {
-        match (span, self.stats.last_ms) {
-            (Some(span), Some(end)) => Window::last(span, end),
-            _ => Window::ALL,
-        }
+    /// The window a range covers, against the newest event read.
+    fn window_of(&self, range: TimeRange) -> Window {
+        range.window(self.stats.last_ms)
     }
 
     /// Names the inputs in the header (e.g. "bundled demo") instead of by their paths.
@@ -318,9 +315,9 @@ impl Backend for LocalBackend {
         notices
     }
 
-    fn overview(&mut self, span: Span) -> Overview {
+    fn overview(&mut self, range: TimeRange) -> Overview {
         self.stats.settle();
-        let window = self.window_of(span);
+        let window = self.window_of(range);
         overview::compute(
             &self.stats,
             &self.enricher,
@@ -363,12 +360,50 @@ impl Backend for LocalBackend {
         Related::from_lines(&self.enricher, video_id, events, truncated, files)
     }
 
+    fn lines(&mut self, query: &super::lines::LineQuery) -> super::lines::Lines {
+        use super::lines::{GpuSample, LINES_CAP, Lines};
+        let mut answer = Lines { query: query.clone(), ..Lines::default() };
+        for (index, followed) in self.files.iter().enumerate() {
+            if !std::fs::metadata(&followed.path).is_ok_and(|m| m.is_file()) {
+                continue;
+            }
+            let input = Input::File(followed.path.clone());
+            let Ok(opened) = read::open(&input, followed.format, self.settings.options.default_offset, &|_| {}) else {
+                continue;
+            };
+            let enricher = &self.enricher;
+            let mut sink = |event: &Event<'_>, enriched: &crate::enrich::Enriched, origin: Origin, raw: &[u8]| {
+                if !query.in_span(event.ts_ms) {
+                    return;
+                }
+                if query.wants_gpu() && (event.gpu_mem_bytes.is_some() || event.gpu_util_pct.is_some()) {
+                    answer.gpu.push(GpuSample {
+                        at_ms: event.ts_ms.unwrap_or_default(),
+                        mem_gib: event.gpu_mem_bytes.map(|b| b / (1u64 << 30) as f64),
+                        util_pct: event.gpu_util_pct,
+                    });
+                }
+                let kept = owned(enricher, event, enriched, origin, raw);
+                if query.matches(&kept) {
+                    if answer.events.len() < LINES_CAP {
+                        answer.events.push(kept);
+                    } else {
+                        answer.truncated = true;
+                    }
+                }
+            };
+            read::read_events(opened, index as u32, enricher, &self.settings, &mut sink);
+        }
+        answer.files = self.files.iter().map(|f| crate::text::path_text(&f.path)).collect();
+        answer.finish()
+    }
+
     fn lines_read(&self) -> u64 {
         self.stats.lines.total
     }
 
-    fn videos_with_code(&mut self, code: &str, span: Span) -> Vec<crate::stats::overview::VideoRow> {
+    fn videos_with_code(&mut self, code: &str, range: TimeRange) -> Vec<crate::stats::overview::VideoRow> {
         self.stats.settle();
-        crate::stats::videos::videos_with_code(&self.stats, &self.enricher, code, self.window_of(span))
+        crate::stats::videos::videos_with_code(&self.stats, &self.enricher, code, self.window_of(range))
     }
 }

@@ -4,7 +4,9 @@
 
 pub mod cancel;
 pub mod elastic;
+pub mod lines;
 pub mod local;
+pub mod range;
 pub mod tail;
 pub mod worker;
 
@@ -47,8 +49,10 @@ impl Related {
     }
 }
 
-/// A window relative to the newest data: the last `span_ms`, or everything.
-pub type Span = Option<i64>;
+pub use range::TimeRange;
+
+/// The range a console looks at (the former name, kept for the callers that only pass it on).
+pub type Span = TimeRange;
 
 /// The data a console shows, wherever it comes from.
 pub trait Backend: Send {
@@ -56,16 +60,18 @@ pub trait Backend: Send {
     fn describe(&self) -> String;
     /// Reads whatever is new (live sources); returns notices for the status line.
     fn refresh(&mut self) -> Vec<String>;
-    /// The overview of the window ending at the newest event.
-    fn overview(&mut self, span: Span) -> Overview;
+    /// The overview of a time range (resolved against the newest data).
+    fn overview(&mut self, range: TimeRange) -> Overview;
     /// Tail events with a sequence number above `after`, oldest first, at most `limit`.
     fn tail(&self, after: u64, limit: usize) -> Vec<(u64, OwnedEvent)>;
     /// Everything related to a video.
     fn related(&mut self, video_id: &str) -> Related;
-    /// Every video that failed with `code` in the window, most failures first.
-    fn videos_with_code(&mut self, code: &str, span: Span) -> Vec<VideoRow> {
-        self.overview(span).top_failing_videos.into_iter().filter(|v| v.codes.iter().any(|c| c == code)).collect()
+    /// Every video that failed with `code` in the range, most failures first.
+    fn videos_with_code(&mut self, code: &str, range: TimeRange) -> Vec<VideoRow> {
+        self.overview(range).top_failing_videos.into_iter().filter(|v| v.codes.iter().any(|c| c == code)).collect()
     }
+    /// The lines of a time span that pass a query (context, a panel's lines), in time order.
+    fn lines(&mut self, query: &lines::LineQuery) -> lines::Lines;
     /// Lines read so far (for the events-per-second figure).
     fn lines_read(&self) -> u64;
     /// A handle that abandons the work in flight (for backends whose answers take a round trip);

@@ -5,14 +5,14 @@
 //! sent, and is redone for what the UI wants now.
 
 use super::cancel::Canceller;
-use super::{Backend, Related, Span};
+use super::{Backend, Related, TimeRange};
 use crate::event::OwnedEvent;
 use crate::stats::overview::{Overview, VideoRow};
 use std::sync::{Arc, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
-/// The window a console opens on: the last hour before the newest event.
-pub const DEFAULT_SPAN: Span = Some(3_600_000);
+/// The range a console opens on: the last hour before the newest event.
+pub const DEFAULT_RANGE: TimeRange = TimeRange::last(3_600_000);
 
 /// Events kept for the live tail, by the backends and by the console alike.
 pub const TAIL_CAPACITY: usize = 20_000;
@@ -23,31 +23,35 @@ const PUBLISH: Duration = Duration::from_millis(1000);
 /// What the console asks the engine.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
-    /// The overview of this window, from now on.
-    Window(Span),
+    /// The overview of this range, from now on.
+    Window(TimeRange),
     /// The drill-down of a video.
     Related(String),
-    /// Every video that failed with a code in a window (the codes screen).
-    CodeVideos { code: String, span: Span },
+    /// Every video that failed with a code in a range (the codes screen).
+    CodeVideos { code: String, range: TimeRange },
+    /// The lines of a time span that pass a query (context, a panel's lines).
+    Lines(super::lines::LineQuery),
 }
 
 /// What the engine tells the console.
 #[derive(Debug, Clone)]
 pub enum Update {
-    /// An overview, with the window (span) it was computed for.
+    /// An overview, with the range it was computed for.
     Overview {
         overview: Box<Overview>,
-        span: Span,
+        range: TimeRange,
         events_per_second: f64,
         source: String,
     },
     /// New tail events with their sequence numbers, oldest first.
     Tail(Vec<(u64, OwnedEvent)>),
     Related(Box<Related>),
-    /// Every video of a code in a window, most failures first.
+    /// The lines a [`Request::Lines`] asked for.
+    Lines(Box<super::lines::Lines>),
+    /// Every video of a code in a range, most failures first.
     CodeVideos {
         code: String,
-        span: Span,
+        range: TimeRange,
         rows: Vec<VideoRow>,
     },
     /// Something to say on the status line (terminal-safe).
@@ -121,17 +125,18 @@ pub fn run(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, upd
     let cancel = backend.canceller();
     let begin = || cancel.as_ref().map(|c| c.begin());
     let stale = |epoch: Option<u64>| matches!((&cancel, epoch), (Some(c), Some(e)) if c.is_stale(e));
-    let mut span: Span = DEFAULT_SPAN;
+    let mut range: TimeRange = DEFAULT_RANGE;
     let mut last_seq = 0u64;
     let mut last_publish: Option<Instant> = None;
     let mut rate = EventRate::new(backend.lines_read());
     // work that was cancelled before it finished and is still wanted
     let mut redo_related: Option<String> = None;
     let mut redo_overview = false;
-    let mut redo_code: Option<(String, Span)> = None;
+    let mut redo_code: Option<(String, TimeRange)> = None;
+    let mut redo_lines: Option<super::lines::LineQuery> = None;
     loop {
         let mut publish_now = last_publish.is_none() || std::mem::take(&mut redo_overview);
-        let redo = redo_related.is_some() || redo_code.is_some();
+        let redo = redo_related.is_some() || redo_code.is_some() || redo_lines.is_some();
         let wait = if publish_now || redo { Duration::ZERO } else { Duration::from_millis(200) };
         let mut pending = match requests.recv_timeout(wait) {
             Ok(request) => vec![request],
@@ -149,27 +154,44 @@ pub fn run(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, upd
                 _ => None,
             })
             .or(redo_related.take());
-        if let Some(s) = pending.iter().rev().find_map(|r| match r {
-            Request::Window(s) => Some(*s),
+        if let Some(chosen) = pending.iter().rev().find_map(|r| match r {
+            Request::Window(r) => Some(*r),
             _ => None,
         }) {
-            span = s;
+            range = chosen;
             publish_now = true;
         }
         let newest_code = pending
             .iter()
             .rev()
             .find_map(|r| match r {
-                Request::CodeVideos { code, span } => Some((code.clone(), *span)),
+                Request::CodeVideos { code, range } => Some((code.clone(), *range)),
                 _ => None,
             })
             .or(redo_code.take());
-        if let Some((code, span)) = newest_code {
+        if let Some((code, range)) = newest_code {
             let epoch = begin();
-            let rows = backend.videos_with_code(&code, span);
+            let rows = backend.videos_with_code(&code, range);
             if stale(epoch) {
-                redo_code = Some((code, span));
-            } else if updates.send(Update::CodeVideos { code, span, rows }).is_err() {
+                redo_code = Some((code, range));
+            } else if updates.send(Update::CodeVideos { code, range, rows }).is_err() {
+                return;
+            }
+        }
+        let newest_lines = pending
+            .iter()
+            .rev()
+            .find_map(|r| match r {
+                Request::Lines(query) => Some(query.clone()),
+                _ => None,
+            })
+            .or(redo_lines.take());
+        if let Some(query) = newest_lines {
+            let epoch = begin();
+            let lines = backend.lines(&query);
+            if stale(epoch) {
+                redo_lines = Some(query);
+            } else if updates.send(Update::Lines(Box::new(lines))).is_err() {
                 return;
             }
         }
@@ -200,14 +222,14 @@ pub fn run(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, upd
         if publish_now || last_publish.is_some_and(|t| t.elapsed() >= PUBLISH) {
             let events_per_second = rate.measure(backend.lines_read());
             let epoch = begin();
-            let overview = backend.overview(span);
+            let overview = backend.overview(range);
             if stale(epoch) {
                 redo_overview = true;
                 continue;
             }
             let update = Update::Overview {
                 overview: Box::new(overview),
-                span,
+                range,
                 events_per_second,
                 source: crate::text::sanitize_owned(&backend.describe(), 120),
             };

@@ -51,6 +51,17 @@ pub fn run(cli: &Cli, config: &Config) -> Result<i32> {
         crate::applog::error(&e.to_string());
         return Ok(EXIT_USAGE);
     }
+    let range = match crate::backend::range::from_arguments(
+        cli.since.as_deref(),
+        cli.until.as_deref(),
+        config.offset_seconds(),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            crate::applog::error(&e);
+            return Ok(EXIT_USAGE);
+        }
+    };
     let enricher = match config.enricher() {
         Ok(e) => e,
         Err(e) => {
@@ -163,7 +174,7 @@ pub fn run(cli: &Cli, config: &Config) -> Result<i32> {
         )
     };
     let (link, updates) = worker::spawn(open);
-    let ending = crate::tui::run(config, source, &link, &updates);
+    let ending = crate::tui::run(config, source, range, &link, &updates);
     drop(companions);
     match ending? {
         Ending::Quit => Ok(0),

@@ -9,17 +9,8 @@ use anyhow::{Context, Result, anyhow};
 
 /// Parses `--since`/`--until`: an absolute time, or a duration before now (`30m`).
 pub fn parse_time_arg(s: &str, offset: i64, now_ms: i64) -> Option<i64> {
-    crate::parse::time::parse_any(s, offset)
-        .or_else(|| {
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| {
-                crate::parse::time::days_from_civil(d.year_ce().1 as i64, d.month0() + 1, d.day0() + 1) * 86_400_000
-                    - offset * 1000
-            })
-        })
-        .or_else(|| crate::alerts::parse_window(s).map(|d| now_ms - d))
+    crate::backend::range::parse_time(s, offset, now_ms)
 }
-
-use chrono::Datelike;
 
 /// What the input options resolve to.
 pub struct Resolved {

@@ -3,6 +3,7 @@
 //! status message saying what was done (and how to check, where the terminal cannot confirm).
 
 use super::state::State;
+use super::theme::Theme;
 use super::update::Effect;
 use crate::backend::worker::{Link, Request};
 use crate::integrate::clipboard::{self, ClipboardMode};
@@ -10,11 +11,24 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Runs one effect.
-pub fn run(effect: Effect, state: &mut State, clipboard_mode: ClipboardMode, link: &Link) {
+pub fn run(effect: Effect, state: &mut State, clipboard_mode: ClipboardMode, link: &Link, theme: &mut Theme) {
     match effect {
-        Effect::Window(span) => link.send(Request::Window(span)),
+        Effect::SaveHistory(lines) => {
+            if let Err(e) = super::history::save(&super::history::path(), &lines) {
+                say(state, format!("the command history was not kept: {}: {e}", super::history::path().display()));
+            }
+        }
+        Effect::SetTheme(name) => match Theme::load(&name) {
+            Ok(loaded) => {
+                *theme = loaded;
+                say(state, format!("theme: {name}"));
+            }
+            Err(e) => say(state, format!("{e}; themes: {}", Theme::builtin_names().join(", "))),
+        },
+        Effect::Window(range) => link.send(Request::Window(range)),
         Effect::Related(id) => link.send(Request::Related(id)),
-        Effect::CodeVideos { code, span } => link.send(Request::CodeVideos { code, span }),
+        Effect::Lines(query) => link.send(Request::Lines(query)),
+        Effect::CodeVideos { code, range } => link.send(Request::CodeVideos { code, range }),
         Effect::Copy { text, label } => {
             let shown = text.lines().next().unwrap_or("").to_string();
             let done = copy(&text, &label, clipboard_mode);

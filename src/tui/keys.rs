@@ -35,6 +35,27 @@ pub enum Action {
     Export,
     CopySummary,
     ToggleMouse,
+    /// Open the command line (`:`).
+    CommandLine,
+    /// The selected line whole, in a detail pane (`v`, Enter in a line list).
+    ViewLine,
+    /// Copy the selected line whole (`Y`).
+    CopyLine,
+    /// Scroll a line list sideways (`←` / `→`).
+    ScrollLeft,
+    ScrollRight,
+    /// The drill-down: every source's lines around the selected one (`x`).
+    ToggleContext,
+    /// The overview's time cursor (`[` / `]`), zoom to it (`z`) and back (`Z`).
+    CursorEarlier,
+    CursorLater,
+    Zoom,
+    ZoomOut,
+    /// Focus the overview's next / previous panel (`w` / `W`, Ctrl-→ / Ctrl-←).
+    FocusNext,
+    FocusPrevious,
+    /// Filter the top failing videos (`f`).
+    FilterVideos,
 }
 
 /// The key table: (screen, key) → action; screen-specific keys first.
@@ -43,6 +64,13 @@ pub fn action_for(screen: Screen, key: &KeyEvent) -> Option<Action> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Quit);
+    }
+    if ctrl && screen == Screen::Overview {
+        match key.code {
+            KeyCode::Right | KeyCode::Down => return Some(FocusNext),
+            KeyCode::Left | KeyCode::Up => return Some(FocusPrevious),
+            _ => {}
+        }
     }
     let specific = match (screen, key.code) {
         (Screen::Tail, KeyCode::Char(' ')) => Some(TogglePause),
@@ -56,6 +84,20 @@ pub fn action_for(screen: Screen, key: &KeyEvent) -> Option<Action> {
         (Screen::Overview, KeyCode::Char('y')) => Some(CopyRetry),
         (Screen::Overview, KeyCode::Char('o')) => Some(OpenKibana),
         (Screen::Codes, KeyCode::Char('s')) => Some(CycleOrder),
+        (Screen::Overview, KeyCode::Char('s')) => Some(CycleOrder),
+        (Screen::Overview, KeyCode::Char('f')) => Some(FilterVideos),
+        (Screen::Overview, KeyCode::Char('[')) => Some(CursorEarlier),
+        (Screen::Overview, KeyCode::Char(']')) => Some(CursorLater),
+        (Screen::Overview, KeyCode::Char('z')) => Some(Zoom),
+        (Screen::Overview, KeyCode::Char('w')) => Some(FocusNext),
+        (Screen::Overview, KeyCode::Char('W')) => Some(FocusPrevious),
+        (_, KeyCode::Char('Z')) => Some(ZoomOut),
+        (Screen::Tail | Screen::Drill | Screen::Lines, KeyCode::Char('v')) => Some(ViewLine),
+        (Screen::Tail | Screen::Drill | Screen::Lines, KeyCode::Char('Y')) => Some(CopyLine),
+        (Screen::Tail | Screen::Drill | Screen::Lines, KeyCode::Left) => Some(ScrollLeft),
+        (Screen::Tail | Screen::Drill | Screen::Lines, KeyCode::Right) => Some(ScrollRight),
+        (Screen::Drill | Screen::Lines, KeyCode::Enter) => Some(ViewLine),
+        (Screen::Drill, KeyCode::Char('x')) => Some(ToggleContext),
         _ => None,
     };
     if specific.is_some() {
@@ -83,6 +125,7 @@ pub fn action_for(screen: Screen, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('4') => GoTo(Screen::Codes),
         KeyCode::Char('t') => CycleWindow,
         KeyCode::Char('/') => Search,
+        KeyCode::Char(':') => CommandLine,
         KeyCode::Char('n') => NextMatch,
         KeyCode::Char('N') => PrevMatch,
         KeyCode::F(2) => ToggleMouse,
@@ -102,6 +145,8 @@ pub fn overlay_action(overlay: Overlay, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('m') if overlay == Overlay::Messages => Back,
         KeyCode::Char('?') | KeyCode::F(1) => Help,
         KeyCode::Char('m') => Messages,
+        KeyCode::Char('Y') if overlay == Overlay::Line => CopyLine,
+        KeyCode::Char('v') if overlay == Overlay::Line => Back,
         KeyCode::Char('k') | KeyCode::Up => Up,
         KeyCode::Char('j') | KeyCode::Down => Down,
         KeyCode::PageUp | KeyCode::Char('b') if !ctrl => PageUp,
@@ -115,20 +160,29 @@ pub fn overlay_action(overlay: Overlay, key: &KeyEvent) -> Option<Action> {
 }
 
 /// The keys, as help shows them (the README's table says the same).
-pub const KEYS: [(&str, &str); 24] = [
+pub const KEYS: [(&str, &str); 35] = [
     ("Tab / Shift-Tab", "next / previous screen (1-4 jump: overview, drill-down, tail, codes)"),
     ("j k ↓ ↑", "move / scroll"),
     ("g G", "top / bottom (G returns the tail to live)"),
     ("PgUp PgDn ^u ^d", "page"),
-    ("Enter", "drill down on the selected video (or list a code's videos)"),
+    ("Enter", "drill down on the selected video (or list a code's videos); in a line list: the line whole"),
     ("Esc", "back"),
-    ("t", "cycle the window: 5m 15m 1h 24h all"),
+    (":", "command line (below); Tab completes ids, codes, components; ↑ ↓ history (kept across runs)"),
+    ("t", "cycle the range: last 5m 15m 1h 24h, all"),
     ("/", "search the tail; n / N next / previous match"),
     ("Space", "tail: pause / follow; paused, nothing on screen moves and the title counts the lines waiting"),
     ("l", "tail: minimum level (all, INFO, WARN, ERROR)"),
     ("c", "tail: component filter · drill-down: copy a Markdown incident summary"),
     ("e", "tail: errors only · drill-down: export the video's log bundle to a file"),
-    ("s", "codes: sort a code's videos by failures, last seen or id"),
+    ("s", "overview: sort the top videos · codes: sort a code's videos (failures, last seen, id)"),
+    ("f", "overview: filter the top videos by id, code or cause"),
+    ("[ ]", "overview: move the time cursor across the sparklines and the heatmap"),
+    ("z Z", "zoom every panel to the cursor's bucket ± 2 / back to the range before"),
+    ("w W ^→ ^←", "overview: focus the next / previous panel (videos, heatmap, unknown errors, alerts)"),
+    ("v", "the selected line whole: every field, JSON pretty-printed, a traceback as its lines"),
+    ("Y", "copy the selected line whole"),
+    ("← →", "tail, drill-down, lines: scroll the lines sideways"),
+    ("x", "drill-down: context: every source within ±30 s of the selected line, GPU beside"),
     ("y", "copy the retry link (OSC 52 over SSH; tmux load-buffer inside tmux)"),
     ("o", "open the Kibana deep link (over SSH or without a browser: copied instead)"),
     ("m", "messages: every status message with its time, and the alerts in full"),
@@ -136,8 +190,10 @@ pub const KEYS: [(&str, &str); 24] = [
     ("?", "this help (j/k scroll; ? Esc q close)"),
     ("q  Ctrl-C", "quit"),
     ("", ""),
-    ("▶", "marks the selected line on every list (Enter acts on it)"),
-    ("windows", "relative to the newest event, not the wall clock"),
+    ("▶", "marks the selected line on every list (Enter acts on it), and the focused panel"),
+    ("ranges", "relative ones (last 1h, :since 30m) end at the newest event, not the wall clock"),
+    ("times", "2025-09-01T14:00:00Z, \"2025-09-01 14:00:00\" (config zone), 2025-09-01, or 30m 2h 1d back"),
     ("lag", "header: how far the newest event is behind now"),
     ("themes", "dark, light, high-contrast, solarized; NO_COLOR honoured"),
+    ("", ""),
 ];

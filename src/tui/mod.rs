@@ -5,14 +5,19 @@
 //! never once per log line.
 
 pub mod actions;
+pub mod command;
 pub mod effects;
+pub mod history;
 pub mod keys;
+pub mod lines;
+pub mod prompt;
 pub mod state;
 pub mod tail;
 pub mod theme;
 pub mod update;
 pub mod view;
 pub mod watchdog;
+pub mod zoom;
 
 use crate::backend::worker::{Link, Update};
 use crate::config::Config;
@@ -62,11 +67,22 @@ fn stop_on_signals() -> Arc<AtomicBool> {
 /// Runs the console on an engine (already started: it may still be opening its backend) until the
 /// user quits, a signal arrives, or the engine says the backend could not be opened. Every way out
 /// restores the terminal; a panic does too (`ratatui::init`'s hook).
-pub fn run(config: &Config, source: String, link: &Link, updates: &mpsc::Receiver<Update>) -> Result<Ending> {
+pub fn run(
+    config: &Config,
+    source: String,
+    range: crate::backend::TimeRange,
+    link: &Link,
+    updates: &mpsc::Receiver<Update>,
+) -> Result<Ending> {
     init_logging();
-    let theme = theme::Theme::load(&config.theme).map_err(anyhow::Error::msg)?;
+    let mut theme = theme::Theme::load(&config.theme).map_err(anyhow::Error::msg)?;
     let clipboard_mode = ClipboardMode::parse(&config.clipboard);
     let mut state = State::new(source, config);
+    state.history = history::load(&history::path());
+    if range != state.range {
+        state.range = range;
+        link.send(crate::backend::worker::Request::Window(range));
+    }
     let stop = stop_on_signals();
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,
@@ -77,7 +93,7 @@ pub fn run(config: &Config, source: String, link: &Link, updates: &mpsc::Receive
         }
     };
     let (watchdog, heartbeat) = watchdog::Watchdog::start(stop);
-    let result = ui_loop(&mut terminal, &mut state, &theme, clipboard_mode, link, updates, &heartbeat);
+    let result = ui_loop(&mut terminal, &mut state, &mut theme, clipboard_mode, link, updates, &heartbeat);
     drop(watchdog);
     if state.mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
@@ -93,7 +109,7 @@ pub fn run(config: &Config, source: String, link: &Link, updates: &mpsc::Receive
 fn ui_loop(
     terminal: &mut ratatui::DefaultTerminal,
     state: &mut State,
-    theme: &theme::Theme,
+    theme: &mut theme::Theme,
     clipboard_mode: ClipboardMode,
     link: &Link,
     from_engine: &mpsc::Receiver<Update>,
@@ -125,7 +141,7 @@ fn ui_loop(
         }
         for msg in msgs.drain(..) {
             for effect in update::update(state, msg) {
-                effects::run(effect, state, clipboard_mode, link);
+                effects::run(effect, state, clipboard_mode, link, theme);
             }
         }
         if state.quit || heartbeat.stop_requested() {

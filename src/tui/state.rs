@@ -1,7 +1,7 @@
 //! What the screen shows: the state the pure `update` changes and the views only read.
 
-use crate::backend::Related;
 use crate::backend::worker::TAIL_CAPACITY;
+use crate::backend::{Related, TimeRange};
 use crate::event::{Level, OwnedEvent};
 use crate::stats::overview::{Overview, VideoRow};
 use std::collections::VecDeque;
@@ -12,11 +12,51 @@ pub enum Screen {
     Drill,
     Tail,
     Codes,
+    /// The lines of a panel entered (a heatmap cell, an alert, an unknown-error pattern); not in
+    /// the Tab cycle, Esc goes back.
+    Lines,
 }
 
-/// The windows `t` cycles through (`None` = all data).
-pub const WINDOWS: [(&str, Option<i64>); 5] =
-    [("5m", Some(300_000)), ("15m", Some(900_000)), ("1h", Some(3_600_000)), ("24h", Some(86_400_000)), ("all", None)];
+/// The overview's panels, in focus order (`w`, Ctrl-arrows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Panel {
+    #[default]
+    Videos,
+    Heatmap,
+    Unknown,
+    Alerts,
+}
+
+impl Panel {
+    pub const ALL: [Panel; 4] = [Panel::Videos, Panel::Heatmap, Panel::Unknown, Panel::Alerts];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Panel::Videos => "top failing videos",
+            Panel::Heatmap => "error heatmap",
+            Panel::Unknown => "unknown errors",
+            Panel::Alerts => "alerts",
+        }
+    }
+}
+
+/// A list of lines the engine answered (a panel's lines), and the selected one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinesState {
+    pub query: crate::backend::lines::LineQuery,
+    /// `None` while the answer is on its way.
+    pub answer: Option<crate::backend::lines::Lines>,
+    pub cursor: usize,
+}
+
+/// The ranges `t` cycles through (back from the newest data, or all of it).
+pub const WINDOWS: [(&str, TimeRange); 5] = [
+    ("5m", TimeRange::last(300_000)),
+    ("15m", TimeRange::last(900_000)),
+    ("1h", TimeRange::last(3_600_000)),
+    ("24h", TimeRange::last(86_400_000)),
+    ("all", TimeRange::ALL),
+];
 
 /// Status messages kept for the message log (`m`).
 pub const MESSAGES_KEPT: usize = 500;
@@ -26,6 +66,10 @@ pub enum Input {
     Normal,
     /// Typing a search (`/`).
     Search(String),
+    /// Typing a command (`:`).
+    Command(super::prompt::CommandLine),
+    /// Typing the top videos' filter (`f`).
+    Filter(String),
 }
 
 /// A scrollable overlay over the screen.
@@ -35,6 +79,8 @@ pub enum Overlay {
     Help,
     /// The last status messages with their times, and the alerts whole (`m`).
     Messages,
+    /// One line whole (`v`): wrapped, JSON pretty-printed, a traceback as its lines, its fields.
+    Line,
 }
 
 /// How the videos of a code are ordered (`s` cycles).
@@ -68,14 +114,15 @@ impl VideoOrder {
 
     /// Sorts rows in this order (ties broken by id, so the order is stable across refreshes).
     pub fn sort(self, rows: &mut [VideoRow]) {
+        rows.sort_by(|a, b| self.compare(a, b));
+    }
+
+    /// The order of two rows.
+    pub fn compare(self, a: &VideoRow, b: &VideoRow) -> std::cmp::Ordering {
         match self {
-            VideoOrder::Failures => {
-                rows.sort_by(|a, b| b.failures.cmp(&a.failures).then_with(|| a.video_id.cmp(&b.video_id)))
-            }
-            VideoOrder::LastSeen => {
-                rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then_with(|| a.video_id.cmp(&b.video_id)))
-            }
-            VideoOrder::Id => rows.sort_by(|a, b| a.video_id.cmp(&b.video_id)),
+            VideoOrder::Failures => b.failures.cmp(&a.failures).then_with(|| a.video_id.cmp(&b.video_id)),
+            VideoOrder::LastSeen => b.last_seen.cmp(&a.last_seen).then_with(|| a.video_id.cmp(&b.video_id)),
+            VideoOrder::Id => a.video_id.cmp(&b.video_id),
         }
     }
 }
@@ -100,6 +147,8 @@ pub struct TailState {
     pub component: Option<String>,
     /// Only events with an error code (`e`).
     pub errors_only: bool,
+    /// Only events with this error code (`:code`; the top videos too).
+    pub code: Option<String>,
     pub query: String,
     /// Paused: the sequence number of the selected line.
     pub cursor: u64,
@@ -139,7 +188,14 @@ impl TailState {
 pub struct DrillState {
     pub video_id: String,
     pub related: Option<Related>,
+    /// The selected related line.
     pub scroll: usize,
+    /// Context (`x`): the lines of every source around the selected one, instead of the related
+    /// lines; `context` is the engine's answer (`None` while on its way).
+    pub show_context: bool,
+    pub context: Option<crate::backend::lines::Lines>,
+    /// The selected context line.
+    pub context_cursor: usize,
 }
 
 /// A status message, kept for the message log.
@@ -157,15 +213,18 @@ pub struct State {
     /// The overlay shown over the screen, if any, and how far it is scrolled.
     pub overlay: Option<Overlay>,
     pub overlay_scroll: usize,
-    pub window: usize,
+    /// The time range every panel shows (`t`, `:since`, `:range`, zoom).
+    pub range: TimeRange,
+    /// The ranges before each zoom (`Z` goes back).
+    pub zoom_stack: Vec<TimeRange>,
     /// What the backend says it reads (the header).
     pub source: String,
     /// What the console was asked to open, as given (kept when the backend's description is empty).
     pub inputs: String,
     pub overview: Option<Overview>,
-    /// The window the shown overview was computed for (it lags the chosen one until the engine
+    /// The range the shown overview was computed for (it lags the chosen one until the engine
     /// answers).
-    pub overview_span: Option<i64>,
+    pub overview_range: Option<TimeRange>,
     /// Wall-clock time the overview arrived.
     pub overview_at_ms: i64,
     /// The error the backend reported with its last overview (the numbers shown are then old or
@@ -178,11 +237,32 @@ pub struct State {
     pub code_videos: bool,
     /// The videos of the listed code, as the engine answered, sorted by `video_order`:
     /// (code, window, rows); `None` while the answer is on its way.
-    pub code_video_rows: Option<(String, Option<i64>, Vec<VideoRow>)>,
+    pub code_video_rows: Option<(String, TimeRange, Vec<VideoRow>)>,
     pub video_order: VideoOrder,
+    /// The top failing videos: only those whose id, code or cause holds this (`f`), in this
+    /// order (`s`).
+    pub video_filter: String,
+    pub top_order: VideoOrder,
     pub tail: TailState,
     pub drill: DrillState,
+    /// The lines of a panel entered (`Screen::Lines`).
+    pub lines: LinesState,
+    /// The line shown whole (`Overlay::Line`).
+    pub detail: Option<OwnedEvent>,
+    /// Columns the line lists are scrolled sideways (`←` / `→`).
+    pub hscroll: usize,
+    /// The overview's focused panel and selected row in it (heatmap codes, patterns, alerts).
+    pub focus: Panel,
+    pub panel_selected: usize,
+    /// The overview's time cursor: a point of the series (`[` / `]`), `None` until moved.
+    pub time_cursor: Option<usize>,
+    /// Seconds either side of a line that context (`x`) shows.
+    pub context_seconds: u32,
     pub input: Input,
+    /// Command lines entered, oldest first (kept across runs in the state directory).
+    pub history: Vec<String>,
+    /// The zone of times typed without one (`:since 14:00`), seconds east of UTC.
+    pub offset_seconds: i64,
     pub status: String,
     pub status_at_ms: i64,
     /// The last [`MESSAGES_KEPT`] status messages, oldest first.
@@ -210,11 +290,12 @@ impl State {
             previous: Screen::Overview,
             overlay: None,
             overlay_scroll: 0,
-            window: 2,
+            range: crate::backend::worker::DEFAULT_RANGE,
+            zoom_stack: Vec::new(),
             inputs: source.clone(),
             source,
             overview: None,
-            overview_span: None,
+            overview_range: None,
             overview_at_ms: 0,
             backend_error: None,
             events_per_second: 0.0,
@@ -223,9 +304,20 @@ impl State {
             code_videos: false,
             code_video_rows: None,
             video_order: VideoOrder::default(),
+            video_filter: String::new(),
+            top_order: VideoOrder::default(),
             tail: TailState::default(),
             drill: DrillState::default(),
+            lines: LinesState::default(),
+            detail: None,
+            hscroll: 0,
+            focus: Panel::default(),
+            panel_selected: 0,
+            time_cursor: None,
+            context_seconds: config.context_seconds,
             input: Input::Normal,
+            history: Vec::new(),
+            offset_seconds: config.offset_seconds(),
             status: "loading…".into(),
             status_at_ms: 0,
             messages: VecDeque::new(),
@@ -254,12 +346,37 @@ impl State {
         self.status_at_ms = self.now_ms;
     }
 
-    pub fn window_label(&self) -> &'static str {
-        WINDOWS[self.window % WINDOWS.len()].0
+    /// The range's short name (`last 1h`, `all`, or its absolute ends).
+    pub fn range_label(&self) -> String {
+        self.range.label()
     }
 
-    pub fn window_span(&self) -> Option<i64> {
-        WINDOWS[self.window % WINDOWS.len()].1
+    /// The range's absolute ends against the shown data (`14:00:00 … 14:59:59`), for the header.
+    pub fn range_absolute(&self) -> Option<String> {
+        let newest = self.overview.as_ref().and_then(|o| o.data_to);
+        let window = self.range.window(newest);
+        // the day too when the range crosses midnight
+        let span_days = |a: Option<i64>, b: Option<i64>| matches!((a, b), (Some(a), Some(b)) if a.div_euclid(86_400_000) != b.div_euclid(86_400_000));
+        let with_day =
+            span_days(window.from_ms.or(self.overview.as_ref().and_then(|o| o.data_from)), window.to_ms.or(newest));
+        let clock = |ms: i64| {
+            if with_day {
+                chrono::DateTime::from_timestamp_millis(ms)
+                    .map(|t| t.format("%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_else(|| crate::parse::time::format_clock(ms))
+            } else {
+                crate::parse::time::format_clock(ms)
+            }
+        };
+        match (window.from_ms, window.to_ms.or(newest)) {
+            (Some(from), Some(to)) => Some(format!("{} … {}", clock(from), clock(to))),
+            (None, Some(to)) => {
+                let first = self.overview.as_ref().and_then(|o| o.data_from);
+                Some(format!("{} … {}", first.map(clock).unwrap_or_else(|| "start".into()), clock(to)))
+            }
+            (Some(from), None) => Some(format!("{} … end", clock(from))),
+            (None, None) => None,
+        }
     }
 
     /// Rows of lines inside the tail's frame at the current size (header, status line, borders
@@ -278,6 +395,29 @@ impl State {
         t.min_level.is_none_or(|l| e.level >= l)
             && t.component.as_deref().is_none_or(|c| e.component == c)
             && (!t.errors_only || e.is_error())
+            && t.code.as_deref().is_none_or(|c| e.error_code.as_deref() == Some(c))
+    }
+
+    /// The overview's top failing videos that the `:code` filter lets through, with their index
+    /// in the overview's list.
+    pub fn top_videos(&self) -> Vec<&VideoRow> {
+        let Some(o) = &self.overview else { return Vec::new() };
+        let filter = self.video_filter.to_lowercase();
+        let mut rows: Vec<&VideoRow> = o
+            .top_failing_videos
+            .iter()
+            .filter(|v| self.tail.code.as_deref().is_none_or(|c| v.codes.iter().any(|x| x == c)))
+            .filter(|v| {
+                filter.is_empty()
+                    || contains_folded(&v.video_id, &filter)
+                    || contains_folded(&v.cause, &filter)
+                    || v.codes.iter().any(|c| contains_folded(c, &filter))
+            })
+            .collect();
+        if self.top_order != VideoOrder::Failures {
+            rows.sort_by(|a, b| self.top_order.compare(a, b));
+        }
+        rows
     }
 
     /// True when the tail line matches the search text (case-insensitive).
@@ -331,7 +471,7 @@ impl State {
     /// until the engine answers, see [`State::code_videos_loading`]).
     pub fn videos_of_selected_code(&self) -> &[VideoRow] {
         match (&self.code_video_rows, self.selected_code()) {
-            (Some((code, span, rows)), Some(selected)) if code == selected && *span == self.window_span() => rows,
+            (Some((code, range, rows)), Some(selected)) if code == selected && *range == self.range => rows,
             _ => &[],
         }
     }
@@ -339,7 +479,7 @@ impl State {
     /// True while the selected code's videos for this window have not arrived.
     pub fn code_videos_loading(&self) -> bool {
         !matches!((&self.code_video_rows, self.selected_code()),
-            (Some((code, span, _)), Some(selected)) if code == selected && *span == self.window_span())
+            (Some((code, range, _)), Some(selected)) if code == selected && *range == self.range)
     }
 
     /// Rows of the code's video list on screen at the current size (header, status line, borders

@@ -4,6 +4,7 @@
 use super::keys::{Action, action_for, overlay_action};
 use super::state::{DrillState, Input, Overlay, Screen, State, WINDOWS};
 use super::tail;
+use crate::backend::TimeRange;
 use crate::backend::worker::Update;
 use crate::event::Level;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -33,13 +34,15 @@ impl From<Update> for Msg {
 /// Work for the runtime; results come back as messages.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Ask the backend for the overview of this window.
-    Window(Option<i64>),
+    /// Ask the backend for the overview of this range.
+    Window(TimeRange),
     Related(String),
-    /// Ask for every video of a code in a window.
+    /// Ask for the lines of a time span (context, a panel's lines).
+    Lines(crate::backend::lines::LineQuery),
+    /// Ask for every video of a code in a range.
     CodeVideos {
         code: String,
-        span: Option<i64>,
+        range: TimeRange,
     },
     /// Copy text; the label says what it is.
     Copy {
@@ -47,6 +50,10 @@ pub enum Effect {
         label: String,
     },
     Open(String),
+    /// Keep the command history (written to the state directory).
+    SaveHistory(Vec<String>),
+    /// Switch to a theme by name or file.
+    SetTheme(String),
     /// Write a video's log bundle to a file.
     Export {
         video_id: String,
@@ -80,9 +87,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 
 fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
     match update {
-        Update::Overview { overview, span, events_per_second, source } => {
+        Update::Overview { overview, range, events_per_second, source } => {
             state.overview = Some(*overview);
-            state.overview_span = span;
+            state.overview_range = Some(range);
             state.overview_at_ms = state.now_ms;
             state.events_per_second = events_per_second;
             let error = source.split_once(ERROR_MARK).map(|(_, e)| e.to_string());
@@ -109,14 +116,18 @@ fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Update::CodeVideos { code, span, mut rows } => {
+        Update::CodeVideos { code, range, mut rows } => {
             if state.selected_code() == Some(code.as_str()) {
                 state.set_status(format!("{code}: {} failing videos", rows.len()));
                 state.video_order.sort(&mut rows);
-                state.code_video_rows = Some((code, span, rows));
+                state.code_video_rows = Some((code, range, rows));
                 let n = state.videos_of_selected_code().len();
                 state.video_selected = state.video_selected.min(n.saturating_sub(1));
             }
+            Vec::new()
+        }
+        Update::Lines(lines) => {
+            super::lines::receive(state, *lines);
             Vec::new()
         }
         Update::Notice(text) => {
@@ -140,12 +151,38 @@ fn clamp_selections(state: &mut State) {
         state.code_selected = state.code_selected.min(o.codes.len().saturating_sub(1));
         // the selection is the code's video list's while it is on screen
         if !(state.code_videos && state.screen == Screen::Codes) {
-            state.video_selected = state.video_selected.min(o.top_failing_videos.len().saturating_sub(1));
+            state.video_selected = state.video_selected.min(state.top_videos().len().saturating_sub(1));
         }
     }
 }
 
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if matches!(state.input, Input::Command(_)) {
+        return super::prompt::on_key(state, key);
+    }
+    if let Input::Filter(text) = &mut state.input {
+        match key.code {
+            KeyCode::Enter => {
+                state.video_filter = std::mem::take(text);
+                state.input = Input::Normal;
+                state.video_selected = 0;
+                let n = state.top_videos().len();
+                let filter = state.video_filter.clone();
+                state.set_status(if filter.is_empty() {
+                    "top failing videos: every one".to_string()
+                } else {
+                    format!("top failing videos matching `{filter}`: {n} (f and an empty line show all)")
+                });
+            }
+            KeyCode::Esc => state.input = Input::Normal,
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
+            _ => {}
+        }
+        return Vec::new();
+    }
     if let Input::Search(text) = &mut state.input {
         match key.code {
             KeyCode::Enter => {
@@ -177,6 +214,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             Some(Action::Back) => state.overlay = None,
             Some(Action::Help) => open_overlay(state, Overlay::Help),
             Some(Action::Messages) => open_overlay(state, Overlay::Messages),
+            Some(Action::CopyLine) => return super::lines::act(state, Action::CopyLine),
             Some(action) => scroll_overlay(state, action),
             None => {}
         }
@@ -192,6 +230,7 @@ fn open_overlay(state: &mut State, overlay: Overlay) {
     state.overlay_scroll = match overlay {
         Overlay::Help => 0,
         Overlay::Messages => usize::MAX,
+        Overlay::Line => 0,
     };
     clamp_overlay(state);
 }
@@ -217,18 +256,20 @@ fn clamp_overlay(state: &mut State) {
 
 /// The video row selected on the list on screen (the overview's, or a code's videos).
 pub fn selected_video(state: &State) -> Option<&crate::stats::overview::VideoRow> {
-    let o = state.overview.as_ref()?;
+    state.overview.as_ref()?;
     match state.screen {
         Screen::Codes if state.code_videos => state.videos_of_selected_code().get(state.video_selected),
-        _ => o.top_failing_videos.get(state.video_selected),
+        _ => state.top_videos().get(state.video_selected).copied(),
     }
 }
 
-fn open_drill(state: &mut State, video_id: String) -> Vec<Effect> {
+/// Opens the drill-down of a video or request id (asks the engine unless it is on screen).
+pub fn open_drill(state: &mut State, video_id: String) -> Vec<Effect> {
     state.previous = state.screen;
     state.screen = Screen::Drill;
     if state.drill.video_id != video_id || state.drill.related.is_none() {
-        state.drill = DrillState { video_id: video_id.clone(), related: None, scroll: 0 };
+        state.drill = DrillState { video_id: video_id.clone(), ..DrillState::default() };
+        state.hscroll = 0;
         state.set_status(format!("loading the lines of {video_id}…"));
         return vec![Effect::Related(video_id)];
     }
@@ -251,6 +292,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                 state.code_videos = false;
                 state.video_selected = 0;
             }
+            Screen::Lines => state.screen = state.previous,
             Screen::Tail if !state.tail.query.is_empty() => {
                 state.tail.query.clear();
                 state.set_status("search cleared");
@@ -258,6 +300,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             _ => state.screen = Screen::Overview,
         },
         Enter => match state.screen {
+            Screen::Overview if state.focus != super::state::Panel::Videos => return super::zoom::enter(state),
             Screen::Overview => {
                 if let Some(v) = selected_video(state) {
                     let id = v.video_id.clone();
@@ -275,7 +318,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                     state.video_selected = 0;
                     if state.code_videos_loading() {
                         state.set_status(format!("loading the videos of {code}…"));
-                        return vec![Effect::CodeVideos { code, span: state.window_span() }];
+                        return vec![Effect::CodeVideos { code, range: state.range }];
                     }
                 }
             }
@@ -283,7 +326,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                 Some(id) => return open_drill(state, id),
                 None => state.set_status("the selected line names no video"),
             },
-            Screen::Drill => {}
+            Screen::Drill | Screen::Lines => {}
         },
         Up | Down | PageUp | PageDown | Top | Bottom => move_cursor(state, action),
         NextScreen | PreviousScreen => {
@@ -293,16 +336,11 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
         GoTo(s) => state.screen = s,
         CycleWindow => {
-            state.window = (state.window + 1) % WINDOWS.len();
-            state.set_status(format!("window: {}", state.window_label()));
-            let mut effects = vec![Effect::Window(state.window_span())];
-            if state.screen == Screen::Codes
-                && state.code_videos
-                && let Some(code) = state.selected_code()
-            {
-                effects.push(Effect::CodeVideos { code: code.to_string(), span: state.window_span() });
-            }
-            return effects;
+            // the next preset after the one shown (an absolute range goes back to the first)
+            let at = WINDOWS.iter().position(|(_, r)| *r == state.range);
+            let next = at.map_or(0, |i| (i + 1) % WINDOWS.len());
+            state.zoom_stack.clear();
+            return set_range(state, WINDOWS[next].1);
         }
         Search => {
             state.screen = Screen::Tail;
@@ -345,7 +383,13 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             state.tail.errors_only = !state.tail.errors_only;
             state.set_status(if state.tail.errors_only { "tail: errors only" } else { "tail: all events" });
         }
+        CycleOrder if state.screen == Screen::Overview => return super::zoom::act(state, action),
         CycleOrder => cycle_order(state),
+        CommandLine => super::prompt::open(state),
+        ViewLine | CopyLine | ScrollLeft | ScrollRight | ToggleContext => return super::lines::act(state, action),
+        CursorEarlier | CursorLater | Zoom | ZoomOut | FocusNext | FocusPrevious | FilterVideos => {
+            return super::zoom::act(state, action);
+        }
         CopyRetry | OpenKibana | Export | CopySummary => return super::actions::drill_action(state, action),
         ToggleMouse => {
             state.mouse = !state.mouse;
@@ -358,6 +402,25 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+/// Shows `range` on every panel: the status line says it, the engine is asked for its overview
+/// (and for the listed code's videos).
+pub fn set_range(state: &mut State, range: TimeRange) -> Vec<Effect> {
+    state.range = range;
+    let absolute = match state.range_absolute() {
+        Some(a) if range.is_relative() || range.is_all() => format!(" ({a})"),
+        _ => String::new(),
+    };
+    state.set_status(format!("range: {}{absolute}", range.label()));
+    let mut effects = vec![Effect::Window(range)];
+    if state.screen == Screen::Codes
+        && state.code_videos
+        && let Some(code) = state.selected_code()
+    {
+        effects.push(Effect::CodeVideos { code: code.to_string(), range });
+    }
+    effects
 }
 
 /// `s` on a code's videos: the next order, shown from its top.
@@ -377,8 +440,21 @@ fn move_cursor(state: &mut State, action: Action) {
         _ => PAGE,
     };
     let (cursor, len): (&mut usize, usize) = match state.screen {
+        Screen::Overview if state.focus != super::state::Panel::Videos => {
+            let n = super::zoom::panel_len(state);
+            (&mut state.panel_selected, n)
+        }
         Screen::Overview => {
-            (&mut state.video_selected, state.overview.as_ref().map_or(0, |o| o.top_failing_videos.len()))
+            let n = state.top_videos().len();
+            (&mut state.video_selected, n)
+        }
+        Screen::Lines => {
+            let (n, page) = (state.lines.answer.as_ref().map_or(0, |l| l.events.len()), state.tail_rows());
+            return super::lines::move_cursor(&mut state.lines.cursor, n, action, page);
+        }
+        Screen::Drill if state.drill.show_context => {
+            let (n, page) = (state.drill.context.as_ref().map_or(0, |l| l.events.len()), state.tail_rows());
+            return super::lines::move_cursor(&mut state.drill.context_cursor, n, action, page);
         }
         Screen::Codes if state.code_videos => {
             let n = state.videos_of_selected_code().len();

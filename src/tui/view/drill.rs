@@ -14,7 +14,7 @@
 //! ```
 
 use super::text::wrap;
-use super::{State, Theme, block, fit};
+use super::{State, Theme, block};
 use crate::parse::time::format_clock;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -61,27 +61,73 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let info_height = (info.len() as u16 + 2).min(area.height.saturating_sub(7));
     let [info_area, lines_area] = Layout::vertical([Constraint::Length(info_height), Constraint::Min(3)]).areas(area);
     frame.render_widget(Paragraph::new(info).block(block(&title, area.width, theme)), info_area);
-    let rows = lines_area.height.saturating_sub(2) as usize;
-    let start = drill.scroll.min(related.events.len().saturating_sub(rows.max(1)));
-    let mut lines = Vec::new();
-    for event in related.events.iter().skip(start).take(rows) {
-        let text = format!(
-            "{:<9}{:<10}{:<6}{}",
-            event.ts_ms.map(format_clock).unwrap_or_else(|| "--:--:--".into()),
-            event.source.as_str(),
-            event.level.as_str(),
-            event.raw
-        );
-        lines.push(Line::from(Span::styled(fit(&text, inner), theme.level(event.level))));
+    if drill.show_context {
+        draw_context(frame, lines_area, state, theme);
+        return;
     }
+    let rows = lines_area.height.saturating_sub(2) as usize;
+    let (lines, start) =
+        super::lines::list(&related.events, drill.scroll, rows, lines_area.width, state.hscroll, None, theme);
     let title = format!(
-        "Related lines: {}{} · {}-{} · j/k scroll",
+        "Related lines: {}{} · {}-{} · j/k · v whole line · x context · ←/→",
         related.events.len(),
         if related.truncated { "+ (capped)" } else { "" },
-        start + 1,
+        (start + 1).min(related.events.len()),
         (start + rows).min(related.events.len())
     );
     frame.render_widget(Paragraph::new(lines).block(block(&title, lines_area.width, theme)), lines_area);
+}
+
+/// Context (`x`): every source's lines around the selected related line (marked `◆`), with the
+/// GPU samples of that span beside them when the logs have any.
+fn draw_context(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let drill = &state.drill;
+    let anchor =
+        drill.related.as_ref().and_then(|r| r.events.get(drill.scroll)).map(|e| (e.origin.file, e.origin.offset));
+    let Some(context) = &drill.context else {
+        let text = format!(" loading every source's lines within ±{} s…", state.context_seconds);
+        frame.render_widget(Paragraph::new(text).style(theme.dim).block(block("Context", area.width, theme)), area);
+        return;
+    };
+    let has_gpu = !context.gpu.is_empty() && area.width >= 100;
+    let [list_area, gpu_area] =
+        Layout::horizontal([Constraint::Min(40), Constraint::Length(if has_gpu { 30 } else { 0 })]).areas(area);
+    let rows = list_area.height.saturating_sub(2) as usize;
+    let (lines, start) =
+        super::lines::list(&context.events, drill.context_cursor, rows, list_area.width, state.hscroll, anchor, theme);
+    let mut sources: Vec<&str> = context.events.iter().map(|e| e.source.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let title = format!(
+        "Context {} · {} lines from {} · {}-{} · x back",
+        context.query.title,
+        context.events.len(),
+        sources.join(", "),
+        (start + 1).min(context.events.len()),
+        (start + rows).min(context.events.len())
+    );
+    frame.render_widget(Paragraph::new(lines).block(block(&title, list_area.width, theme)), list_area);
+    if has_gpu {
+        let width = gpu_area.width.saturating_sub(2) as usize;
+        let mem: Vec<Option<f64>> = context.gpu.iter().map(|g| g.mem_gib).collect();
+        let util: Vec<Option<f64>> = context.gpu.iter().map(|g| g.util_pct).collect();
+        let peak =
+            |v: &[Option<f64>]| v.iter().flatten().fold(None, |m: Option<f64>, x| Some(m.map_or(*x, |m| m.max(*x))));
+        let text = vec![
+            Line::from(Span::styled(
+                format!("memory GiB (peak {})", peak(&mem).map_or("-".into(), |p| format!("{p:.1}"))),
+                theme.dim,
+            )),
+            Line::from(Span::styled(super::lines::samples_line(&mem, width), theme.accent)),
+            Line::from(Span::styled(
+                format!("utilisation % (peak {})", peak(&util).map_or("-".into(), |p| format!("{p:.0}"))),
+                theme.dim,
+            )),
+            Line::from(Span::styled(super::lines::samples_line(&util, width), theme.accent)),
+        ];
+        let title = format!("GPU · {} samples", context.gpu.len());
+        frame.render_widget(Paragraph::new(text).block(block(&title, gpu_area.width, theme)), gpu_area);
+    }
 }
 
 /// A label and its value, the value wrapped under itself (nothing is cut).

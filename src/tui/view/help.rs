@@ -19,6 +19,15 @@ pub fn lines(state: &State, width: usize, key_style: Style) -> Vec<Line<'static>
             lines.push(Line::from(vec![Span::styled(key, key_style), Span::raw(part)]));
         }
     }
+    lines.push(Line::from(Span::styled("Commands (:)", key_style)));
+    for (name, description) in crate::tui::command::COMMANDS {
+        let (args, what) = description.split_once(": ").unwrap_or(("", description));
+        let key = format!(":{name} {args}");
+        for (i, part) in wrap(what, describe_width).into_iter().enumerate() {
+            let key = if i == 0 { format!("{key:<KEY_COLUMN$}") } else { " ".repeat(KEY_COLUMN) };
+            lines.push(Line::from(vec![Span::styled(key, key_style), Span::raw(part)]));
+        }
+    }
     lines.push(Line::from(Span::styled("Health score", key_style)));
     for part in wrap(&state.health_formula, width) {
         lines.push(Line::from(part));

@@ -12,7 +12,7 @@ pub fn lines(state: &State, width: usize, heading: Style) -> Vec<Line<'static>> 
     let mut out: Vec<Line<'static>> = Vec::new();
     let alerts = state.overview.as_ref().map(|o| o.alerts.as_slice()).unwrap_or_default();
     if !alerts.is_empty() {
-        out.push(Line::from(Span::styled(format!("Alerts in this window ({})", state.window_label()), heading)));
+        out.push(Line::from(Span::styled(format!("Alerts in this range ({})", state.range_label()), heading)));
         for a in alerts {
             let now = if a.active { " · FIRING at the newest data" } else { "" };
             let text = format!(

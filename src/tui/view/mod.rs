@@ -4,7 +4,7 @@
 //! read the state.
 //!
 //! ```text
-//!  1O  2D  3T  4C  bundled demo (5 f… │ window 1h │ 0 ev/s │ data to 14:59:59 (30s behind)
+//!  1O  2D  3T  4C  bundled demo (5 f… │ last 1h 14:00:00 … 14:59:59 │ 0 ev/s │ data to 14:59:59 (30s behind)
 //! ┌ the screen ──────────────────────────────────────────────────────────────────┐
 //! └──────────────────────────────────────────────────────────────────────────────┘
 //!  status message (cut with …; m shows it whole)                   m log · ? help
@@ -13,6 +13,8 @@
 mod codes;
 mod drill;
 mod help;
+mod line;
+mod lines;
 mod messages;
 mod overview;
 mod tail;
@@ -53,6 +55,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         Screen::Drill => drill::draw(frame, body, state, theme),
         Screen::Tail => tail::draw(frame, body, state, theme),
         Screen::Codes => codes::draw(frame, body, state, theme),
+        Screen::Lines => lines::draw(frame, body, state, theme),
     }
     draw_status(frame, status, state, theme);
     if let Some(overlay) = state.overlay {
@@ -89,8 +92,8 @@ pub fn no_data(state: &State) -> Option<String> {
     }
     Some(match o.data_to {
         Some(to) => format!(
-            "no events in this window ({}): the newest event is at {}; t widens the window",
-            state.window_label(),
+            "no events in this range ({}): the newest event is at {}; t or :last 24h widens it",
+            state.range_label(),
             crate::parse::time::format_ms(to)
         ),
         None => format!("no timed events: {} lines read, none with a time the parsers recognise", o.lines.total),
@@ -139,8 +142,13 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let used: usize = spans.iter().map(|s| text::width(&s.content)).sum();
     // the window and the lag always show; the source takes what is left, cut with …
     let loading =
-        if state.overview.is_some() && state.overview_span != state.window_span() { " (loading…)" } else { "" };
-    let window = format!("window {}{loading}", state.window_label());
+        if state.overview.is_some() && state.overview_range != Some(state.range) { " (loading…)" } else { "" };
+    // a relative range says its length and its absolute ends; an absolute one its ends
+    let window = match (state.range.is_relative() || state.range.is_all(), state.range_absolute()) {
+        (true, Some(absolute)) => format!("{} {absolute}{loading}", state.range_label()),
+        (false, Some(absolute)) => format!("{absolute}{loading}"),
+        (_, None) => format!("{}{loading}", state.range_label()),
+    };
     let to = state.overview.as_ref().and_then(|o| o.data_to);
     let lag = |long: bool| match to {
         Some(to) if state.now_ms > 0 && long => {
@@ -186,6 +194,7 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Screen::Tail => "Space pause · / search · n/N · l level · c comp · e errors · Enter · ? help",
         Screen::Codes if state.code_videos => "j/k · PgUp/PgDn page · s sort · Enter drill down · Esc back · ? help",
         Screen::Codes => "j/k move · Enter videos of code · Esc back · ? help",
+        Screen::Lines => "j/k · v whole line · Y copy · ←/→ scroll · Esc back · ? help",
     };
     let line = match &state.input {
         Input::Search(text) => Line::from(vec![
@@ -193,6 +202,29 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled(text.clone(), theme.text),
             Span::styled("▏", theme.accent),
         ]),
+        Input::Filter(text) => Line::from(vec![
+            Span::styled("filter the top videos: ", theme.accent),
+            Span::styled(crate::text::sanitize(text).into_owned(), theme.text),
+            Span::styled("▏", theme.accent),
+        ]),
+        Input::Command(line) => {
+            // the end of a long line stays in sight
+            let room = (area.width as usize).saturating_sub(3);
+            let chars: Vec<char> = line.text.chars().collect();
+            let shown: String = chars[chars.len().saturating_sub(room)..].iter().collect();
+            let mut spans = vec![
+                Span::styled(":", theme.accent),
+                Span::styled(crate::text::sanitize(&shown).into_owned(), theme.text),
+                Span::styled("▏", theme.accent),
+            ];
+            if !line.completions.is_empty() {
+                let used = text::width(&shown) + 2;
+                let list = format!("   {} completions: {}", line.completions.len(), line.completions.join(" "));
+                let list = crate::text::sanitize_owned(&list, 2000);
+                spans.push(Span::styled(fit(&list, (area.width as usize).saturating_sub(used)), theme.dim));
+            }
+            Line::from(spans)
+        }
         Input::Normal => {
             let width = area.width as usize;
             let status_text = state.loading.as_deref().unwrap_or(&state.status);
@@ -233,6 +265,7 @@ fn overlay_lines(state: &State, overlay: Overlay, width: usize, theme: Option<&T
     match overlay {
         Overlay::Help => help::lines(state, width, emphasis),
         Overlay::Messages => messages::lines(state, width, emphasis),
+        Overlay::Line => line::lines(state, width, emphasis),
     }
 }
 
@@ -258,6 +291,7 @@ fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, ove
     let name = match overlay {
         Overlay::Help => "Help · ? Esc q close",
         Overlay::Messages => "Messages · m Esc q close",
+        Overlay::Line => "The line whole · Y copy · v Esc q close",
     };
     let title = if lines.len() > rows {
         format!("{name} · j/k PgUp/PgDn scroll · rows {}–{} of {}", top + 1, top + shown.len(), lines.len())
@@ -305,6 +339,19 @@ pub fn rebin(values: &[u64], width: usize) -> Vec<u64> {
     }
     let per = values.len().div_ceil(width);
     values.chunks(per).map(|c| c.iter().copied().max().unwrap_or(0)).collect()
+}
+
+/// The cell of a row `width` wide that shows series point `at` of `points` (as [`rebin`] lays
+/// them out); `None` when out of range.
+pub fn cursor_cell(at: usize, points: usize, width: usize) -> Option<usize> {
+    if at >= points || width == 0 {
+        return None;
+    }
+    if points <= width {
+        // cell i shows point i * points / width: the first cell showing `at`
+        return Some((at * width).div_ceil(points).min(width - 1));
+    }
+    Some(at / points.div_ceil(width))
 }
 
 /// Milliseconds as `1.23s` / `850ms`.

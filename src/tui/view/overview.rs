@@ -14,6 +14,7 @@
 use super::text::wrap;
 use super::{State, Theme, draw_no_data, fit, mark, ms_text, no_data, sparkline};
 use crate::parse::time::format_clock;
+use crate::tui::state::Panel;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
@@ -31,7 +32,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let wide = area.width >= 120 && area.height >= 30;
     let has_gpu = o.series.gpu_mem_gib.iter().any(Option::is_some) || o.series.gpu_util_pct.iter().any(Option::is_some);
     let components = o.by_component.len() as u16;
-    let alerts = alert_lines(o, area.width as usize, if wide { 3 } else { 2 });
+    let alerts = if state.focus == Panel::Alerts && !o.alerts.is_empty() {
+        focused_alerts(state, o, area.width as usize)
+    } else {
+        alert_lines(o, area.width as usize, if wide { 3 } else { 2 })
+    };
     let [banner, top, middle, bottom] = Layout::vertical([
         Constraint::Length(alerts.len() as u16),
         Constraint::Length(components.max(3) + 3),
@@ -44,20 +49,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let lines: Vec<Line> = alerts.into_iter().map(|l| Line::from(Span::styled(l, style))).collect();
     frame.render_widget(Paragraph::new(lines), banner);
     let [rates, health] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
-    draw_rates(frame, rates, o, theme);
+    draw_rates(frame, rates, state, o, theme);
     draw_health(frame, health, o, theme);
     if wide {
         let [left, videos] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
         let heat_rows = o.series.heatmap.len().max(1) as u16 + 3;
         let [heat, unknown] = Layout::vertical([Constraint::Length(heat_rows), Constraint::Min(0)]).areas(left);
-        draw_heatmap(frame, heat, o, theme);
-        draw_unknown(frame, unknown, o, theme);
+        draw_heatmap(frame, heat, state, o, theme);
+        draw_unknown(frame, unknown, state, o, theme);
         draw_videos(frame, videos, state, o, theme);
         if has_gpu {
             draw_gpu(frame, bottom, o, theme);
         }
     } else {
-        draw_videos(frame, middle, state, o, theme);
+        // narrow: the focused panel takes the middle (the videos by default)
+        match state.focus {
+            Panel::Heatmap => draw_heatmap(frame, middle, state, o, theme),
+            Panel::Unknown => draw_unknown(frame, middle, state, o, theme),
+            _ => draw_videos(frame, middle, state, o, theme),
+        }
     }
 }
 
@@ -120,7 +130,46 @@ fn block<'a>(title: &str, area: Rect, theme: &Theme) -> Block<'a> {
     super::block(title, area.width, theme)
 }
 
-fn draw_rates(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {
+/// A panel's block; the focused panel's border and title stand out (and its title says so
+/// without colour: `▶`).
+fn panel_block<'a>(title: &str, area: Rect, focused: bool, theme: &Theme) -> Block<'a> {
+    if focused {
+        super::block_with(&format!("▶ {}", title.trim()), area.width, theme, theme.selection).border_style(theme.accent)
+    } else {
+        block(title, area, theme)
+    }
+}
+
+/// A row of `width` cells with the time cursor's cell drawn as `│` (none until `[` / `]`).
+fn with_cursor(cells: &str, state: &State, width: usize) -> String {
+    let Some(at) = state.time_cursor else { return cells.to_string() };
+    let points = crate::tui::zoom::points(state);
+    let Some(cell) = super::cursor_cell(at, points, width) else { return cells.to_string() };
+    cells.chars().enumerate().map(|(i, c)| if i == cell { '│' } else { c }).collect()
+}
+
+/// The alerts one a line, the selected one marked (focus on the alerts: Enter lists its lines).
+fn focused_alerts(state: &State, o: &crate::stats::overview::Overview, width: usize) -> Vec<String> {
+    o.alerts
+        .iter()
+        .enumerate()
+        .take(4)
+        .map(|(i, a)| {
+            let text = format!(
+                "{}{} {}–{} (peak {}){}",
+                mark(i == state.panel_selected),
+                a.rule,
+                format_clock(a.from),
+                format_clock(a.to),
+                alert_value(a.value, a.threshold),
+                if i == 0 { "  · Enter: its lines" } else { "" }
+            );
+            fit(&text, width.saturating_sub(1))
+        })
+        .collect()
+}
+
+fn draw_rates(frame: &mut Frame, area: Rect, state: &State, o: &crate::stats::overview::Overview, theme: &Theme) {
     let inner_width = area.width.saturating_sub(2) as usize;
     let label_width = 16;
     let spark_width = inner_width.saturating_sub(label_width + 8).max(4);
@@ -130,7 +179,7 @@ fn draw_rates(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overvie
     };
     let mut lines = vec![Line::from(vec![
         Span::styled(format!("{:<label_width$}", "all errors"), theme.text),
-        Span::styled(sparkline(&o.series.errors, spark_width), theme.bad),
+        Span::styled(with_cursor(&sparkline(&o.series.errors, spark_width), state, spark_width), theme.bad),
         Span::styled(format!(" {:>5.1}%", rate(&o.series.errors, &o.series.events)), theme.text),
     ])];
     for (name, errors, events) in &o.series.components {
@@ -144,7 +193,7 @@ fn draw_rates(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overvie
         };
         lines.push(Line::from(vec![
             Span::styled(format!("{:<label_width$}", fit(name, label_width - 1)), theme.text),
-            Span::styled(sparkline(errors, spark_width), style),
+            Span::styled(with_cursor(&sparkline(errors, spark_width), state, spark_width), style),
             Span::styled(format!(" {pct:>5.1}%"), theme.text),
         ]));
     }
@@ -174,21 +223,28 @@ fn draw_health(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overvi
     frame.render_widget(Paragraph::new(lines).block(block(" Component health (0-100) ", area, theme)), area);
 }
 
-fn draw_heatmap(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {
+fn draw_heatmap(frame: &mut Frame, area: Rect, state: &State, o: &crate::stats::overview::Overview, theme: &Theme) {
     const SHADES: [char; 5] = [' ', '░', '▒', '▓', '█'];
     let inner = area.width.saturating_sub(2) as usize;
     let label = 20;
     let width = inner.saturating_sub(label + 1).max(4);
     let max = o.series.heatmap.iter().flat_map(|(_, v)| super::rebin(v, width)).max().unwrap_or(0);
     let mut lines = Vec::new();
-    for (code, values) in o.series.heatmap.iter().take(area.height.saturating_sub(3) as usize) {
+    let focused = state.focus == Panel::Heatmap;
+    for (i, (code, values)) in o.series.heatmap.iter().enumerate().take(area.height.saturating_sub(3) as usize) {
         let cells: String = super::rebin(values, width)
             .iter()
             .map(|v| if *v == 0 || max == 0 { SHADES[0] } else { SHADES[(1 + (*v * 3) / max) as usize] })
             .collect();
+        let selected = focused && i == state.panel_selected;
+        let head = if focused {
+            format!("{}{:<w$} ", mark(selected), fit(code, label - 2), w = label - 2)
+        } else {
+            format!("{:<label$} ", fit(code, label))
+        };
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<label$} ", fit(code, label)), theme.text),
-            Span::styled(cells, theme.bad),
+            Span::styled(head, if selected { theme.selection } else { theme.text }),
+            Span::styled(with_cursor(&cells, state, width), theme.bad),
         ]));
     }
     if let (Some(first), true) = (o.series.start_ms.checked_add(0), o.series.step_ms > 0) {
@@ -200,7 +256,12 @@ fn draw_heatmap(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overv
         let text = format!("no error codes in this window ({} events)", o.events);
         lines = vec![Line::from(Span::styled(fit(&text, inner), theme.good))];
     }
-    frame.render_widget(Paragraph::new(lines).block(block(" Error heatmap: codes × time ", area, theme)), area);
+    let title = if focused {
+        " Error heatmap · [ ] time · Enter: the code's lines at the cursor "
+    } else {
+        " Error heatmap: codes × time "
+    };
+    frame.render_widget(Paragraph::new(lines).block(panel_block(title, area, focused, theme)), area);
 }
 
 fn draw_videos(frame: &mut Frame, area: Rect, state: &State, o: &crate::stats::overview::Overview, theme: &Theme) {
@@ -212,7 +273,8 @@ fn draw_videos(frame: &mut Frame, area: Rect, state: &State, o: &crate::stats::o
         theme.dim,
     ))];
     let start = state.video_selected.saturating_sub(rows.saturating_sub(1));
-    for (i, v) in o.top_failing_videos.iter().enumerate().skip(start).take(rows) {
+    let shown = state.top_videos();
+    for (i, v) in shown.iter().enumerate().skip(start).take(rows) {
         let selected = i == state.video_selected;
         let style = if selected { theme.selection } else { theme.text };
         let text = format!(
@@ -228,21 +290,44 @@ fn draw_videos(frame: &mut Frame, area: Rect, state: &State, o: &crate::stats::o
     if o.top_failing_videos.is_empty() {
         let text = format!("no failing videos in this window ({} events, {} errors)", o.events, o.errors);
         lines.push(Line::from(Span::styled(fit(&text, inner), theme.good)));
+    } else if shown.is_empty() {
+        let text = "no top failing video passes the filter (f, :code change it)";
+        lines.push(Line::from(Span::styled(fit(text, inner), theme.warn)));
     }
-    let title = format!("Top failing videos ({}) · Enter drills down", o.top_failing_videos.len());
-    frame.render_widget(Paragraph::new(lines).block(block(&title, area, theme)), area);
+    let mut title = format!("Top failing videos ({}) · Enter drills down", o.top_failing_videos.len());
+    if shown.len() != o.top_failing_videos.len() {
+        title = format!("Top failing videos ({} of {}) · Enter drills down", shown.len(), o.top_failing_videos.len());
+    }
+    if !state.video_filter.is_empty() {
+        title.push_str(&format!(" · f {}", state.video_filter));
+    }
+    if let Some(code) = &state.tail.code {
+        title.push_str(&format!(" · :code {code}"));
+    }
+    if state.top_order != crate::tui::state::VideoOrder::Failures {
+        title.push_str(&format!(" · by {}", state.top_order.label()));
+    }
+    frame.render_widget(
+        Paragraph::new(lines).block(panel_block(&title, area, state.focus == Panel::Videos, theme)),
+        area,
+    );
 }
 
-fn draw_unknown(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {
+fn draw_unknown(frame: &mut Frame, area: Rect, state: &State, o: &crate::stats::overview::Overview, theme: &Theme) {
     if area.height < 3 {
         return;
     }
     let inner = area.width.saturating_sub(2) as usize;
     let mut lines = Vec::new();
-    for p in o.unknown_patterns.iter().take(area.height.saturating_sub(2) as usize) {
+    let focused = state.focus == Panel::Unknown;
+    let rows = area.height.saturating_sub(2) as usize;
+    let start = if focused { state.panel_selected.saturating_sub(rows.saturating_sub(1)) } else { 0 };
+    for (i, p) in o.unknown_patterns.iter().enumerate().skip(start).take(rows) {
+        let selected = focused && i == state.panel_selected;
+        let head = if focused { mark(selected) } else { "" };
         lines.push(Line::from(vec![
-            Span::styled(format!("{:>6} ", p.count), theme.warn),
-            Span::styled(fit(&p.template, inner.saturating_sub(7)), theme.text),
+            Span::styled(format!("{head}{:>6} ", p.count), if selected { theme.selection } else { theme.warn }),
+            Span::styled(fit(&p.template, inner.saturating_sub(7 + head.chars().count())), theme.text),
         ]));
     }
     if lines.is_empty() {
@@ -256,8 +341,12 @@ fn draw_unknown(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overv
         };
         lines.push(Line::from(Span::styled(fit(&text, inner), theme.good)));
     }
-    let title = format!("Unknown errors: {} (no rule matches; add one to rules.toml)", o.unknown_errors);
-    frame.render_widget(Paragraph::new(lines).block(block(&title, area, theme)), area);
+    let title = if focused {
+        format!("Unknown errors: {} · Enter: the pattern's lines", o.unknown_errors)
+    } else {
+        format!("Unknown errors: {} (no rule matches; add one to rules.toml)", o.unknown_errors)
+    };
+    frame.render_widget(Paragraph::new(lines).block(panel_block(&title, area, focused, theme)), area);
 }
 
 fn draw_gpu(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {

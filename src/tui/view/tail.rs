@@ -40,7 +40,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             event.source.as_str(),
             event.level.as_str(),
             fit(&event.component, 15),
-            event.raw
+            super::lines::scrolled(&event.raw, state.hscroll)
         );
         let mut style = theme.level(event.level);
         if !query.is_empty() && state.tail_matches(event) {

@@ -1,0 +1,144 @@
+//! Lines by time and kind, for the console's context (`x`: every source within ±N seconds of a
+//! line) and for entering a panel (a heatmap cell: a code in a bucket; an alert: its codes over its
+//! interval; an unknown-error pattern: its lines). Both backends answer the same [`LineQuery`]
+//! with the same [`Lines`]: the files by a scan bounded by time, a cluster by one range query.
+
+use crate::event::OwnedEvent;
+
+/// Lines kept for one answer, at most.
+pub const LINES_CAP: usize = 5_000;
+
+/// Which lines: those timed inside `from_ms..=to_ms` that pass the filters.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LineQuery {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// An error code, exact or a `PREFIX*` glob (an alert's `codes`).
+    pub code: Option<String>,
+    /// The template of an unknown error (as the overview lists it): its lines without a rule.
+    pub template: Option<String>,
+    /// What the answer is called on screen (`MODEL_INFER_FAIL 14:20–14:21`, `context of …`).
+    pub title: String,
+}
+
+impl LineQuery {
+    /// The lines within `seconds` either side of `at_ms`.
+    pub fn around(at_ms: i64, seconds: u32, title: String) -> LineQuery {
+        let half = i64::from(seconds) * 1000;
+        LineQuery {
+            from_ms: at_ms.saturating_sub(half),
+            to_ms: at_ms.saturating_add(half),
+            code: None,
+            template: None,
+            title,
+        }
+    }
+
+    /// True when the GPU samples of the span are wanted (context: no filter; a panel's lines,
+    /// filtered to a code or a pattern, carry none).
+    pub fn wants_gpu(&self) -> bool {
+        self.code.is_none() && self.template.is_none()
+    }
+
+    /// True when a timed line is inside the span.
+    pub fn in_span(&self, ts_ms: Option<i64>) -> bool {
+        ts_ms.is_some_and(|t| t >= self.from_ms && t <= self.to_ms)
+    }
+
+    /// True when the line passes the query (time and filters).
+    pub fn matches(&self, e: &OwnedEvent) -> bool {
+        self.in_span(e.ts_ms)
+            && self
+                .code
+                .as_deref()
+                .is_none_or(|p| e.error_code.as_deref().is_some_and(|c| crate::alerts::code_matches(p, c)))
+            && self.template.as_deref().is_none_or(|t| e.is_error() && e.rule.is_none() && template_of(e) == t)
+    }
+}
+
+/// The unknown-error template of a kept line, as the statistics group it
+/// ([`crate::patterns::unknown_template`]).
+pub fn template_of(e: &OwnedEvent) -> String {
+    let masked = crate::patterns::template(&e.message);
+    let text = match e.error_code.as_deref() {
+        Some(code) => format!("{code}: {masked}"),
+        None => format!("[{}] {masked}", e.source.as_str()),
+    };
+    crate::text::sanitize_owned(&text, 512)
+}
+
+/// A GPU sample in the span: its time, memory in GiB and utilisation in percent (either may be
+/// missing).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct GpuSample {
+    pub at_ms: i64,
+    pub mem_gib: Option<f64>,
+    pub util_pct: Option<f64>,
+}
+
+/// The answer: the lines in time order, whether more matched, the inputs' names (by
+/// `Origin::file`) and the GPU samples logged in the span.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Lines {
+    pub query: LineQuery,
+    pub events: Vec<OwnedEvent>,
+    pub truncated: bool,
+    pub files: Vec<String>,
+    pub gpu: Vec<GpuSample>,
+}
+
+impl Lines {
+    /// Sorts the lines in time order (then by file and offset) and caps them.
+    pub fn finish(mut self) -> Lines {
+        self.events.sort_by_key(|e| (e.ts_ms.unwrap_or(i64::MIN), e.origin.file, e.origin.offset));
+        if self.events.len() > LINES_CAP {
+            self.events.truncate(LINES_CAP);
+            self.truncated = true;
+        }
+        let key = |v: Option<f64>| v.unwrap_or(-1.0);
+        self.gpu.sort_by(|a, b| {
+            a.at_ms
+                .cmp(&b.at_ms)
+                .then(key(a.mem_gib).total_cmp(&key(b.mem_gib)))
+                .then(key(a.util_pct).total_cmp(&key(b.util_pct)))
+        });
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(ts: i64, code: Option<&str>, message: &str) -> OwnedEvent {
+        OwnedEvent {
+            ts_ms: Some(ts),
+            level: crate::event::Level::Error,
+            source: crate::event::Source::Inference,
+            parsed: true,
+            component: "model_inference".into(),
+            video_id: None,
+            request_id: None,
+            error_code: code.map(str::to_string),
+            message: message.into(),
+            latency_ms: None,
+            fields: Vec::new(),
+            raw: message.into(),
+            origin: crate::event::Origin { file: 0, offset: 0 },
+            rule: None,
+        }
+    }
+
+    #[test]
+    fn a_query_matches_by_time_code_glob_and_template() {
+        let q = LineQuery { code: Some("MODEL_*".into()), ..LineQuery::around(10_000, 5, "x".into()) };
+        assert!(q.matches(&event(5_000, Some("MODEL_INFER_FAIL"), "a")));
+        assert!(q.matches(&event(15_000, Some("MODEL_LOAD_FAIL"), "a")));
+        assert!(!q.matches(&event(15_001, Some("MODEL_LOAD_FAIL"), "a")), "outside the span");
+        assert!(!q.matches(&event(10_000, Some("VIDEO_DECODE_ERR"), "a")), "another code");
+        let e = event(10_000, Some("X"), "vocoder NaN at frame 12");
+        let q = LineQuery { template: Some(template_of(&e)), ..LineQuery::around(10_000, 1, "t".into()) };
+        assert!(q.matches(&event(10_500, Some("X"), "vocoder NaN at frame 99")));
+        assert!(!q.matches(&event(10_500, Some("X"), "something else")));
+    }
+}
