@@ -18,6 +18,7 @@ pub mod kv; // key=value text: the pairs of a line, without allocating
 pub mod parse; // one parser per log format, detection
 pub mod patterns; // message templates for unknown errors
 pub mod pipeline; // bytes → events → statistics, block by block
+pub mod query; // the one filter language: parser, local matcher, query DSL
 pub mod report; // the headless report (text / JSON)
 pub mod simulate; // writes realistic demo logs with an incident (the logs the console reads)
 pub mod source; // inputs: resolving names, the one reader (files, streams, gzip), the live follower
