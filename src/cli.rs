@@ -133,8 +133,11 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Parse local logs and bulk-index them into daily indices of a cluster (--es URL).
     Ship(ShipArgs),
-    /// List the rule base, or check a rule file.
+    /// List the rule base, or check a rule file (a rule base, or alert rules).
     Rules(RulesArgs),
+    /// Evaluate the alert rules over log files as of now (or --at TIME): prints the firing alerts;
+    /// exits 0 when none fires, 1 when some do, 2 when they could not be evaluated.
+    Check(CheckArgs),
     /// Set up a cluster for the console (templates, lifecycle, Kibana) or check one.
     Es {
         #[command(subcommand)]
@@ -278,6 +281,29 @@ pub struct EsDoctorArgs {
     /// Kibana URL, to check the data view.
     #[arg(long)]
     pub kibana: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files, directories or globs; `-` reads stdin. Default: the bundled demo logs.
+    pub paths: Vec<String>,
+    /// An alert rule file: its rules are added to the built-in ones (a rule with the same name
+    /// replaces the built-in one).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Evaluate as of this time instead of now (replay an incident): RFC 3339,
+    /// `YYYY-MM-DD HH:MM:SS`, or a duration ago (`30m`).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Send the firing alerts to the `[[notify]]` targets of the config (never without this flag).
+    #[arg(long)]
+    pub notify: bool,
+    /// Force one format for every input: seed_kv, json, nginx, python, ffmpeg.
+    #[arg(long)]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,11 @@
 //! Elasticsearch backend feed the same code. Evaluating costs in proportion to the buckets that
 //! hold data, never to the time they span.
 
+pub mod collect; // what the rules need, gathered from events read from files
+pub mod eval; // windows, the condition, `for` and cool-down: the firings
+pub mod redact; // secrets out of log lines before they are sent
+pub mod rules; // alert rule files: built in, user files, validation
+
 use crate::enrich::component::ComponentTable;
 use crate::stats::{Bucket, Stats};
 use serde::{Deserialize, Serialize};

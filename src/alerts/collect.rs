@@ -1,0 +1,196 @@
+//! Gathers what the alert rules need from events read from files, up to the moment of evaluation:
+//! per rule and time bucket the matching counts (or the numeric samples), the first time each value
+//! of a `new_value` rule's field was seen, the latest related lines (terminal-safe, secrets
+//! removed) and the affected videos.
+
+use super::rules::{Kind, Rule, Stat};
+use crate::enrich::{Attribution, Enriched, Enricher};
+use crate::event::{Event, Origin};
+use crate::pipeline::EventSink;
+use crate::query::matcher::{Subject, number_of, text_of};
+use crate::query::{FieldName, Unit};
+use crate::stats::histogram::Histogram;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Related lines kept per rule.
+pub const LATEST_LINES: usize = 10;
+/// Distinct videos (or new values) remembered per rule.
+const MAX_DISTINCT: usize = 10_000;
+/// Times before 1990 are suspect (the pipeline keeps them out of the statistics).
+const OLDEST_PLAUSIBLE_MS: i64 = 631_152_000_000;
+
+/// One time bucket of one rule.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cell {
+    /// Matching events, or the sum of the samples (`avg`).
+    pub num: f64,
+    /// Denominator events (`ratio`), or samples (`avg`, `max`, `percentile`).
+    pub den: f64,
+    pub max: Option<f64>,
+    pub histogram: Option<Histogram>,
+}
+
+/// A line related to a rule, as it may be shown or sent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RelatedLine {
+    pub ts_ms: i64,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_id: Option<String>,
+}
+
+/// What one rule gathered.
+#[derive(Debug, Clone, Default)]
+pub struct RuleData {
+    pub cells: BTreeMap<i64, Cell>,
+    /// `new_value`: each value and when it was first seen.
+    pub first_seen: FxHashMap<String, i64>,
+    /// The newest related lines, oldest first.
+    pub latest: Vec<RelatedLine>,
+    /// Matching events per video in the recent span (the window, plus `for`, before the moment).
+    pub videos: FxHashMap<String, u64>,
+}
+
+/// The event sink that feeds the rules.
+pub struct Collector<'a> {
+    pub rules: &'a [Rule],
+    enricher: &'a Enricher,
+    pub bucket_ms: i64,
+    /// Events after this moment are ignored (the moment of evaluation).
+    pub at_ms: i64,
+    pub data: Vec<RuleData>,
+    /// The oldest event time seen (the start of the `new_value` baseline).
+    pub first_ms: Option<i64>,
+}
+
+impl<'a> Collector<'a> {
+    pub fn new(rules: &'a [Rule], enricher: &'a Enricher, bucket_ms: i64, at_ms: i64) -> Collector<'a> {
+        Collector {
+            rules,
+            enricher,
+            bucket_ms: bucket_ms.max(1000),
+            at_ms,
+            data: vec![RuleData::default(); rules.len()],
+            first_ms: None,
+        }
+    }
+
+    /// Takes one event into account.
+    pub fn add(&mut self, event: &Event<'_>, enriched: &Enriched, raw: &[u8]) {
+        let Some(ts) = event.ts_ms else { return };
+        if ts > self.at_ms || ts < OLDEST_PLAUSIBLE_MS {
+            return;
+        }
+        self.first_ms = Some(self.first_ms.map_or(ts, |f| f.min(ts)));
+        let rule_name = match enriched.attribution {
+            Attribution::Rule(id) => self.enricher.rule(id).map(|r| r.spec.id.as_str()),
+            _ => None,
+        };
+        let subject = Subject {
+            event,
+            component: self.enricher.components.name(enriched.component),
+            rule: rule_name,
+            is_error: enriched.is_error,
+        };
+        let key = ts.div_euclid(self.bucket_ms);
+        for (rule, data) in self.rules.iter().zip(self.data.iter_mut()) {
+            let matched = rule.filter.as_ref().is_none_or(|f| f.matches(&subject));
+            let related = match &rule.kind {
+                Kind::Count => {
+                    if matched {
+                        data.cells.entry(key).or_default().num += 1.0;
+                    }
+                    matched
+                }
+                Kind::Ratio { over } => {
+                    let counted = over.matches(&subject);
+                    if matched || counted {
+                        let cell = data.cells.entry(key).or_default();
+                        cell.num += f64::from(u8::from(matched));
+                        cell.den += f64::from(u8::from(counted));
+                    }
+                    matched
+                }
+                Kind::Stat { field, stat } => {
+                    match sample_of(&subject, field).filter(|v| matched && v.is_finite() && *v >= 0.0) {
+                        Some(v) => {
+                            let cell = data.cells.entry(key).or_default();
+                            cell.num += v;
+                            cell.den += 1.0;
+                            cell.max = Some(cell.max.map_or(v, |m| m.max(v)));
+                            if let Stat::Percentile(_) = stat {
+                                cell.histogram.get_or_insert_with(Histogram::default).record(v);
+                            }
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                Kind::NewValue { field } => match text_of(&subject, field).filter(|_| matched) {
+                    Some(value) => {
+                        let len = data.first_seen.len();
+                        match data.first_seen.get_mut(value.as_ref()) {
+                            Some(first) => *first = (*first).min(ts),
+                            None if len < MAX_DISTINCT => {
+                                data.first_seen.insert(crate::text::sanitize_owned(&value, 256), ts);
+                            }
+                            None => {}
+                        }
+                        true
+                    }
+                    None => false,
+                },
+            };
+            if !related {
+                continue;
+            }
+            if ts > self.at_ms - rule.window_ms - rule.for_ms
+                && let Some(video) = event.video_id.as_deref()
+            {
+                let len = data.videos.len();
+                match data.videos.get_mut(video) {
+                    Some(n) => *n += 1,
+                    None if len < MAX_DISTINCT => {
+                        data.videos.insert(crate::text::sanitize_owned(video, 256), 1);
+                    }
+                    None => {}
+                }
+            }
+            keep_latest(&mut data.latest, ts, raw, event.video_id.as_deref());
+        }
+    }
+}
+
+/// A numeric sample of a field: typed fields in their unit; a field of the line as a plain
+/// number, else a duration (ms; bare numbers are seconds), a size (bytes) or a percentage.
+fn sample_of(subject: &Subject<'_, '_>, field: &FieldName) -> Option<f64> {
+    if field.is_numeric() {
+        return number_of(subject, field, Unit::Plain);
+    }
+    [Unit::Plain, Unit::Duration, Unit::Bytes, Unit::Percent].into_iter().find_map(|u| number_of(subject, field, u))
+}
+
+/// Keeps the newest [`LATEST_LINES`] lines, oldest first.
+fn keep_latest(latest: &mut Vec<RelatedLine>, ts: i64, raw: &[u8], video: Option<&str>) {
+    if latest.len() >= LATEST_LINES && latest.first().is_some_and(|l| l.ts_ms > ts) {
+        return;
+    }
+    let line = RelatedLine {
+        ts_ms: ts,
+        text: super::redact::redact_line(&crate::text::sanitize_owned(&crate::pipeline::lossy(raw), 1000)),
+        video_id: video.map(|v| crate::text::sanitize_owned(v, 256)),
+    };
+    let at = latest.partition_point(|l| l.ts_ms <= ts);
+    latest.insert(at, line);
+    if latest.len() > LATEST_LINES {
+        latest.remove(0);
+    }
+}
+
+impl EventSink for Collector<'_> {
+    fn event(&mut self, event: &Event<'_>, enriched: &Enriched, _origin: Origin, raw: &[u8]) {
+        self.add(event, enriched, raw);
+    }
+}

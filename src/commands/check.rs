@@ -1,0 +1,183 @@
+//! `foley-triage check`: evaluates the alert rules over log files as of now, or as of `--at` (a
+//! replay), prints the firing alerts and exits 0 (none firing), 1 (some firing) or 2 (could not
+//! evaluate); with `--notify`, sends them to the `[[notify]]` targets.
+
+use super::EXIT_USAGE;
+use crate::alerts::collect::Collector;
+use crate::alerts::eval::{self, Alert};
+use crate::alerts::rules::{self, Rule};
+use crate::cli::{CheckArgs, InputArgs};
+use crate::config::Config;
+use crate::parse::time::format_ms;
+use crate::source::{self, read};
+use anyhow::Result;
+use serde_json::json;
+
+/// Exit status when at least one rule is firing.
+pub const EXIT_FIRING: i32 = 1;
+
+/// What one evaluation found.
+#[derive(Debug)]
+pub struct Checked {
+    pub at_ms: i64,
+    pub rules: usize,
+    /// Every firing up to the moment, in time order; those still firing have `until_ms: None`.
+    pub alerts: Vec<Alert>,
+}
+
+impl Checked {
+    pub fn firing(&self) -> impl Iterator<Item = &Alert> {
+        self.alerts.iter().filter(|a| a.is_firing())
+    }
+}
+
+/// Reads the inputs and evaluates `rules` as of `at_ms`. Errors are the reasons it could not.
+pub fn evaluate_files(
+    inputs: &[source::Input],
+    rules: &[Rule],
+    config: &Config,
+    read_options: source::ReadOptions,
+    at_ms: i64,
+) -> Result<Checked, String> {
+    let enricher = config.enricher().map_err(|e| e.to_string())?;
+    let settings = read_options.settings;
+    let mut collector = Collector::new(rules, &enricher, settings.bucket_ms, at_ms);
+    let mut problems = Vec::new();
+    let mut read_any = false;
+    for (index, input) in inputs.iter().enumerate() {
+        match read::open(input, read_options.format, settings.options.default_offset, &|w| crate::applog::info(w)) {
+            Ok(opened) => {
+                let (_, outcome) = read::read_events(opened, index as u32, &enricher, &settings, &mut collector);
+                for notice in outcome.notices {
+                    crate::applog::warn(&notice);
+                }
+                read_any = true;
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("; "));
+    }
+    if !read_any {
+        return Err("no input could be read".into());
+    }
+    let alerts = eval::evaluate(rules, &collector.data, collector.first_ms, collector.bucket_ms, at_ms);
+    Ok(Checked { at_ms, rules: rules.len(), alerts })
+}
+
+pub fn run(args: &CheckArgs, es: &crate::cli::EsArgs, config: &Config) -> Result<i32> {
+    if es.enabled() {
+        crate::applog::error("check --es is not supported yet: check reads log files (give their paths)");
+        return Ok(EXIT_USAGE);
+    }
+    let rules = match rules::load(args.rules.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            crate::applog::error(&e.to_string());
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let at_ms = match &args.at {
+        None => now,
+        Some(text) => match super::report::parse_time_arg(text, config.offset_seconds(), now) {
+            Some(t) => t,
+            None => {
+                crate::applog::error(&format!(
+                    "--at `{}`: not a time (2025-09-01T14:30:00Z, \"2025-09-01 14:30:00\") or a duration ago (30m)",
+                    crate::text::sanitize(text)
+                ));
+                return Ok(EXIT_USAGE);
+            }
+        },
+    };
+    let input = InputArgs {
+        paths: args.paths.clone(),
+        since: None,
+        until: None,
+        format: args.format.clone(),
+        threads: Some(1),
+    };
+    let resolved = match super::report::resolve_inputs(&input, config) {
+        Ok(r) if !r.inputs.is_empty() => r,
+        Ok(_) => {
+            crate::applog::error("no log files found in the paths given");
+            return Ok(EXIT_USAGE);
+        }
+        Err(e) => {
+            crate::applog::error(&format!("{e:#}"));
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let checked = match evaluate_files(&resolved.inputs, &rules, config, resolved.read, at_ms) {
+        Ok(c) => c,
+        Err(e) => {
+            crate::applog::error(&format!("cannot evaluate the alert rules: {e}"));
+            return Ok(EXIT_USAGE);
+        }
+    };
+    print(&checked, args.json)?;
+    let mut failed_delivery = false;
+    if args.notify {
+        failed_delivery = !super::notify_alerts(&checked, config);
+    }
+    let firing = checked.firing().count() > 0;
+    Ok(if failed_delivery {
+        EXIT_USAGE
+    } else if firing {
+        EXIT_FIRING
+    } else {
+        0
+    })
+}
+
+fn print(checked: &Checked, as_json: bool) -> Result<()> {
+    if as_json {
+        let firing: Vec<&Alert> = checked.firing().collect();
+        let resolved: Vec<&Alert> = checked.alerts.iter().filter(|a| !a.is_firing()).collect();
+        let out = json!({
+            "at": format_ms(checked.at_ms),
+            "rules": checked.rules,
+            "firing": firing,
+            "resolved": resolved,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    let firing: Vec<&Alert> = checked.firing().collect();
+    println!(
+        "{} rules as of {}: {} firing, {} resolved before",
+        checked.rules,
+        format_ms(checked.at_ms),
+        firing.len(),
+        checked.alerts.len() - firing.len()
+    );
+    for alert in firing {
+        println!(
+            "FIRING [{}] {}: {} > {} over {} since {}",
+            alert.severity.as_str(),
+            alert.rule,
+            show_value(alert.value),
+            show_value(alert.threshold),
+            alert.window,
+            format_ms(alert.since_ms)
+        );
+        if !alert.new_values.is_empty() {
+            println!("  new: {}", alert.new_values.join(", "));
+        }
+        if !alert.top_videos.is_empty() {
+            let videos: Vec<String> = alert.top_videos.iter().map(|(v, n)| format!("{v} ({n})")).collect();
+            println!("  videos: {}", videos.join(", "));
+        }
+        for line in &alert.latest_lines {
+            println!("  | {}", line.text);
+        }
+    }
+    Ok(())
+}
+
+/// A value without needless decimals (`14`, `0.083`, `3412.5`).
+pub fn show_value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{v:.0}") } else { format!("{v:.3}") }
+}
