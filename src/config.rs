@@ -183,6 +183,8 @@ pub struct Config {
     /// Seconds either side of a line that the drill-down's context (`x`) shows.
     pub context_seconds: u32,
     pub elastic: ElasticConfig,
+    /// Where `check --notify` sends alerts (`[[notify]]`: kind, and `url_env` or `url_file`).
+    pub notify: Vec<crate::notify::NotifyTarget>,
 }
 
 /// Cluster settings that are not secrets (those come from the environment).
@@ -274,6 +276,7 @@ impl Default for Config {
             theme: "dark".into(),
             context_seconds: 30,
             elastic: ElasticConfig::default(),
+            notify: Vec::new(),
         }
     }
 }
@@ -354,6 +357,9 @@ impl Config {
         }
         if !matches!(self.clipboard.as_str(), "auto" | "osc52" | "system" | "none") {
             return Err(invalid(format!("clipboard `{}` must be auto, osc52, system or none", self.clipboard)));
+        }
+        for target in &self.notify {
+            target.check().map_err(&invalid)?;
         }
         let refuse = crate::elastic::secrets::refuse_credentials;
         refuse("links.kibana_url", &self.links.kibana_url).map_err(&invalid)?;

@@ -15,6 +15,7 @@ pub mod enrich; // components, rule base, attribution
 pub mod event; // the event model
 pub mod integrate; // clipboard, browser, retry and Kibana links
 pub mod kv; // key=value text: the pairs of a line, without allocating
+pub mod notify; // alerts to Slack, DingTalk, WeCom or a webhook: payloads, retries, no repeats
 pub mod parse; // one parser per log format, detection
 pub mod patterns; // message templates for unknown errors
 pub mod pipeline; // bytes → events → statistics, block by block
