@@ -4,6 +4,7 @@
 //! Elasticsearch backend feed the same code. Evaluating costs in proportion to the buckets that
 //! hold data, never to the time they span.
 
+pub mod cluster; // the same data from a cluster, with aggregations
 pub mod collect; // what the rules need, gathered from events read from files
 pub mod eval; // windows, the condition, `for` and cool-down: the firings
 pub mod redact; // secrets out of log lines before they are sent

@@ -66,11 +66,17 @@ pub fn evaluate_files(
     Ok(Checked { at_ms, rules: rules.len(), alerts })
 }
 
+/// Asks the cluster and evaluates `rules` as of `at_ms`. A cluster error goes back to `main`,
+/// which says it in one line with exit status 2.
+pub fn evaluate_cluster(es: &crate::cli::EsArgs, rules: &[Rule], config: &Config, at_ms: i64) -> Result<Checked> {
+    let client = crate::elastic::connect_with_fields(es, &config.elastic.fields)?;
+    let bucket_ms = config.bucket.ms();
+    let (data, first_ms) = crate::alerts::cluster::collect(&client, rules, bucket_ms, at_ms)?;
+    let alerts = eval::evaluate(rules, &data, first_ms, bucket_ms.max(1000), at_ms);
+    Ok(Checked { at_ms, rules: rules.len(), alerts })
+}
+
 pub fn run(args: &CheckArgs, es: &crate::cli::EsArgs, config: &Config) -> Result<i32> {
-    if es.enabled() {
-        crate::applog::error("check --es is not supported yet: check reads log files (give their paths)");
-        return Ok(EXIT_USAGE);
-    }
     let rules = match rules::load(args.rules.as_deref()) {
         Ok(r) => r,
         Err(e) => {
@@ -92,6 +98,14 @@ pub fn run(args: &CheckArgs, es: &crate::cli::EsArgs, config: &Config) -> Result
             }
         },
     };
+    if es.enabled() {
+        if !args.paths.is_empty() {
+            crate::applog::error("check reads either files or a cluster (--es), not both");
+            return Ok(EXIT_USAGE);
+        }
+        let checked = evaluate_cluster(es, &rules, config, at_ms)?;
+        return finish(&checked, args, config);
+    }
     let input = InputArgs {
         paths: args.paths.clone(),
         since: None,
@@ -117,10 +131,15 @@ pub fn run(args: &CheckArgs, es: &crate::cli::EsArgs, config: &Config) -> Result
             return Ok(EXIT_USAGE);
         }
     };
-    print(&checked, args.json)?;
+    finish(&checked, args, config)
+}
+
+/// Prints what a check found, notifies when asked, and gives the exit status.
+fn finish(checked: &Checked, args: &CheckArgs, config: &Config) -> Result<i32> {
+    print(checked, args.json)?;
     let mut failed_delivery = false;
     if args.notify {
-        failed_delivery = !super::notify_alerts(&checked, config);
+        failed_delivery = !super::notify_alerts(checked, config);
     }
     let firing = checked.firing().count() > 0;
     Ok(if failed_delivery {

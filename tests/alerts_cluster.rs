@@ -1,0 +1,147 @@
+#![allow(clippy::panic, clippy::unwrap_used)]
+//! The same alert rules give the same firings on files and on a cluster: a simulated incident is
+//! shipped to an OpenSearch-compatible test server (osmem-server, on a free loopback port), then
+//! `check --at` over the files and `check --es --at` over the cluster are compared, every rule
+//! kind included (count, ratio, avg, percentile, new_value).
+
+mod common;
+
+use foley_triage::simulate::{self, SimulateOptions};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server() -> Server {
+    let out = Command::new("python3")
+        .args(["-c", "import osmem_server; print(osmem_server.resolve_binary())"])
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "osmem-server is not installed (scripts/test installs it)");
+    let binary = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let mut child = Command::new(binary)
+        .args(["-addr", "127.0.0.1:0", "-parent-pid", &std::process::id().to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start osmem-server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("ready line");
+    let ready: Value = serde_json::from_str(&line).expect("ready JSON");
+    let url = ready["url"].as_str().expect("url").to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "loopback only: {url}");
+    Server { child, url }
+}
+
+/// (rule, since, until, value rounded) of every firing, firing and resolved.
+fn firings(json: &Value) -> Vec<(String, i64, Option<i64>, String)> {
+    let mut out: Vec<(String, i64, Option<i64>, String)> = ["firing", "resolved"]
+        .iter()
+        .flat_map(|k| json[*k].as_array().unwrap().clone())
+        .map(|a| {
+            (
+                a["rule"].as_str().unwrap().to_string(),
+                a["since_ms"].as_i64().unwrap(),
+                a["until_ms"].as_i64(),
+                format!("{:.6}", a["peak"].as_f64().unwrap()),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn files_and_cluster_fire_the_same() {
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    // a small incident: the in-memory server indexes ~1,500 documents a second
+    let m = simulate::write_logs(&logs, &SimulateOptions { rate: 0.6, ..SimulateOptions::default() }).unwrap();
+    std::fs::remove_file(logs.join("manifest.json")).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        r#"
+[[alert]]
+name = "model error burst"
+filter = "error_code:MODEL_*"
+threshold = 3
+for = "1m"
+cooldown = "5m"
+
+[[alert]]
+name = "new error code"
+kind = "new_value"
+window = "10m"
+
+[[alert]]
+name = "p90 inference"
+kind = "percentile"
+percentile = 90
+field = "inference_time"
+filter = "job:true and not level:debug"
+threshold = "4s"
+min_count = 5
+
+[[alert]]
+name = "slowest"
+kind = "max"
+field = "latency"
+filter = "source:inference"
+threshold = "9s"
+"#,
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = common::binary()
+            .env("FOLEY_TRIAGE_CONFIG", &config)
+            .env("HOME", dir.path())
+            .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let shipped = common::binary()
+        .env("FOLEY_TRIAGE_CONFIG", &config)
+        .args(["ship", logs.to_str().unwrap(), "--es", &server.url, "--refresh"])
+        .output()
+        .unwrap();
+    assert!(shipped.status.success(), "{}", String::from_utf8_lossy(&shipped.stderr));
+    let rules = rules.to_str().unwrap();
+    let mut fired = 0;
+    let mut names = std::collections::BTreeSet::new();
+    for minutes in [15, 25, 38, 50, 59] {
+        let at = foley_triage::parse::time::format_ms(m.start_ms + minutes * 60_000);
+        let files = run(&["check", logs.to_str().unwrap(), "--rules", rules, "--at", &at, "--json"]);
+        let cluster = run(&["check", "--es", &server.url, "--rules", rules, "--at", &at, "--json"]);
+        assert_eq!(firings(&files), firings(&cluster), "at {at}");
+        let firing = |j: &Value| j["firing"].as_array().unwrap().iter().map(|a| a["rule"].clone()).collect::<Vec<_>>();
+        assert_eq!(firing(&files), firing(&cluster), "at {at}");
+        fired += firings(&files).len();
+        names.extend(firings(&files).into_iter().map(|f| f.0));
+        let news =
+            |j: &Value| j["firing"].as_array().unwrap().iter().map(|a| a["new_values"].clone()).collect::<Vec<_>>();
+        assert_eq!(news(&files), news(&cluster), "at {at}");
+    }
+    assert!(fired >= 6, "the incident fires the rules ({fired} firings seen)");
+    for rule in ["model error burst", "video decode failures", "inference latency", "new error code", "p90 inference"] {
+        assert!(names.contains(rule), "{rule} fired somewhere: {names:?}");
+    }
+}
