@@ -304,6 +304,13 @@ pub struct CheckArgs {
     /// Force one format for every input: seed_kv, json, nginx, python, ffmpeg.
     #[arg(long)]
     pub format: Option<String>,
+    /// Keep evaluating as of now every --interval (re-reading the files, or asking the cluster),
+    /// printing each rule that starts firing or resolves; Ctrl-C stops.
+    #[arg(long)]
+    pub watch: bool,
+    /// How often --watch evaluates.
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub interval: String,
 }
 
 #[derive(Debug, Args)]

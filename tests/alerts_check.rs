@@ -217,3 +217,55 @@ fn builtin_rules_keep_the_consoles_behaviour() {
         assert!((o.3 - n.3).abs() < 1e-6, "{o:?} {n:?}");
     }
 }
+
+/// `check --watch` on a file being written: a rule that starts firing is printed once, and
+/// SIGTERM stops the watch with the last status (1: firing).
+#[test]
+fn watch_prints_a_rule_that_starts_firing_once() {
+    use std::io::{BufRead, Write};
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("inference.log");
+    let now = || chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
+    std::fs::write(&log, format!("{} [INFO] worker=gpu-1 queue_depth=3 batch_size=4\n", now())).unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[[alert]]\nname = \"burst\"\nfilter = \"error_code:MODEL_*\"\nwindow = \"2m\"\nthreshold = 3\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let mut child = binary()
+        .env("FOLEY_TRIAGE_CONFIG", dir.path().join("config.toml"))
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+        .args(["check", log.to_str().unwrap(), "--rules", rules.to_str().unwrap(), "--watch", "--interval", "1s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = lines.clone();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            seen.lock().unwrap().push(line.unwrap());
+        }
+    });
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    for i in 0..5 {
+        writeln!(f, "{} [ERROR] video_id=vid_{i} error_code=MODEL_INFER_FAIL reason=\"CUDA out of memory\"", now())
+            .unwrap();
+    }
+    drop(f);
+    let firing = |l: &Vec<String>| l.iter().filter(|l| l.starts_with("FIRING [warning] burst: 5 > 3 over 2m")).count();
+    common::wait_until("the rule to fire", std::time::Duration::from_secs(30), || firing(&lines.lock().unwrap()) == 1);
+    // two more rounds at least: still firing, not printed again
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    assert_eq!(status.code(), Some(1), "stopped while firing");
+    let lines = lines.lock().unwrap().clone();
+    assert_eq!(firing(&lines), 1, "printed once: {lines:?}");
+}

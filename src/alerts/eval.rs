@@ -8,13 +8,14 @@ use super::rules::{Kind, Rule, Severity, Stat};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// The condition over one stretch of time: from the end of window `end_key`'s bucket until the
-/// next step.
+/// The condition over one stretch of time: from the start of the bucket `end_key` (the window's
+/// last; the earliest the value could have changed, and the same at every evaluation while that
+/// bucket is being filled) until the next step.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Step {
     /// The last bucket of the window.
     pub end_key: i64,
-    /// When this value starts to hold (the end of that bucket, or the moment of evaluation).
+    /// When this value starts to hold: the start of that bucket.
     pub from_ms: i64,
     pub value: Option<f64>,
     pub holds: bool,
@@ -110,7 +111,7 @@ pub fn steps(rule: &Rule, cells: &BTreeMap<i64, Cell>, bucket_ms: i64, at_ms: i6
     ends.into_iter()
         .map(|end| {
             let value = value_of(rule, cells, end.saturating_sub(width).saturating_add(1), end);
-            let from_ms = if end == at_key { at_ms } else { end.saturating_add(1).saturating_mul(bucket_ms) };
+            let from_ms = end.saturating_mul(bucket_ms);
             Step { end_key: end, from_ms, value, holds: value.is_some_and(|v| v > rule.threshold) }
         })
         .collect()
@@ -234,15 +235,23 @@ mod tests {
         let c = cells(&(10..20).map(|m| (m, 3.0)).collect::<Vec<_>>());
         let alerts = firings(&r, &steps(&r, &c, MINUTE, 40 * MINUTE), 40 * MINUTE);
         assert_eq!(alerts.len(), 1, "{alerts:?}");
-        // 12 > 10 once minutes 10..13 are in: the window ending with minute 13, at 14:00
-        assert_eq!(alerts[0].since_ms, 14 * MINUTE);
-        // the window ending with minute 21 (17..=21) holds 17, 18, 19: 9, resolved at its end
-        assert_eq!(alerts[0].until_ms, Some(22 * MINUTE));
+        // 12 > 10 once minutes 10..13 are in: the window ending with minute 13, from its start
+        assert_eq!(alerts[0].since_ms, 13 * MINUTE);
+        // the window ending with minute 21 (17..=21) holds 17, 18, 19: 9, resolved at its start
+        assert_eq!(alerts[0].until_ms, Some(21 * MINUTE));
         assert_eq!(alerts[0].peak, 15.0);
         // evaluated before the burst: nothing; during it: firing
         assert!(firings(&r, &steps(&r, &c, MINUTE, 12 * MINUTE), 12 * MINUTE).is_empty());
         let during = firings(&r, &steps(&r, &c, MINUTE, 16 * MINUTE + 30_000), 16 * MINUTE + 30_000);
         assert!(during.len() == 1 && during[0].is_firing(), "{during:?}");
+        // evaluated again later in the same minute: the same firing (the same start)
+        let later = firings(&r, &steps(&r, &c, MINUTE, 16 * MINUTE + 50_000), 16 * MINUTE + 50_000);
+        assert_eq!(later[0].since_ms, during[0].since_ms);
+        // the minute the threshold is crossed in: the firing starts with that minute, whenever evaluated
+        for at in [13 * MINUTE + 1, 13 * MINUTE + 59_000, 14 * MINUTE] {
+            let f = firings(&r, &steps(&r, &c, MINUTE, at), at);
+            assert_eq!(f[0].since_ms, 13 * MINUTE, "evaluated at {at}");
+        }
     }
 
     #[test]
@@ -251,18 +260,19 @@ mod tests {
         let plain = rule("threshold = 10");
         let at = 60 * MINUTE;
         assert_eq!(firings(&plain, &steps(&plain, &c, MINUTE, at), at).len(), 2);
-        // for 3m: the first burst holds from 14:00 to 22:00, so it fires at 17:00
+        // for 3m: the first burst holds from 13:00 to 21:00, so it fires at 16:00
         let held = rule("threshold = 10\nfor = \"3m\"");
         let alerts = firings(&held, &steps(&held, &c, MINUTE, at), at);
-        assert_eq!(alerts[0].since_ms, 17 * MINUTE);
+        assert_eq!(alerts[0].since_ms, 16 * MINUTE);
         // for 10m: neither burst holds that long
         let long = rule("threshold = 10\nfor = \"10m\"");
         assert!(firings(&long, &steps(&long, &c, MINUTE, at), at).is_empty());
-        // cool-down 5m after resolving at 22:00: the second burst (from 25:00) waits until 27:00
+        // cool-down 5m after resolving at 21:00: the second burst (from 24:00) waits until 26:00
         let cool = rule("threshold = 10\ncooldown = \"5m\"");
         let alerts = firings(&cool, &steps(&cool, &c, MINUTE, at), at);
         assert_eq!(alerts.len(), 2, "{alerts:?}");
-        assert_eq!(alerts[1].since_ms, 27 * MINUTE);
+        assert_eq!(alerts[0].until_ms, Some(21 * MINUTE));
+        assert_eq!(alerts[1].since_ms, 26 * MINUTE);
         // cool-down 20m: the second burst (over by 31:00) never fires
         let cold = rule("threshold = 10\ncooldown = \"20m\"");
         assert_eq!(firings(&cold, &steps(&cold, &c, MINUTE, at), at).len(), 1);

@@ -106,6 +106,13 @@ pub fn run(args: &CheckArgs, es: &crate::cli::EsArgs, config: &Config) -> Result
         let checked = evaluate_cluster(es, &rules, config, at_ms)?;
         return finish(&checked, args, config);
     }
+    if args.watch {
+        if args.at.is_some() {
+            crate::applog::error("--watch evaluates as of now; it does not go with --at");
+            return Ok(EXIT_USAGE);
+        }
+        return Ok(watch(args, es, &rules, config));
+    }
     let input = InputArgs {
         paths: args.paths.clone(),
         since: None,
@@ -173,30 +180,82 @@ fn print(checked: &Checked, as_json: bool) -> Result<()> {
         checked.alerts.len() - firing.len()
     );
     for alert in firing {
-        println!(
-            "FIRING [{}] {}: {} > {} over {} since {}",
-            alert.severity.as_str(),
-            alert.rule,
-            show_value(alert.value),
-            show_value(alert.threshold),
-            alert.window,
-            format_ms(alert.since_ms)
-        );
-        if !alert.new_values.is_empty() {
-            println!("  new: {}", alert.new_values.join(", "));
-        }
-        if !alert.top_videos.is_empty() {
-            let videos: Vec<String> = alert.top_videos.iter().map(|(v, n)| format!("{v} ({n})")).collect();
-            println!("  videos: {}", videos.join(", "));
-        }
-        for line in &alert.latest_lines {
-            println!("  | {}", line.text);
-        }
+        print_alert(alert);
     }
     Ok(())
+}
+
+/// One firing alert as text: the headline, new values, top videos, the latest lines.
+pub fn print_alert(alert: &Alert) {
+    println!(
+        "FIRING [{}] {}: {} > {} over {} since {}",
+        alert.severity.as_str(),
+        alert.rule,
+        show_value(alert.value),
+        show_value(alert.threshold),
+        alert.window,
+        format_ms(alert.since_ms)
+    );
+    if !alert.new_values.is_empty() {
+        println!("  new: {}", alert.new_values.join(", "));
+    }
+    if !alert.top_videos.is_empty() {
+        let videos: Vec<String> = alert.top_videos.iter().map(|(v, n)| format!("{v} ({n})")).collect();
+        println!("  videos: {}", videos.join(", "));
+    }
+    for line in &alert.latest_lines {
+        println!("  | {}", line.text);
+    }
 }
 
 /// A value without needless decimals (`14`, `0.083`, `3412.5`).
 pub fn show_value(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 { format!("{v:.0}") } else { format!("{v:.3}") }
+}
+
+/// `--watch`: evaluates every `--interval` as of now until stopped.
+fn watch(args: &CheckArgs, es: &crate::cli::EsArgs, rules: &[Rule], config: &Config) -> i32 {
+    let interval = match crate::alerts::parse_window(&args.interval) {
+        Some(ms) if ms >= 1000 => std::time::Duration::from_millis(ms as u64),
+        _ => {
+            crate::applog::error(&format!(
+                "--interval `{}`: not a duration of a second or more (30s, 1m)",
+                crate::text::sanitize(&args.interval)
+            ));
+            return EXIT_USAGE;
+        }
+    };
+    let input = InputArgs {
+        paths: args.paths.clone(),
+        since: None,
+        until: None,
+        format: args.format.clone(),
+        threads: Some(1),
+    };
+    let resolved = if es.enabled() {
+        None
+    } else {
+        match super::report::resolve_inputs(&input, config) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                crate::applog::error(&format!("{e:#}"));
+                return EXIT_USAGE;
+            }
+        }
+    };
+    let evaluate = |at_ms: i64| match &resolved {
+        None => evaluate_cluster(es, rules, config, at_ms).map_err(|e| format!("{e:#}")),
+        Some(r) => {
+            // files may appear, rotate or go between rounds: the paths are resolved again each time
+            let inputs = if args.paths.is_empty() { Ok(r.inputs.clone()) } else { source::resolve(&args.paths) };
+            let inputs = inputs.map_err(|e| e.to_string())?;
+            evaluate_files(&inputs, rules, config, r.read, at_ms)
+        }
+    };
+    let notify = |checked: &Checked| {
+        if args.notify {
+            super::notify_alerts(checked, config);
+        }
+    };
+    super::check_watch::watch(interval, args.json, evaluate, notify)
 }

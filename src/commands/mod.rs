@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 pub mod check;
+pub mod check_watch;
 pub mod config;
 pub mod console;
 pub mod es;
