@@ -99,6 +99,12 @@ window = "10m"
 severity = "critical"
 
 [[alert]]
+name = "new template"
+kind = "new_value"
+field = "template"
+window = "10m"
+
+[[alert]]
 name = "model error burst"
 filter = "error_code:MODEL_*"
 threshold = 10
@@ -122,6 +128,12 @@ min_count = 20
     let new =
         json["firing"].as_array().unwrap().iter().find(|a| a["rule"] == "new error code").expect("new code fires");
     assert_eq!(new["new_values"], serde_json::json!([m.unknown_code]), "{new}");
+    let template = json["firing"].as_array().unwrap().iter().find(|a| a["rule"] == "new template").expect("fires");
+    let prefix = format!("{}: ", m.unknown_code);
+    assert!(
+        template["new_values"].as_array().unwrap().iter().any(|v| v.as_str().unwrap().starts_with(&prefix)),
+        "{template}"
+    );
     // 20 minutes of errors before firing: the 10-minute storm never fires the replaced rule
     let (_, json) = check_at(dir.path(), p.oom_storm[1], &rules_arg);
     assert!(!firing(&json).contains(&"model error burst".to_string()), "{json}");

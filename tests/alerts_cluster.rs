@@ -90,6 +90,12 @@ kind = "new_value"
 window = "10m"
 
 [[alert]]
+name = "new template"
+kind = "new_value"
+field = "template"
+window = "10m"
+
+[[alert]]
 name = "p90 inference"
 kind = "percentile"
 percentile = 90
@@ -141,7 +147,14 @@ threshold = "9s"
         assert_eq!(news(&files), news(&cluster), "at {at}");
     }
     assert!(fired >= 6, "the incident fires the rules ({fired} firings seen)");
-    for rule in ["model error burst", "video decode failures", "inference latency", "new error code", "p90 inference"] {
+    for rule in [
+        "model error burst",
+        "video decode failures",
+        "inference latency",
+        "new error code",
+        "new template",
+        "p90 inference",
+    ] {
         assert!(names.contains(rule), "{rule} fired somewhere: {names:?}");
     }
 }

@@ -93,6 +93,7 @@ impl<'a> Collector<'a> {
             component: self.enricher.components.name(enriched.component),
             rule: rule_name,
             is_error: enriched.is_error,
+            unexplained: enriched.attribution == Attribution::Unknown,
         };
         let key = ts.div_euclid(self.bucket_ms);
         for (rule, data) in self.rules.iter().zip(self.data.iter_mut()) {

@@ -13,6 +13,8 @@ pub struct Subject<'s, 'e> {
     /// The rule that explained the error, if any.
     pub rule: Option<&'s str>,
     pub is_error: bool,
+    /// True when the event is an error no rule explains (it then has a template).
+    pub unexplained: bool,
 }
 
 impl Query {
@@ -51,6 +53,7 @@ pub fn text_of<'a>(subject: &'a Subject<'_, '_>, field: &FieldName) -> Option<Co
         FieldName::HttpStatus => event.http_status.map(|s| Cow::Owned(s.to_string())),
         FieldName::Job => Some(Cow::Borrowed(if is_job(event) { "true" } else { "false" })),
         FieldName::Error => Some(Cow::Borrowed(if subject.is_error { "true" } else { "false" })),
+        FieldName::Template => subject.unexplained.then(|| Cow::Owned(crate::patterns::unknown_template(event))),
         FieldName::Other(name) => event.field(name),
     }
 }
@@ -142,8 +145,13 @@ mod tests {
     }
 
     fn matches(filter: &str, event: &Event<'_>) -> bool {
-        let subject =
-            Subject { event, component: "model_inference", rule: Some("cuda_oom"), is_error: event.is_error() };
+        let subject = Subject {
+            event,
+            component: "model_inference",
+            rule: Some("cuda_oom"),
+            is_error: event.is_error(),
+            unexplained: false,
+        };
         parse(filter).expect(filter).matches(&subject)
     }
 

@@ -130,6 +130,8 @@ pub enum FieldName {
     Job,
     /// `error:true`: an error (level, code or 5xx).
     Error,
+    /// The message template of an error no rule explains (`unknown_template` on a cluster).
+    Template,
     /// Any other field, by its name in the line.
     Other(String),
 }
@@ -152,6 +154,7 @@ impl FieldName {
             "status" | "http_status" => FieldName::HttpStatus,
             "job" | "job_outcome" => FieldName::Job,
             "error" | "is_error" => FieldName::Error,
+            "template" | "unknown_template" => FieldName::Template,
             _ => FieldName::Other(name.to_string()),
         }
     }
@@ -174,6 +177,7 @@ impl FieldName {
             FieldName::HttpStatus => "http_status",
             FieldName::Job => "job_outcome",
             FieldName::Error => "is_error",
+            FieldName::Template => "unknown_template",
             FieldName::Other(name) => name,
         }
     }
