@@ -178,15 +178,27 @@ fn keep_latest(latest: &mut Vec<RelatedLine>, ts: i64, raw: &[u8], video: Option
     if latest.len() >= LATEST_LINES && latest.first().is_some_and(|l| l.ts_ms > ts) {
         return;
     }
-    let line = RelatedLine {
-        ts_ms: ts,
-        text: super::redact::redact_line(&crate::text::sanitize_owned(&crate::pipeline::lossy(raw), 1000)),
-        video_id: video.map(|v| crate::text::sanitize_owned(v, 256)),
-    };
+    // kept as read (capped); made terminal-safe and stripped of secrets once, by `finish`, for the
+    // few lines that stay
+    let text: String = crate::pipeline::lossy(raw).chars().take(1000).collect();
+    let line = RelatedLine { ts_ms: ts, text, video_id: video.map(str::to_string) };
     let at = latest.partition_point(|l| l.ts_ms <= ts);
     latest.insert(at, line);
     if latest.len() > LATEST_LINES {
         latest.remove(0);
+    }
+}
+
+impl Collector<'_> {
+    /// What was gathered, the related lines made terminal-safe and stripped of secrets.
+    pub fn finish(mut self) -> (Vec<RuleData>, Option<i64>) {
+        for data in &mut self.data {
+            for line in &mut data.latest {
+                line.text = super::redact::redact_line(&crate::text::sanitize_owned(&line.text, 1000));
+                line.video_id = line.video_id.as_deref().map(|v| crate::text::sanitize_owned(v, 256));
+            }
+        }
+        (self.data, self.first_ms)
     }
 }
 

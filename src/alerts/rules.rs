@@ -74,12 +74,22 @@ pub struct Rule {
 
 /// A mistake in an alert rule file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}:{line}:{column}: {message}")]
+#[error("{}", self.describe())]
 pub struct AlertRuleError {
     pub path: String,
     pub line: usize,
     pub column: usize,
     pub message: String,
+}
+
+impl AlertRuleError {
+    fn describe(&self) -> String {
+        if self.line == 0 {
+            format!("{}: {}", self.path, self.message)
+        } else {
+            format!("{}:{}:{}: {}", self.path, self.line, self.column, self.message)
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,6 +155,9 @@ pub fn parse_alert_rules(text: &str, path: &str) -> Result<(Vec<Rule>, Vec<Strin
         let name = crate::text::sanitize_owned(spec.name.trim(), 200);
         if name.is_empty() {
             return Err(at(start, "an alert rule needs a `name`".into()));
+        }
+        if rules.iter().any(|r: &Rule| r.name == name) || disabled.contains(&name) {
+            return Err(at(start, format!("a second rule named `{name}` in the same file; names must differ")));
         }
         if !spec.enabled {
             disabled.push(name);
@@ -381,6 +394,11 @@ threshold = "5s"
         assert_eq!(parse_alert_rules(bad_window, "a.toml").unwrap_err().line, 3);
         let bad_threshold = "[[alert]]\nname = \"x\"\nthreshold = \"fast\"\n";
         assert_eq!(parse_alert_rules(bad_threshold, "a.toml").unwrap_err().line, 3);
+        let twice = "[[alert]]\nname = \"x\"\nthreshold = 1\n\n[[alert]]\nname = \"x\"\nthreshold = 2\n";
+        let e = parse_alert_rules(twice, "a.toml").unwrap_err();
+        assert!(e.line == 5 && e.message.contains("second rule named `x`"), "{e}");
+        let e = load_file(Path::new("/nonexistent/alerts.toml")).unwrap_err();
+        assert!(e.to_string().starts_with("/nonexistent/alerts.toml: cannot read"), "{e}");
         let ratio_without_over = "[[alert]]\nname = \"x\"\nkind = \"ratio\"\nthreshold = 1\n";
         assert!(parse_alert_rules(ratio_without_over, "a.toml").unwrap_err().message.contains("needs `over`"));
         assert!(holds_alert_rules(BUILTIN_ALERTS));

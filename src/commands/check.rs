@@ -62,7 +62,9 @@ pub fn evaluate_files(
     if !read_any {
         return Err("no input could be read".into());
     }
-    let alerts = eval::evaluate(rules, &collector.data, collector.first_ms, collector.bucket_ms, at_ms);
+    let bucket_ms = collector.bucket_ms;
+    let (data, first_ms) = collector.finish();
+    let alerts = eval::evaluate(rules, &data, first_ms, bucket_ms, at_ms);
     Ok(Checked { at_ms, rules: rules.len(), alerts })
 }
 
