@@ -146,7 +146,7 @@ min_count = 20
 
 #[test]
 fn could_not_evaluate_exits_2_and_says_where() {
-    let (dir, m) = incident();
+    let (dir, _) = incident();
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "[[alert]]\nname = \"x\"\nthreshold = 1\nfilter = \"level:ERROR and (code:X\"\n").unwrap();
     for args in [
@@ -170,7 +170,6 @@ fn could_not_evaluate_exits_2_and_says_where() {
     let out = binary().args(["rules", "--check", good.to_str().unwrap()]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("3 alert rules, all valid"));
-    let _ = m;
 }
 
 /// The built-in rule files give the same firing windows as the console's own evaluation

@@ -97,9 +97,6 @@ impl AlertRuleError {
 struct RuleFile {
     #[serde(default)]
     alert: Vec<Spanned<RuleSpec>>,
-    /// Notification targets may sit in the same file as the rules; checked by the config.
-    #[serde(default)]
-    notify: Vec<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,7 +143,6 @@ pub fn parse_alert_rules(text: &str, path: &str) -> Result<(Vec<Rule>, Vec<Strin
     };
     let file: RuleFile =
         toml::from_str(text).map_err(|e| at(e.span().map_or(0, |s| s.start), e.message().trim_end().to_string()))?;
-    let _ = file.notify;
     let mut rules = Vec::new();
     let mut disabled = Vec::new();
     for spanned in file.alert {

@@ -283,7 +283,7 @@ fn term(word: &str, at: usize) -> Step<Query> {
             let op = compare_op(&word[x..x + op_len]);
             comparison_term(field, op, &word[x + op_len..], at + x + op_len)
         }
-        (None, None) => {
+        _ => {
             if word.contains('*') {
                 return Err((
                     format!("`{word}`: a `*` needs a field (`error_code:{word}`); for free text, quote it"),
@@ -292,12 +292,7 @@ fn term(word: &str, at: usize) -> Step<Query> {
             }
             Ok(Query::Text(word.to_string()))
         }
-        (Some(_), None) => unreachable_term(word, at),
     }
-}
-
-fn unreachable_term(word: &str, at: usize) -> Step<Query> {
-    Err((format!("`{word}` is not a term"), at))
 }
 
 fn compare_op(op: &str) -> CompareOp {
