@@ -14,13 +14,28 @@ use std::sync::Mutex;
 static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Removes every demo directory still alive (best effort): for an exit that runs no destructors.
+/// The live demo's writer may still be adding files, so each directory is first renamed (its
+/// writer's paths then lead nowhere) and its removal is tried again if a file slipped in.
 pub fn remove_registered() {
-    let paths = match REGISTERED.try_lock() {
-        Ok(mut paths) => std::mem::take(&mut *paths),
-        Err(_) => return,
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(200);
+    let paths = loop {
+        match REGISTERED.try_lock() {
+            Ok(mut paths) => break std::mem::take(&mut *paths),
+            Err(std::sync::TryLockError::Poisoned(e)) => break std::mem::take(&mut *e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => std::thread::yield_now(),
+            Err(std::sync::TryLockError::WouldBlock) => return,
+        }
     };
     for path in paths {
-        let _ = std::fs::remove_dir_all(path);
+        let mut doomed = path.clone().into_os_string();
+        doomed.push(".removing");
+        let doomed = PathBuf::from(doomed);
+        let target = if std::fs::rename(&path, &doomed).is_ok() { doomed } else { path };
+        for _ in 0..5 {
+            if std::fs::remove_dir_all(&target).is_ok() || !target.exists() {
+                break;
+            }
+        }
     }
 }
 

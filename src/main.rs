@@ -12,6 +12,9 @@ fn main() {
         Ok(code) => code,
         Err(e) => fail(&e, verbose),
     };
+    // a demo directory still owned by a thread that has not finished (process::exit runs no
+    // destructors)
+    foley_triage::demo::remove_registered();
     std::process::exit(code);
 }
 
