@@ -4,6 +4,8 @@
 
 pub mod cancel;
 pub mod elastic;
+pub mod index;
+pub mod lines_at;
 pub mod local;
 pub mod tail;
 pub mod worker;
