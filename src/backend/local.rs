@@ -346,6 +346,62 @@ impl LocalBackend {
         (events, truncated)
     }
 
+    /// [`Backend::search`] on `threads` cores: every regular file scanned ([`super::scan`]), a
+    /// compressed file or stream read whole.
+    pub fn search_files(
+        &self,
+        query: &super::SearchQuery,
+        cancel: &super::cancel::Canceller,
+        progress: &mut dyn FnMut(u64, u64),
+        threads: usize,
+    ) -> super::SearchResult {
+        use super::scan;
+        let done = std::sync::atomic::AtomicU64::new(0);
+        let total: u64 = self.files.iter().filter_map(|f| std::fs::metadata(&f.path).ok()).map(|m| m.len()).sum();
+        let context = scan::Context { enricher: &self.enricher, settings: &self.settings, query, cancel, done: &done };
+        let mut found = scan::Found::default();
+        let matcher = scan::Matcher::new(&query.text);
+        for (index, followed) in self.files.iter().enumerate() {
+            if cancel.is_cancelled() {
+                found.cancelled = true;
+                break;
+            }
+            let name = crate::text::path_text(&followed.path);
+            if followed.indexed {
+                let Ok(file) = std::fs::File::open(&followed.path) else { continue };
+                let len = file.metadata().map_or(0, |m| m.len());
+                let target =
+                    scan::Target { file: &file, name: &name, len, index: index as u32, format: followed.format };
+                let mut tick = || progress(done.load(std::sync::atomic::Ordering::Relaxed), total);
+                let part = scan::search_file(&target, &context, threads, &mut tick);
+                found.total += part.total;
+                found.cancelled |= part.cancelled;
+                found.matches.extend(part.matches);
+                continue;
+            }
+            if !std::fs::metadata(&followed.path).is_ok_and(|m| m.is_file()) {
+                continue;
+            }
+            let input = Input::File(followed.path.clone());
+            let Ok(opened) = read::open(&input, followed.format, self.settings.options.default_offset, &|_| {}) else {
+                continue;
+            };
+            let enricher = &self.enricher;
+            let mut sink = |event: &Event<'_>, enriched: &crate::enrich::Enriched, origin: Origin, raw: &[u8]| {
+                if matcher.is_in(raw) && query.in_range(event.ts_ms) {
+                    found.total += 1;
+                    if found.matches.len() < query.limit {
+                        found.matches.push(owned(enricher, event, enriched, origin, raw));
+                    }
+                }
+            };
+            read::read_events(opened, index as u32, enricher, &self.settings, &mut sink);
+        }
+        progress(done.load(std::sync::atomic::Ordering::Relaxed), total);
+        let files = self.files.iter().map(|f| crate::text::path_text(&f.path)).collect();
+        scan::finish(query, found, files)
+    }
+
     /// The id index's resident bytes, the lines it has seen and the ids in it.
     pub fn index_size(&self) -> (usize, u64, usize) {
         (self.index.heap_bytes(), self.index.lines(), self.index.ids())
@@ -433,6 +489,19 @@ impl Backend for LocalBackend {
         }
         let files = self.files.iter().map(|f| crate::text::path_text(&f.path)).collect();
         Related::from_lines(&self.enricher, &video_id, events, truncated, files)
+    }
+
+    fn search(
+        &mut self,
+        query: &super::SearchQuery,
+        cancel: &super::cancel::Canceller,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> super::SearchResult {
+        self.search_files(query, cancel, progress, 2)
+    }
+
+    fn data_range(&mut self) -> (Option<i64>, Option<i64>) {
+        (self.stats.first_ms, self.stats.last_ms)
     }
 
     fn lines_read(&self) -> u64 {
