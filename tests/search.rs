@@ -112,3 +112,200 @@ fn the_index_of_a_file_read_on_two_cores_finds_every_line() {
     assert!(lines >= i as u64 && ids > 0);
     assert!((bytes as f64) / (lines as f64) < 16.0, "{bytes} bytes for {lines} lines");
 }
+
+fn demo_backend() -> (foley_triage::demo::DemoDir, LocalBackend) {
+    let demo = foley_triage::demo::materialize().unwrap();
+    let backend = open(&demo.files(), 2);
+    (demo, backend)
+}
+
+/// An event's input, offset, time, video id, request id and raw text.
+type Line = (u32, u64, Option<i64>, Option<String>, Option<String>, String);
+
+/// Every event of the files (joined tracebacks as one), with its input number.
+fn all_events(paths: &[PathBuf]) -> Vec<Line> {
+    let config = Config::default();
+    let enricher = config.enricher().unwrap();
+    let mut out = Vec::new();
+    for (index, path) in paths.iter().enumerate() {
+        let bytes = std::fs::read(path).unwrap();
+        let format = foley_triage::source::detect_format(&bytes, 0);
+        let mut ingestor = Ingestor::new(&enricher, LineParser::new(format, 0), PipelineOptions::default(), 60_000);
+        let mut sink = |e: &Event<'_>, _: &foley_triage::enrich::Enriched, o: Origin, raw: &[u8]| {
+            out.push((
+                index as u32,
+                o.offset,
+                e.ts_ms,
+                e.video_id.as_deref().map(str::to_string),
+                e.request_id.as_deref().map(str::to_string),
+                String::from_utf8_lossy(raw).into_owned(),
+            ));
+        };
+        ingestor.ingest_block(&bytes, 0, true, &mut sink);
+    }
+    out
+}
+
+#[test]
+fn a_request_id_opens_the_drill_down_of_its_video() {
+    use foley_triage::backend::Backend;
+    let (demo, mut backend) = demo_backend();
+    let events = all_events(&demo.files());
+    let (request, video) = events
+        .iter()
+        .find_map(|e| match (&e.4, &e.3) {
+            (Some(r), Some(v)) => Some((r.clone(), v.clone())),
+            _ => None,
+        })
+        .unwrap();
+    let related = backend.related(&request);
+    assert_eq!(related.video_id, video, "the request's video");
+    assert!(related.events.iter().any(|e| e.request_id.as_deref() == Some(request.as_str())));
+    let of_video = backend.related(&video);
+    assert_eq!(related.events.len(), of_video.events.len(), "the video's lines, the request's among them");
+    assert!(related.row.is_some());
+}
+
+#[test]
+fn a_search_on_files_finds_every_matching_line_in_the_range_not_only_the_tail() {
+    use foley_triage::backend::{Backend, SearchQuery, cancel::Canceller};
+    let (demo, mut backend) = demo_backend();
+    let paths = demo.files();
+    let events = all_events(&paths);
+    let first = events.iter().filter_map(|e| e.2).min().unwrap();
+    let (from, to) = (first + 10 * 60_000, first + 40 * 60_000);
+    for phrase in ["CUDA out of memory", "AUDIO_VOCODER_NAN", "accepted"] {
+        let expected: BTreeSet<(u32, u64)> = events
+            .iter()
+            .filter(|e| e.5.contains(phrase) && e.2.is_some_and(|t| t >= from && t <= to))
+            .map(|e| (e.0, e.1))
+            .collect();
+        assert!(!expected.is_empty(), "{phrase}: the demo has such lines");
+        let mut query = SearchQuery::new(phrase, Some(from), Some(to));
+        query.limit = 100_000;
+        let mut calls = 0;
+        let result = backend.search(&query, &Canceller::new(), &mut |_, _| calls += 1);
+        let found: BTreeSet<(u32, u64)> = result.matches.iter().map(|e| (e.origin.file, e.origin.offset)).collect();
+        assert_eq!(found, expected, "{phrase}");
+        assert_eq!(result.total, expected.len() as u64);
+        assert!(!result.capped && !result.cancelled && calls > 0);
+        assert!(result.matches.windows(2).all(|w| w[0].ts_ms <= w[1].ts_ms), "in time order");
+        // capped: says so, keeps the count
+        query.limit = 3;
+        let capped = backend.search(&query, &Canceller::new(), &mut |_, _| {});
+        assert!(capped.capped && capped.matches.len() == 3 && capped.total == expected.len() as u64);
+    }
+    // the oldest matching line is older than anything the tail ring holds
+    let tail_oldest = backend.tail(0, usize::MAX).iter().filter_map(|(_, e)| e.ts_ms).min().unwrap();
+    let all = backend.search(&SearchQuery::new("accepted", None, None), &Canceller::new(), &mut |_, _| {});
+    assert!(all.matches.first().unwrap().ts_ms.unwrap() < tail_oldest);
+    // a word boundary: a prefix of an id finds nothing
+    let video = events.iter().find_map(|e| e.3.clone()).unwrap();
+    let prefix = &video[..video.len() - 1];
+    let none = backend.search(&SearchQuery::new(prefix, None, None), &Canceller::new(), &mut |_, _| {});
+    assert_eq!(none.total, 0, "{prefix}");
+    // cancelled before it starts: says so
+    let cancel = Canceller::new();
+    cancel.begin();
+    cancel.cancel();
+    let cancelled = backend.search(&SearchQuery::new("accepted", None, None), &cancel, &mut |_, _| {});
+    assert!(cancelled.cancelled);
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    common::binary().args(args).output().unwrap()
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn headless_video_and_search_exit_codes_and_json() {
+    // the bundled demo when no path is given
+    let out = run(&["video", "vid_nope00"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no line mentions vid_nope00 between 2025-"), "{stderr}");
+    assert_eq!(run(&["video", "vid_x", "--since", "yesterday-ish"]).status.code(), Some(2));
+    assert_eq!(run(&["video", ""]).status.code(), Some(2));
+    assert_eq!(run(&["search", "x", "-"]).status.code(), Some(2));
+    assert_eq!(run(&["video", "vid_x", "/nonexistent/dir/x.log"]).status.code(), Some(2));
+
+    let report = json(&run(&["report", "--json"]));
+    let top = &report["top_failing_videos"][0];
+    let video = top["video_id"].as_str().unwrap();
+    let facts = json(&run(&["video", video, "--json"]));
+    assert_eq!(facts["video_id"], video);
+    assert_eq!(facts["failures"], top["failures"]);
+    assert_eq!(facts["cause"], top["cause"]);
+    let lines = facts["lines"].as_array().unwrap();
+    assert!(lines.len() as u64 >= top["failures"].as_u64().unwrap());
+    assert!(lines.iter().all(|l| l["raw"].as_str().unwrap().contains(video) || l["video_id"] == video));
+    let text = run(&["video", video]);
+    assert!(text.status.success());
+    assert!(String::from_utf8_lossy(&text.stdout).contains("cause"));
+
+    let found = json(&run(&["search", "CUDA out of memory", "--json", "--limit", "5"]));
+    assert!(found["total"].as_u64().unwrap() > 5 && found["capped"] == true);
+    assert_eq!(found["lines"].as_array().unwrap().len(), 5);
+    let out = run(&["search", "no such phrase anywhere"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no line mentions no such phrase anywhere between"));
+    // a range before the data: nothing
+    assert_eq!(run(&["search", "accepted", "--until", "2020-01-01"]).status.code(), Some(1));
+}
+
+/// `video` and `search` answer the same from files and from a cluster the same files were
+/// shipped into.
+#[test]
+fn video_and_search_agree_on_files_and_a_cluster() {
+    use foley_triage::simulate::{self, SimulateOptions};
+    let server = common::OsServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    simulate::write_logs(dir.path(), &SimulateOptions { rate: 0.6, ..SimulateOptions::default() }).unwrap();
+    std::fs::remove_file(dir.path().join("manifest.json")).unwrap();
+    let path = dir.path().to_str().unwrap();
+    let out = run(&["ship", path, "--es", &server.url, "--refresh", "--keep-raw"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let report = json(&run(&["report", path, "--json"]));
+    let videos: Vec<String> = report["top_failing_videos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(3)
+        .map(|v| v["video_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!videos.is_empty());
+    let facts = ["video_id", "failures", "codes", "first_seen", "last_seen", "request_id", "cause", "fix"];
+    for video in &videos {
+        let files = json(&run(&["video", video, path, "--json"]));
+        let cluster = json(&run(&["video", video, "--es", &server.url, "--json"]));
+        for key in facts {
+            assert_eq!(files[key], cluster[key], "{video}: {key}");
+        }
+        let times = |v: &serde_json::Value| -> Vec<i64> {
+            v["lines"].as_array().unwrap().iter().map(|l| l["ts_ms"].as_i64().unwrap_or(0)).collect()
+        };
+        assert_eq!(times(&files), times(&cluster), "{video}: the same lines");
+        // its request id gives the same video on both
+        let request = files["request_id"].as_str().unwrap();
+        let by_request = json(&run(&["video", request, "--es", &server.url, "--json"]));
+        assert_eq!(&by_request["video_id"], video);
+        assert_eq!(json(&run(&["video", request, path, "--json"]))["video_id"], *video);
+    }
+    for query in ["CUDA out of memory", videos[0].as_str()] {
+        let files = json(&run(&["search", query, path, "--json", "--limit", "100000"]));
+        let cluster = json(&run(&["search", query, "--es", &server.url, "--json", "--limit", "100000"]));
+        assert!(files["total"].as_u64().unwrap() > 0, "{query}");
+        assert_eq!(files["total"], cluster["total"], "{query}");
+        let times = |v: &serde_json::Value| -> Vec<i64> {
+            v["lines"].as_array().unwrap().iter().map(|l| l["ts_ms"].as_i64().unwrap_or(0)).collect()
+        };
+        assert_eq!(times(&files), times(&cluster), "{query}");
+    }
+    let out = run(&["search", "no such phrase anywhere", "--es", &server.url]);
+    assert_eq!(out.status.code(), Some(1));
+}
