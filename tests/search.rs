@@ -309,3 +309,124 @@ fn video_and_search_agree_on_files_and_a_cluster() {
     let out = run(&["search", "no such phrase anywhere", "--es", &server.url]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+mod console {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use foley_triage::backend::worker::Update;
+    use foley_triage::backend::{Backend, SearchQuery, cancel::Canceller};
+    use foley_triage::tui::state::{Screen, State};
+    use foley_triage::tui::update::{Effect, Msg, update};
+
+    fn key(code: KeyCode) -> Msg {
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn demo_state(backend: &mut LocalBackend) -> State {
+        let config = Config::default();
+        let mut state = State::new("demo".into(), &config);
+        update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });
+        update(&mut state, Msg::Resize { width: 120, height: 30 });
+        let span = state.window_span();
+        let overview = Box::new(backend.overview(span));
+        let source = "demo logs".to_string();
+        update(&mut state, Msg::Engine(Update::Overview { overview, span, events_per_second: 0.0, source }));
+        update(&mut state, Msg::Engine(Update::Tail(backend.tail(0, 20_000))));
+        state
+    }
+
+    fn type_search(state: &mut State, text: &str) -> Vec<Effect> {
+        update(state, key(KeyCode::Char('/')));
+        for c in text.chars() {
+            update(state, key(KeyCode::Char(c)));
+        }
+        update(state, key(KeyCode::Enter))
+    }
+
+    /// `/text` Enter asks the engine for every line in the window; the results list counts them
+    /// and says the range; n/N move through them (wrapping); Enter opens the match's video; Esc
+    /// cancels a running search, and closes the results.
+    #[test]
+    fn slash_searches_every_line_and_n_moves_through_the_results() {
+        let (_demo, mut backend) = demo_backend();
+        let mut state = demo_state(&mut backend);
+        let effects = type_search(&mut state, "CUDA out of memory");
+        let Some(Effect::Search { text, from_ms, to_ms }) = effects.last().cloned() else {
+            panic!("no search asked for: {effects:?}")
+        };
+        assert_eq!(text, "CUDA out of memory");
+        assert!(from_ms.is_some() && to_ms.is_some(), "the window on screen");
+        assert_eq!(state.screen, Screen::Tail);
+        let screen = common::render(&state, 120, 30);
+        assert!(screen.contains("searching every line in 60 min"), "{screen}");
+        // a key while it runs does not wait for it
+        update(&mut state, key(KeyCode::Char('j')));
+        let mut query = SearchQuery::new(&text, from_ms, to_ms);
+        query.limit = 50;
+        let result = backend.search(&query, &Canceller::new(), &mut |_, _| {});
+        let total = result.total;
+        assert!(total > 50);
+        update(&mut state, Msg::Engine(Update::SearchResults(Box::new(result))));
+        let screen = common::render(&state, 120, 30);
+        assert!(screen.contains(&format!("{total} matches in 60 min (the first 50 listed)")), "{screen}");
+        assert!(screen.contains("▶"), "the selected match is marked");
+        update(&mut state, key(KeyCode::Char('n')));
+        update(&mut state, key(KeyCode::Char('n')));
+        assert_eq!(state.search.selected, 2);
+        update(&mut state, key(KeyCode::Char('N')));
+        update(&mut state, key(KeyCode::Char('N')));
+        update(&mut state, key(KeyCode::Char('N')));
+        assert_eq!(state.search.selected, 49, "N wraps to the last match");
+        let video = state.search.result.as_ref().unwrap().matches[49].video_id.clone().unwrap();
+        let effects = update(&mut state, key(KeyCode::Enter));
+        assert_eq!(effects, vec![Effect::Related(video)]);
+        assert_eq!(state.screen, Screen::Drill);
+        update(&mut state, key(KeyCode::Esc));
+        assert_eq!(state.screen, Screen::Tail);
+        update(&mut state, key(KeyCode::Esc));
+        assert!(!state.search.shown, "Esc closes the results");
+        assert!(!common::render(&state, 120, 30).contains("matches in 60 min"));
+
+        // Esc while a search runs cancels it; its late answer is dropped
+        type_search(&mut state, "accepted");
+        assert!(state.search.running);
+        assert_eq!(update(&mut state, key(KeyCode::Esc)), vec![Effect::CancelSearch]);
+        let late = backend.search(&SearchQuery::new("accepted", None, None), &Canceller::new(), &mut |_, _| {});
+        update(&mut state, Msg::Engine(Update::SearchResults(Box::new(late))));
+        assert!(state.search.result.is_none() && !state.search.shown);
+    }
+
+    /// The engine answers a search with its results (counted beyond the list's cap).
+    #[test]
+    fn the_engine_answers_a_search() {
+        let (_demo, backend) = demo_backend();
+        let (link, updates) = foley_triage::backend::worker::spawn_open(Box::new(backend));
+        link.send(foley_triage::backend::worker::Request::Search(SearchQuery::new("accepted", None, None)));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let result = loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match updates.recv_timeout(left).expect("an answer before the deadline") {
+                Update::SearchResults(r) => break r,
+                _ => continue,
+            }
+        };
+        assert!(result.total > 1000 && result.capped && !result.cancelled);
+    }
+}
+
+/// In the real console: a search on the demo finds a line the tail ring does not hold (the
+/// demo's first video, at 14:00:01, is older than the ring's oldest line).
+#[test]
+fn a_search_in_the_console_finds_a_line_older_than_the_tail() {
+    let mut s = common::Pty::start(&[]);
+    s.wait_for("likely cause");
+    s.keys(b"/vid_638a61\r");
+    let screen = s.wait_for("matches in 60 min");
+    assert!(screen.contains("/vid_638a61:"), "{screen}");
+    let screen = s.wait_for_screen("the first video's line", |screen| {
+        screen.lines().any(|l| l.contains("vid_638a61") && l.contains("14:00:0"))
+    });
+    assert!(!screen.contains("searching every line"), "{screen}");
+    s.keys(b"q");
+    s.wait_exit(std::time::Duration::from_secs(20));
+}

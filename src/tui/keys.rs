@@ -123,7 +123,7 @@ pub const KEYS: [(&str, &str); 24] = [
     ("Enter", "drill down on the selected video (or list a code's videos)"),
     ("Esc", "back"),
     ("t", "cycle the window: 5m 15m 1h 24h all"),
-    ("/", "search the tail; n / N next / previous match"),
+    ("/", "search every line in the window (Enter): results listed, n / N move, Enter opens, Esc cancels"),
     ("Space", "tail: pause / follow; paused, nothing on screen moves and the title counts the lines waiting"),
     ("l", "tail: minimum level (all, INFO, WARN, ERROR)"),
     ("c", "tail: component filter · drill-down: copy a Markdown incident summary"),

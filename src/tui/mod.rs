@@ -7,6 +7,7 @@
 pub mod actions;
 pub mod effects;
 pub mod keys;
+pub mod search;
 pub mod state;
 pub mod tail;
 pub mod theme;

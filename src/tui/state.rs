@@ -142,6 +142,52 @@ pub struct DrillState {
     pub scroll: usize,
 }
 
+/// A search over every line in a range (Enter on `/text`): running with its progress, then its
+/// results, shown on the tail screen in place of the ring until Esc.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchState {
+    pub text: String,
+    /// The range searched (milliseconds; `None`: unbounded).
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub running: bool,
+    /// (done, total) bytes or documents.
+    pub progress: (u64, u64),
+    pub result: Option<crate::backend::SearchResult>,
+    /// The selected match.
+    pub selected: usize,
+    /// The results (or the progress) are on screen.
+    pub shown: bool,
+}
+
+impl SearchState {
+    /// "412 matches in 60 min", and whether the list holds them all.
+    pub fn summary(&self) -> String {
+        let range = match (self.from_ms, self.to_ms) {
+            (Some(from), Some(to)) => format!("in {} min", ((to - from).max(0) as u64).div_ceil(60_000)),
+            _ => "in all the data".to_string(),
+        };
+        let Some(result) = &self.result else {
+            return if self.running {
+                let (done, total) = self.progress;
+                let share = done.saturating_mul(100).checked_div(total).unwrap_or(0);
+                format!("/{}: searching every line {range}… {share}% (Esc cancels)", self.text)
+            } else {
+                format!("/{}: search cancelled", self.text)
+            };
+        };
+        let at_least = if result.total_at_least { "at least " } else { "" };
+        let mut text = format!("/{}: {at_least}{} matches {range}", self.text, result.total);
+        if result.capped {
+            text.push_str(&format!(" (the first {} listed)", result.matches.len()));
+        }
+        if let Some(e) = &result.error {
+            text = format!("/{}: the search failed: {e}", self.text);
+        }
+        text
+    }
+}
+
 /// A status message, kept for the message log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -182,6 +228,8 @@ pub struct State {
     pub video_order: VideoOrder,
     pub tail: TailState,
     pub drill: DrillState,
+    /// The search over every line (`/` then Enter).
+    pub search: SearchState,
     pub input: Input,
     pub status: String,
     pub status_at_ms: i64,
@@ -225,6 +273,7 @@ impl State {
             video_order: VideoOrder::default(),
             tail: TailState::default(),
             drill: DrillState::default(),
+            search: SearchState::default(),
             input: Input::Normal,
             status: "loading…".into(),
             status_at_ms: 0,
@@ -260,6 +309,19 @@ impl State {
 
     pub fn window_span(&self) -> Option<i64> {
         WINDOWS[self.window % WINDOWS.len()].1
+    }
+
+    /// The time range a search covers: the window on screen, back from the newest event (the
+    /// console's range, when it has one, plugs in here).
+    pub fn search_range(&self) -> (Option<i64>, Option<i64>) {
+        let newest = self.overview.as_ref().and_then(|o| o.data_to);
+        match (self.window_span(), newest) {
+            (Some(span), Some(to)) => {
+                let window = crate::stats::overview::Window::last(span, to);
+                (window.from_ms, window.to_ms)
+            }
+            _ => (None, None),
+        }
     }
 
     /// Rows of lines inside the tail's frame at the current size (header, status line, borders

@@ -15,6 +15,7 @@ mod drill;
 mod help;
 mod messages;
 mod overview;
+mod search;
 mod tail;
 pub mod text;
 
