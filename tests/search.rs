@@ -430,3 +430,30 @@ fn a_search_in_the_console_finds_a_line_older_than_the_tail() {
     s.keys(b"q");
     s.wait_exit(std::time::Duration::from_secs(20));
 }
+
+/// The index stays current while files are followed: lines appended later are found by their id.
+#[test]
+fn lines_appended_while_following_are_in_the_index() {
+    use foley_triage::backend::Backend;
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    std::fs::write(&path, line(0, Some(1), Some(1), false, 10)).unwrap();
+    let config = Config::default();
+    let mut backend = LocalBackend::open(vec![path.clone()], config.enricher().unwrap(), &config, 2, true, Vec::new());
+    assert_eq!(indexed(&backend, "vid_01").len(), 1);
+    assert!(indexed(&backend, "vid_aa").is_empty());
+    let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    for i in 1..50 {
+        file.write_all(line(i, Some(0xaa), Some(i as u8), i % 7 == 0, 10).as_bytes()).unwrap();
+    }
+    file.flush().unwrap();
+    common::wait_until("the appended lines in the index", std::time::Duration::from_secs(60), || {
+        backend.refresh();
+        indexed(&backend, "vid_aa").len() == 49
+    });
+    let paths = vec![path];
+    assert_eq!(indexed(&backend, "vid_aa"), brute_force(&paths, "vid_aa"));
+    let related = backend.related("req_07");
+    assert_eq!(related.video_id, "vid_aa", "a request appended later opens its video");
+}
