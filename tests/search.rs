@@ -81,8 +81,13 @@ proptest! {
             paths.push(path);
         }
         let backend = open(&paths, 2);
+        // unread (the headless commands): the same lines from a scan of the bytes
+        let config = Config::default();
+        let unread = LocalBackend::open_unread(paths.clone(), config.enricher().unwrap(), &config);
         for id in [format!("vid_{:02x}", probe % 16), format!("req_{:02x}", probe % 32), "vid_zz".to_string()] {
-            prop_assert_eq!(indexed(&backend, &id), brute_force(&paths, &id), "{}", id);
+            let expected = brute_force(&paths, &id);
+            prop_assert_eq!(indexed(&backend, &id), expected.clone(), "{}", id);
+            prop_assert_eq!(indexed(&unread, &id), expected, "unread: {}", id);
         }
     }
 }

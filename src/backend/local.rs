@@ -73,6 +73,22 @@ impl LocalBackend {
         LocalBackend::open_reporting(paths, enricher, config, threads, live, follow_specs, &|_| {})
     }
 
+    /// The inputs opened without being read (no statistics, no index, no tail), for the headless
+    /// `video` and `search`: their answers come from a scan of the bytes ([`super::scan`]), which
+    /// is faster than reading everything. Inputs that cannot be opened are in the first refresh's
+    /// notices.
+    pub fn open_unread(paths: Vec<PathBuf>, enricher: Enricher, config: &crate::config::Config) -> LocalBackend {
+        let mut backend = LocalBackend::open_reporting(Vec::new(), enricher, config, 1, false, Vec::new(), &|_| {});
+        let offset = backend.settings.options.default_offset;
+        for path in paths {
+            match read::open(&Input::File(path.clone()), None, offset, &|_| {}) {
+                Ok(opened) => backend.files.push(Followed { path, format: opened.format, indexed: false }),
+                Err(e) => backend.pending_notices.push(e.to_string()),
+            }
+        }
+        backend
+    }
+
     /// [`LocalBackend::open`], saying which file it is reading through `progress`.
     pub fn open_reporting(
         paths: Vec<PathBuf>,
@@ -301,6 +317,7 @@ impl LocalBackend {
     /// index by positioned reads, and by a rescan of the inputs that cannot be read at an offset.
     pub fn lines_of(&self, id: &str) -> (Vec<OwnedEvent>, bool) {
         let positions = self.index.lookup(id);
+        let mut scanned: Vec<OwnedEvent> = Vec::new();
         let mut events = Vec::new();
         let mut truncated = false;
         let enricher = &self.enricher;
@@ -341,7 +358,46 @@ impl LocalBackend {
             let Ok(opened) = read::open(&input, followed.format, self.settings.options.default_offset, &|_| {}) else {
                 continue;
             };
-            read::read_events(opened, index as u32, enricher, &self.settings, &mut sink);
+            match opened.body {
+                // a regular file not indexed: a scan for the id's bytes, only those lines parsed
+                Body::File { file, len } => {
+                    let mut query = super::SearchQuery::new(id, None, None);
+                    query.limit = usize::MAX;
+                    let done = std::sync::atomic::AtomicU64::new(0);
+                    let cancel = super::cancel::Canceller::new();
+                    let context = super::scan::Context {
+                        enricher,
+                        settings: &self.settings,
+                        query: &query,
+                        cancel: &cancel,
+                        done: &done,
+                    };
+                    let target = super::scan::Target {
+                        file: &file,
+                        name: &opened.name,
+                        len,
+                        index: index as u32,
+                        format: opened.format,
+                    };
+                    let found = super::scan::search_file(&target, &context, 2, &mut || {});
+                    scanned.extend(
+                        found
+                            .matches
+                            .into_iter()
+                            .filter(|e| e.video_id.as_deref() == Some(id) || e.request_id.as_deref() == Some(id)),
+                    );
+                }
+                Body::Stream(_) => {
+                    read::read_events(opened, index as u32, enricher, &self.settings, &mut sink);
+                }
+            }
+        }
+        for event in scanned {
+            if events.len() < RELATED_CAP {
+                events.push(event);
+            } else {
+                truncated = true;
+            }
         }
         (events, truncated)
     }
@@ -501,7 +557,26 @@ impl Backend for LocalBackend {
     }
 
     fn data_range(&mut self) -> (Option<i64>, Option<i64>) {
-        (self.stats.first_ms, self.stats.last_ms)
+        if self.stats.first_ms.is_some() {
+            return (self.stats.first_ms, self.stats.last_ms);
+        }
+        // inputs opened unread: the times of the first and last 64 KiB of each file
+        let (mut first, mut last) = (None::<i64>, None::<i64>);
+        for (index, followed) in self.files.iter().enumerate() {
+            let Ok(file) = std::fs::File::open(&followed.path) else { continue };
+            let len = file.metadata().map_or(0, |m| m.len());
+            for (from, to) in [(0, len.min(1 << 16)), (len.saturating_sub(1 << 16), len)] {
+                let mut ingestor = self.settings.ingestor(&self.enricher, followed.format, index as u32);
+                let mut sink = |event: &Event<'_>, _: &crate::enrich::Enriched, _: Origin, _: &[u8]| {
+                    if let Some(t) = event.ts_ms {
+                        first = Some(first.map_or(t, |f| f.min(t)));
+                        last = Some(last.map_or(t, |l| l.max(t)));
+                    }
+                };
+                read::read_range(&mut ingestor, &file, "", from, to, &mut sink);
+            }
+        }
+        (first, last)
     }
 
     fn lines_read(&self) -> u64 {

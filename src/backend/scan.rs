@@ -153,12 +153,13 @@ fn scan_range(target: &Target<'_>, context: &Context<'_>, from: u64, to: u64) ->
             let line_start = memchr::memrchr(b'\n', &block[..hit]).map_or(0, |i| i + 1);
             let line_end = memchr::memchr(b'\n', &block[hit..]).map_or(block.len(), |i| hit + i);
             let start = event_start(block, line_start);
+            let end = event_end(block, line_end);
             let offset = pos + start as u64;
             if last_event != Some(offset) {
                 last_event = Some(offset);
-                take(&mut ingestor, &block[start..line_end], offset, context.query, &mut found);
+                take(&mut ingestor, &block[start..end], offset, context.query, &mut found);
             }
-            at = line_end + 1;
+            at = end + 1;
         }
         pos += usable as u64;
         context.done.fetch_add(usable as u64, Ordering::Relaxed);
@@ -176,6 +177,19 @@ fn event_start(block: &[u8], mut line_start: usize) -> usize {
         line_start = memchr::memrchr(b'\n', &block[..line_start - 1]).map_or(0, |i| i + 1);
     }
     line_start
+}
+
+/// The end of the event whose last line so far ends at `line_end`: on past the traceback lines
+/// that continue it.
+fn event_end(block: &[u8], mut line_end: usize) -> usize {
+    for _ in 0..MAX_WALK_BACK {
+        let next = line_end + 1;
+        if next >= block.len() || !crate::pipeline::starts_continuation(&block[next..]) {
+            break;
+        }
+        line_end = memchr::memchr(b'\n', &block[next..]).map_or(block.len(), |i| next + i);
+    }
+    line_end
 }
 
 /// Parses the matching event's bytes and keeps it when its time is in the range.

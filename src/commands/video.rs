@@ -81,8 +81,16 @@ pub fn open(input: &InputArgs, es: &EsArgs, config: &Config) -> Result<std::resu
         return Ok(Err(EXIT_USAGE));
     }
     let window = resolved.read.settings.options.window;
-    let backend =
-        crate::backend::local::LocalBackend::open(paths, enricher, config, resolved.read.threads, false, Vec::new());
+    // no statistics needed: the answers come from a scan of the bytes
+    let count = paths.len();
+    let mut backend = crate::backend::local::LocalBackend::open_unread(paths, enricher, config);
+    let problems = backend.refresh();
+    for problem in &problems {
+        crate::applog::error(problem);
+    }
+    if problems.len() >= count {
+        return Ok(Err(EXIT_USAGE));
+    }
     Ok(Ok(Opened { backend: Box::new(backend), from_ms: window.from_ms, to_ms: window.to_ms, _demo: resolved.demo }))
 }
 
