@@ -127,6 +127,10 @@ pub enum PromptFor {
 pub enum Command {
     /// Read logs and print a triage summary (or one JSON object with --json).
     Report(ReportArgs),
+    /// Print everything about one video or request id: its facts and every related line.
+    Video(VideoArgs),
+    /// Print every line that holds a text (a phrase, at word boundaries, or an id) in a time range.
+    Search(SearchArgs),
     /// Follow files, directories or globs like `tail -F` and print each event as it arrives.
     Follow(FollowArgs),
     /// Write realistic demo logs with an incident into DIR.
@@ -175,6 +179,31 @@ pub struct ReportArgs {
     /// Number of failing videos listed.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct VideoArgs {
+    /// A video id (vid_…) or a request id (req_…).
+    pub id: String,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The text to find: a phrase (case-sensitive, at word boundaries) or an id.
+    pub query: String,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Matching lines printed at most (all are counted).
+    #[arg(long, default_value_t = crate::backend::SEARCH_LIMIT)]
+    pub limit: usize,
 }
 
 #[derive(Debug, Args)]

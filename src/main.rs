@@ -70,6 +70,8 @@ fn run(mut cli: Cli) -> anyhow::Result<i32> {
     }
     match &cli.command {
         Some(Command::Report(args)) => commands::report::run(args, &cli.es, &config),
+        Some(Command::Video(args)) => commands::video::run(args, &cli.es, &config),
+        Some(Command::Search(args)) => commands::search::run(args, &cli.es, &config),
         Some(Command::Follow(args)) => commands::follow::run(args, &config),
         Some(Command::Simulate(args)) => commands::simulate::run(args),
         Some(Command::Ship(args)) => commands::ship::run(args, &cli.es, &config),

@@ -199,6 +199,59 @@ pub fn lines_in_span(from_ms: i64, to_ms: i64, code: Option<&str>, template: Opt
         filter.push(json!({"term": {"unknown_template": t}}));
     }
     json!({"size": size, "sort": document_order("asc"), "query": {"bool": {"filter": filter}}})
+/// The documents of a request (to find its video), in time order.
+pub fn request_page(request_id: &str, page: usize) -> Value {
+    json!({
+        "size": page,
+        "sort": document_order("asc"),
+        "query": {"term": {"request_id": request_id}}
+    })
+}
+
+/// One page of a free-text search, in time order: the phrase in `message`, or the text as a video
+/// or request id; times in `[from, to]` when given. The first page counts every match
+/// (`track_total_hits`); the next ones follow `after` (sort values) inside the point in time `pit`
+/// when given.
+pub fn search_page(
+    text: &str,
+    range: (Option<i64>, Option<i64>),
+    page: usize,
+    after: Option<&Value>,
+    pit: Option<&str>,
+) -> Value {
+    let mut time = serde_json::Map::new();
+    if let Some(from) = range.0 {
+        time.insert("gte".into(), json!(from));
+    }
+    if let Some(to) = range.1 {
+        time.insert("lte".into(), json!(to));
+    }
+    let mut filter = Vec::new();
+    if !time.is_empty() {
+        time.insert("format".into(), json!("epoch_millis"));
+        filter.push(json!({"range": {"@timestamp": time}}));
+    }
+    let mut body = json!({
+        "size": page,
+        "sort": document_order("asc"),
+        "track_total_hits": after.is_none(),
+        "query": {"bool": {
+            "filter": filter,
+            "should": [
+                {"match_phrase": {"message": text}},
+                {"term": {"video_id": text}},
+                {"term": {"request_id": text}}
+            ],
+            "minimum_should_match": 1
+        }}
+    });
+    if let Some(a) = after {
+        body["search_after"] = a.clone();
+    }
+    if let Some(id) = pit {
+        body["pit"] = json!({"id": id, "keep_alive": "1m"});
+    }
+    body
 }
 
 /// The index's names of the fields that place a line: its file (and the name to sort on, a

@@ -169,7 +169,7 @@ pub const KEYS: [(&str, &str); 35] = [
     ("Esc", "back"),
     (":", "command line (below); Tab completes ids, codes, components; ↑ ↓ history (kept across runs)"),
     ("t", "cycle the range: last 5m 15m 1h 24h, all"),
-    ("/", "search the tail; n / N next / previous match"),
+    ("/", "search every line in the range (Enter): results listed, n / N move, Enter opens, Esc cancels"),
     ("Space", "tail: pause / follow; paused, nothing on screen moves and the title counts the lines waiting"),
     ("l", "tail: minimum level (all, INFO, WARN, ERROR)"),
     ("c", "tail: component filter · drill-down: copy a Markdown incident summary"),

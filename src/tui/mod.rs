@@ -11,6 +11,7 @@ pub mod history;
 pub mod keys;
 pub mod lines;
 pub mod prompt;
+pub mod search;
 pub mod state;
 pub mod tail;
 pub mod theme;

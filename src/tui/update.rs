@@ -60,6 +60,14 @@ pub enum Effect {
         content: String,
     },
     SetMouse(bool),
+    /// Search every line in a range (not only the tail's).
+    Search {
+        text: String,
+        from_ms: Option<i64>,
+        to_ms: Option<i64>,
+    },
+    /// Abandon the search in flight.
+    CancelSearch,
 }
 
 /// Rows a page moves on the overview's list (its height varies with the layout).
@@ -130,6 +138,10 @@ fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
             super::lines::receive(state, *lines);
             Vec::new()
         }
+        update @ (Update::SearchProgress { .. } | Update::SearchResults(_)) => {
+            super::search::on_engine(state, update);
+            Vec::new()
+        }
         Update::Notice(text) => {
             state.set_status(text);
             Vec::new()
@@ -198,6 +210,13 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 // from the end, the newest match first; paused, the next one after the selected line
                 let forward = state.tail.paused;
                 tail::jump_match(state, forward);
+                // and every line in the range, beyond the ring
+                if !query.is_empty() {
+                    let ring = state.status.clone();
+                    let effects = super::search::start(state, &query);
+                    state.set_status(format!("{ring} · {}", state.search.summary()));
+                    return effects;
+                }
             }
             KeyCode::Esc => state.input = Input::Normal,
             KeyCode::Backspace => {
@@ -221,6 +240,12 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     let Some(action) = action_for(state.screen, &key) else { return Vec::new() };
+    if state.screen == Screen::Tail
+        && state.search.shown
+        && let Some(effects) = super::search::on_action(state, action)
+    {
+        return effects;
+    }
     apply(state, action)
 }
 

@@ -17,6 +17,7 @@ mod line;
 mod lines;
 mod messages;
 mod overview;
+mod search;
 mod tail;
 pub mod text;
 
