@@ -22,7 +22,9 @@ pub fn remove_registered() {
         match REGISTERED.try_lock() {
             Ok(mut paths) => break std::mem::take(&mut *paths),
             Err(std::sync::TryLockError::Poisoned(e)) => break std::mem::take(&mut *e.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => std::thread::yield_now(),
+            Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::yield_now()
+            }
             Err(std::sync::TryLockError::WouldBlock) => return,
         }
     };

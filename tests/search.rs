@@ -332,10 +332,10 @@ mod console {
         let mut state = State::new("demo".into(), &config);
         update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });
         update(&mut state, Msg::Resize { width: 120, height: 30 });
-        let span = state.window_span();
-        let overview = Box::new(backend.overview(span));
+        let range = state.range;
+        let overview = Box::new(backend.overview(range));
         let source = "demo logs".to_string();
-        update(&mut state, Msg::Engine(Update::Overview { overview, span, events_per_second: 0.0, source }));
+        update(&mut state, Msg::Engine(Update::Overview { overview, range, events_per_second: 0.0, source }));
         update(&mut state, Msg::Engine(Update::Tail(backend.tail(0, 20_000))));
         state
     }

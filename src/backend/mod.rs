@@ -105,7 +105,6 @@ pub struct SearchResult {
     pub files: Vec<String>,
 }
 
-
 /// The data a console shows, wherever it comes from.
 pub trait Backend: Send {
     /// One line naming the source(s), for the header.

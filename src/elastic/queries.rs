@@ -199,6 +199,8 @@ pub fn lines_in_span(from_ms: i64, to_ms: i64, code: Option<&str>, template: Opt
         filter.push(json!({"term": {"unknown_template": t}}));
     }
     json!({"size": size, "sort": document_order("asc"), "query": {"bool": {"filter": filter}}})
+}
+
 /// The documents of a request (to find its video), in time order.
 pub fn request_page(request_id: &str, page: usize) -> Value {
     json!({
