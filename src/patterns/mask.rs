@@ -117,7 +117,10 @@ fn push_word(word: &str, out: &mut String) {
     let end = bytes.iter().rposition(|&c| is_core_end(c)).map_or(start, |i| i + 1).max(start);
     out.push_str(&word[..start]);
     let core = &word[start..end];
-    if let Some(mask) = classify_whole(core) {
+    if !core.bytes().any(|c| c.is_ascii_digit() || c == b'/' || c == b'\\') {
+        // the common case: a plain word (no digit, no path) is a constant, and so are its parts
+        out.push_str(core);
+    } else if let Some(mask) = classify_whole(core) {
         out.push_str(mask);
     } else {
         let mut rest = core;
