@@ -175,3 +175,31 @@ fn hostile_lines_come_out_terminal_safe() {
     assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
     assert_eq!(csv_rows(&out).len(), 4);
 }
+
+#[test]
+fn the_report_counts_unknown_errors_differing_in_a_word_as_one_kind() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("inference.log");
+    let lines: String = ["alpha", "beta", "gamma", "delta"]
+        .iter()
+        .enumerate()
+        .map(|(i, shard)| format!("2025-09-01 14:00:0{i} [ERROR] cannot reach shard {shard} of the store\n"))
+        .collect();
+    std::fs::write(&log, lines).unwrap();
+    let out = binary()
+        .args(["report", "--json", log.to_str().unwrap()])
+        .env("HOME", home.path())
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env_remove("FOLEY_TRIAGE_CONFIG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let patterns = report["unknown_patterns"].as_array().unwrap();
+    assert_eq!(patterns.len(), 1, "{patterns:?}");
+    assert_eq!(patterns[0]["count"], 4);
+    assert!(patterns[0]["template"].as_str().unwrap().ends_with("cannot reach shard <*> of the store"));
+    assert_eq!(patterns[0]["example"], "cannot reach shard alpha of the store");
+}
