@@ -301,6 +301,21 @@ pub struct RulesArgs {
     /// Check this rule file and report problems instead of listing.
     #[arg(long)]
     pub check: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: Option<RulesAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// Show which rule explains a log line and why (code, pattern, component), or that none does
+    /// (exit status 1).
+    Test {
+        /// The log line, as it appears in the log.
+        line: String,
+        /// Force one format: seed_kv, json, nginx, python, ffmpeg.
+        #[arg(long)]
+        format: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
