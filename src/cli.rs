@@ -139,6 +139,8 @@ pub enum Command {
     Ship(ShipArgs),
     /// List the rule base, or check a rule file.
     Rules(RulesArgs),
+    /// Mine message templates: one CSV row per line (line_no,template_id,template), or a summary.
+    Patterns(PatternsArgs),
     /// Set up a cluster for the console (templates, lifecycle, Kibana) or check one.
     Es {
         #[command(subcommand)]
@@ -167,6 +169,28 @@ pub struct InputArgs {
     /// Worker threads for large files (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct PatternsArgs {
+    /// Files or directories to read; `-` (the default) reads stdin.
+    pub paths: Vec<String>,
+    /// Each line is a bare message: no timestamp or level prefix to strip.
+    #[arg(long)]
+    pub content_only: bool,
+    /// Print the templates with their counts, first and last seen, instead of one row per line.
+    #[arg(long)]
+    pub summary: bool,
+    /// JSON instead of CSV (one object per line, or one object with --summary).
+    #[arg(long)]
+    pub json: bool,
+    /// Keep the template ids in the state directory (read before, written after), so that the same
+    /// template keeps its id from one run to the next.
+    #[arg(long)]
+    pub keep: bool,
+    /// Force one format for every input: seed_kv, json, nginx, python, ffmpeg.
+    #[arg(long)]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -314,6 +338,21 @@ pub struct RulesArgs {
     /// Check this rule file and report problems instead of listing.
     #[arg(long)]
     pub check: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: Option<RulesAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// Show which rule explains a log line and why (code, pattern, component), or that none does
+    /// (exit status 1).
+    Test {
+        /// The log line, as it appears in the log.
+        line: String,
+        /// Force one format: seed_kv, json, nginx, python, ffmpeg.
+        #[arg(long)]
+        format: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -76,6 +76,7 @@ fn run(mut cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Simulate(args)) => commands::simulate::run(args),
         Some(Command::Ship(args)) => commands::ship::run(args, &cli.es, &config),
         Some(Command::Rules(args)) => commands::rules::run(args, &config),
+        Some(Command::Patterns(args)) => commands::patterns::run(args, &config),
         Some(Command::Es { action }) => commands::es::run(action, &cli.es, &config, loaded_from.as_deref()),
         Some(Command::Config { action }) => commands::config::run(action, &config, loaded_from.as_deref()),
         None => commands::console::run(&cli, &config),

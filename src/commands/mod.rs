@@ -4,6 +4,7 @@ pub mod config;
 pub mod console;
 pub mod es;
 pub mod follow;
+pub mod patterns;
 pub mod report;
 pub mod rules;
 pub mod search;

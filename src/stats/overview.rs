@@ -356,7 +356,7 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
         .collect();
 
     // unknown templates
-    let mut patterns: Vec<PatternRow> = stats
+    let patterns: Vec<PatternRow> = stats
         .patterns
         .iter()
         .filter_map(|(template, p)| {
@@ -374,6 +374,7 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
             })
         })
         .collect();
+    let mut patterns = crate::patterns::group_rows(patterns);
     patterns.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.template.cmp(&b.template)));
     patterns.truncate(options.top_patterns);
 
