@@ -94,6 +94,29 @@ pub fn create_new(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::File::options().write(true).create_new(true).mode(0o600).open(path)
 }
 
+/// Creates `path` for writing, replacing only a previous output of ours: a plain file with one
+/// link, owned by this user. A symlink, a hard link or someone else's file planted there is never
+/// written through (`ship --output` into a shared directory).
+pub fn create_replacing_own(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::MetadataExt;
+    match create_new(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let meta = std::fs::symlink_metadata(path)?;
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            let me = unsafe { libc::geteuid() };
+            if !(meta.file_type().is_file() && meta.nlink() == 1 && meta.uid() == me) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "something else is there (a symbolic link, a hard link or another user's file): not written through",
+                ));
+            }
+            std::fs::remove_file(path)?;
+            create_new(path)
+        }
+        other => other,
+    }
+}
+
 /// Writes the bundled demo logs into a fresh private directory.
 pub fn materialize() -> std::io::Result<DemoDir> {
     let demo = DemoDir::new("demo")?;

@@ -27,7 +27,7 @@ fn fail(e: &anyhow::Error, verbose: bool) -> i32 {
             if let Some(detail) = es.detail() {
                 tracing::warn!("{e:#}: {detail}");
                 if verbose {
-                    eprintln!("foley-triage: caused by: {detail}");
+                    foley_triage::applog::say(&format!("foley-triage: caused by: {detail}"));
                 }
             }
             commands::EXIT_USAGE

@@ -62,6 +62,8 @@ const TAIL_PRIME_PAGES: usize = 50;
 /// Related documents fetched per page, and at most in all.
 pub const PAGE: usize = 1000;
 pub const RELATED_MAX: usize = 20_000;
+/// Videos of one code fetched at most (the codes screen pages through them).
+pub const CODE_VIDEOS_MAX: usize = 10_000;
 
 impl EsBackend {
     pub fn new(client: EsClient, enricher: Enricher, config: &crate::config::Config) -> EsBackend {
@@ -131,12 +133,19 @@ impl EsBackend {
     /// The overview of a range (a relative one resolved against the newest document), or the
     /// error in words.
     pub fn try_overview(&mut self, range: TimeRange) -> Result<Overview, crate::elastic::EsError> {
+        self.resolve_newest(range)?;
+        self.overview_of(range.window(self.data_end), false)
+    }
+
+    /// Finds the newest document's time when a relative range needs it and it is not known yet.
+    fn resolve_newest(&mut self, range: TimeRange) -> Result<(), crate::elastic::EsError> {
         if self.data_end.is_none() && range.is_relative() {
-            let answer = self.client.search(&queries::newest())?;
+            let ceiling = self.settings.options.times.resolve().ceiling_ms;
+            let answer = self.client.search(&queries::newest(ceiling))?;
             let newest = &answer.body["hits"]["hits"][0]["sort"][0];
             self.data_end = newest.as_i64().or_else(|| newest.as_f64().map(|v| v as i64));
         }
-        self.overview_of(range.window(self.data_end), false)
+        Ok(())
     }
 
     /// The overview of an explicit window. With `exact`, only documents inside it count (the
@@ -156,7 +165,9 @@ impl EsBackend {
         }
         // the report wants whole-index totals; a console refresh only what its window needs
         let scope = match (exact, keys, self.data_end) {
-            (false, Some(_), Some(end)) => es_overview::Scope::Live { newer_than: end },
+            (false, Some(_), Some(end)) => {
+                es_overview::Scope::Live { newer_than: end, ceiling: self.settings.options.times.resolve().ceiling_ms }
+            }
             _ => es_overview::Scope::Report,
         };
         let answer = self.client.search(&queries::overview(self.bucket_ms, keys, scope))?;
@@ -454,6 +465,43 @@ impl Backend for EsBackend {
 
     fn tail(&self, after: u64, limit: usize) -> Vec<(u64, OwnedEvent)> {
         self.tail.since(after, limit)
+    }
+
+    /// Every video with the code in the range, from one aggregation over that code's documents
+    /// (not the overview's top list); an index whose fields are derived here keeps the top list.
+    fn videos_with_code(&mut self, code: &str, range: TimeRange) -> Vec<crate::stats::overview::VideoRow> {
+        if self.client.preset.derived() {
+            return self
+                .overview(range)
+                .top_failing_videos
+                .into_iter()
+                .filter(|v| v.codes.iter().any(|c| c == code))
+                .collect();
+        }
+        if let Err(e) = self.resolve_newest(range) {
+            self.failed(&e);
+            return Vec::new();
+        }
+        let window = range.window(self.data_end);
+        let b = self.bucket_ms;
+        // whole buckets, as the overview counts them
+        let keys = match (window.from_ms, window.to_ms) {
+            (None, None) => None,
+            (f, t) => {
+                Some((f.map_or(0, |f| f.div_euclid(b) * b), t.map_or(i64::MAX / 2, |t| (t.div_euclid(b) + 1) * b - 1)))
+            }
+        };
+        match self.client.search(&queries::code_videos(b, keys, code, CODE_VIDEOS_MAX)) {
+            Ok(answer) => {
+                let mut stats = crate::stats::Stats::new(self.enricher.components.len(), b);
+                es_overview::read_videos(&answer.body["aggregations"], &mut stats, &self.enricher, b);
+                crate::stats::videos::videos_with_code(&stats, &self.enricher, code, window)
+            }
+            Err(e) => {
+                self.failed(&e);
+                Vec::new()
+            }
+        }
     }
 
     fn related(&mut self, id: &str) -> Related {

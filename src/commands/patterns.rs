@@ -158,7 +158,7 @@ fn skip_rest_of_line(reader: &mut impl BufRead) -> std::io::Result<()> {
 fn write_summary(out: &mut impl Write, miner: &Miner, seen: &FxHashMap<u64, Lines>, json: bool) -> Result<()> {
     let mut templates: Vec<_> = miner.templates().into_iter().filter(|t| seen.contains_key(&t.id)).collect();
     templates.sort_by(|a, b| b.count.cmp(&a.count).then(a.id.cmp(&b.id)));
-    let time = |ms: Option<i64>| ms.map(crate::parse::time::format_ms).unwrap_or_default();
+    let time = |ms: Option<i64>| ms.map(crate::clock::format_ms).unwrap_or_default();
     if json {
         let rows: Vec<_> = templates
             .iter()
@@ -168,8 +168,8 @@ fn write_summary(out: &mut impl Write, miner: &Miner, seen: &FxHashMap<u64, Line
                     "template_id": t.id,
                     "template": crate::text::sanitize(&t.text()),
                     "count": t.count,
-                    "first_seen": t.first_ms.map(crate::parse::time::format_ms),
-                    "last_seen": t.last_ms.map(crate::parse::time::format_ms),
+                    "first_seen": t.first_ms.map(crate::clock::format_ms),
+                    "last_seen": t.last_ms.map(crate::clock::format_ms),
                     "first_line": lines.first,
                     "last_line": lines.last,
                 })

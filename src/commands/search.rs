@@ -38,8 +38,8 @@ pub fn run(args: &SearchArgs, es: &EsArgs, config: &Config) -> Result<i32> {
     if args.json {
         let out = json!({
             "query": args.query,
-            "from": query.from_ms.map(crate::parse::time::format_ms),
-            "to": query.to_ms.map(crate::parse::time::format_ms),
+            "from": query.from_ms.map(crate::clock::format_ms),
+            "to": query.to_ms.map(crate::clock::format_ms),
             "total": result.total,
             "total_at_least": result.total_at_least,
             "capped": result.capped,

@@ -5,9 +5,9 @@
 use super::EXIT_USAGE;
 use crate::backend::{Backend, Related};
 use crate::cli::{EsArgs, InputArgs, VideoArgs};
+use crate::clock::format_ms;
 use crate::config::Config;
 use crate::event::OwnedEvent;
-use crate::parse::time::format_ms;
 use anyhow::Result;
 use serde_json::json;
 

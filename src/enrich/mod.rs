@@ -116,6 +116,15 @@ impl Enricher {
     }
 }
 
+impl Enricher {
+    /// The rule that explains a code on its own (the codes table): what [`Enricher::attribute`]
+    /// decides for an error line that carries only this code.
+    pub fn attribute_code(&self, code: &str) -> Attribution {
+        let event = Event { error_code: Some(code.into()), level: crate::event::Level::Error, ..Default::default() };
+        self.attribute(&event, self.components.of_event(&event))
+    }
+}
+
 /// Why a line is or is not explained (for `rules test`): the same order as [`Enricher::attribute`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Explanation {

@@ -95,7 +95,7 @@ fn toggle_context(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     };
     let seconds = state.context_seconds;
-    let title = format!("±{seconds} s around {}", crate::parse::time::format_clock(at));
+    let title = format!("±{seconds} s around {}", crate::clock::format_clock(at));
     let query = LineQuery::around(at, seconds, title);
     state.drill.show_context = true;
     let reuse = state.drill.context.as_ref().is_some_and(|c| c.query == query);

@@ -304,6 +304,10 @@ pub struct State {
     pub time_cursor: Option<usize>,
     /// Seconds either side of a line that context (`x`) shows.
     pub context_seconds: u32,
+    /// How far past now a time may lie before it is suspect (`future_tolerance`), for `:suspect`.
+    pub future_tolerance_ms: i64,
+    /// The suspect lines already said on the status line.
+    pub suspect_said: u64,
     /// The search over every line (`/` then Enter).
     pub search: SearchState,
     pub input: Input,
@@ -363,6 +367,8 @@ impl State {
             panel_selected: 0,
             time_cursor: None,
             context_seconds: config.context_seconds,
+            future_tolerance_ms: config.future_tolerance.ms(),
+            suspect_said: 0,
             search: SearchState::default(),
             input: Input::Normal,
             history: Vec::new(),
@@ -412,9 +418,9 @@ impl State {
             if with_day {
                 chrono::DateTime::from_timestamp_millis(ms)
                     .map(|t| t.format("%m-%d %H:%M:%S").to_string())
-                    .unwrap_or_else(|| crate::parse::time::format_clock(ms))
+                    .unwrap_or_else(|| crate::clock::format_clock(ms))
             } else {
-                crate::parse::time::format_clock(ms)
+                crate::clock::format_clock(ms)
             }
         };
         match (window.from_ms, window.to_ms.or(newest)) {

@@ -96,6 +96,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
     match update {
         Update::Overview { overview, range, events_per_second, source } => {
+            let suspect = overview.lines.suspect;
+            let said_before = state.suspect_said;
             state.overview = Some(*overview);
             state.overview_range = Some(range);
             state.overview_at_ms = state.now_ms;
@@ -110,6 +112,13 @@ fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
             state.backend_error = error;
             state.source = source;
             state.loading = None;
+            // lines whose time cannot be right are said once, and again when more arrive
+            if suspect > said_before {
+                state.suspect_said = suspect;
+                if let Some(note) = state.overview.as_ref().and_then(|o| o.lines.suspect_note()) {
+                    state.set_status(format!("{note}; :suspect lists them"));
+                }
+            }
             clamp_selections(state);
             Vec::new()
         }

@@ -15,7 +15,7 @@
 
 use super::text::wrap;
 use super::{State, Theme, block};
-use crate::parse::time::format_clock;
+use crate::clock::format_clock;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;

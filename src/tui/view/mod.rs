@@ -23,7 +23,7 @@ pub mod text;
 
 use super::state::{Input, Overlay, Screen, State};
 use super::theme::Theme;
-use crate::parse::time::format_clock;
+use crate::clock::format_clock;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -95,7 +95,7 @@ pub fn no_data(state: &State) -> Option<String> {
         Some(to) => format!(
             "no events in this range ({}): the newest event is at {}; t or :last 24h widens it",
             state.range_label(),
-            crate::parse::time::format_ms(to)
+            crate::clock::format_ms(to)
         ),
         None => format!("no timed events: {} lines read, none with a time the parsers recognise", o.lines.total),
     })

@@ -10,7 +10,7 @@
 //! ```
 
 use super::{State, Theme, block, fit, mark};
-use crate::parse::time::format_clock;
+use crate::clock::format_clock;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;

@@ -9,7 +9,7 @@
 //! ```
 
 use super::{State, Theme, block_with, draw_no_data, fit, mark, no_data};
-use crate::parse::time::format_clock;
+use crate::clock::format_clock;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
