@@ -136,6 +136,30 @@ fn signals_end_the_console_and_restore_the_terminal() {
     }
 }
 
+/// `--demo` opens on an incident already in progress (the last hour written at once, then live):
+/// at 80×24 the first screen lists several failing videos and the alerts that fired; `q` ends
+/// it with its temporary directory removed.
+#[test]
+fn the_live_demo_opens_on_an_incident_and_q_removes_its_directory() {
+    let mut s = Session::start_with(&["--demo"], 80, 24, &[]);
+    let screen = s.wait_for_screen("several failing videos", |screen| screen.matches("vid_").count() >= 3);
+    assert!(screen.contains("fired in this window"), "the incident's alerts are on the first screen: {screen}");
+    let home = s.home.clone();
+    let live_dirs = || {
+        std::fs::read_dir(&home)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("foley-triage-live-"))
+            .count()
+    };
+    assert_eq!(live_dirs(), 1);
+    s.keys(b"q");
+    let status = s.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "q: exit status {status:?}");
+    assert!(s.restored());
+    assert_eq!(live_dirs(), 0, "q left the demo's temporary directory behind");
+}
+
 /// The tail's rows on an 80×24 screen (inside the frame), without the mark column.
 fn tail_rows(screen: &str) -> Vec<String> {
     screen.lines().skip(2).take(20).map(|l| l.chars().skip(3).collect()).collect()
