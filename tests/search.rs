@@ -401,6 +401,59 @@ mod console {
         assert!(state.search.result.is_none() && !state.search.shown);
     }
 
+    /// In the results, `v` shows the selected match whole and `Y` copies it (not the hidden tail's
+    /// line), `→` scrolls the matches sideways, `x` opens every source's lines around the match with
+    /// the match selected, and a match that names no video or request opens in its context.
+    #[test]
+    fn the_search_results_are_a_line_list_with_context() {
+        let (_demo, mut backend) = demo_backend();
+        let mut state = demo_state(&mut backend);
+        let effects = type_search(&mut state, "CUDA out of memory");
+        let Some(Effect::Search { text, from_ms, to_ms }) = effects.last().cloned() else { panic!("{effects:?}") };
+        let mut query = SearchQuery::new(&text, from_ms, to_ms);
+        query.limit = 20;
+        let result = backend.search(&query, &Canceller::new(), &mut |_, _| {});
+        update(&mut state, Msg::Engine(Update::SearchResults(Box::new(result))));
+        update(&mut state, key(KeyCode::Char('n')));
+        let chosen = state.search.result.as_ref().unwrap().matches[1].clone();
+        assert_ne!(state.tail_selected().map(|e| e.origin), Some(chosen.origin), "the tail selects another line");
+        update(&mut state, key(KeyCode::Char('v')));
+        assert_eq!(state.detail.as_ref().map(|e| e.origin), Some(chosen.origin), "v shows the match");
+        update(&mut state, key(KeyCode::Char('v')));
+        let copied = update(&mut state, key(KeyCode::Char('Y')));
+        assert!(
+            matches!(copied.as_slice(), [Effect::Copy { text, .. }] if *text == chosen.raw),
+            "Y copies the match: {copied:?}"
+        );
+        update(&mut state, key(KeyCode::Right));
+        assert!(state.hscroll > 0);
+        assert!(common::render(&state, 120, 30).contains('«'), "the matches are scrolled sideways");
+        update(&mut state, key(KeyCode::Left));
+        let effects = update(&mut state, key(KeyCode::Char('x')));
+        let [Effect::Lines(lines_query)] = effects.as_slice() else { panic!("{effects:?}") };
+        assert_eq!(state.screen, Screen::Lines);
+        let at = chosen.ts_ms.unwrap();
+        assert!(lines_query.from_ms < at && at < lines_query.to_ms);
+        let answer = backend.lines(lines_query);
+        update(&mut state, Msg::Engine(Update::Lines(Box::new(answer))));
+        let lines = state.lines.answer.as_ref().unwrap();
+        assert!(lines.events.len() > 1, "other lines around the match");
+        assert_eq!(lines.events[state.lines.cursor].ts_ms, Some(at), "the match's time is selected");
+
+        // a match that names no video or request (an nginx access line) opens in its context
+        update(&mut state, key(KeyCode::Esc));
+        update(&mut state, key(KeyCode::Esc));
+        let effects = type_search(&mut state, "GET /healthz");
+        let Some(Effect::Search { text, from_ms, to_ms }) = effects.last().cloned() else { panic!("{effects:?}") };
+        let result = backend.search(&SearchQuery::new(&text, from_ms, to_ms), &Canceller::new(), &mut |_, _| {});
+        assert!(!result.matches.is_empty(), "the demo has health checks");
+        assert!(result.matches[0].video_id.is_none() && result.matches[0].request_id.is_none());
+        update(&mut state, Msg::Engine(Update::SearchResults(Box::new(result))));
+        let effects = update(&mut state, key(KeyCode::Enter));
+        assert!(matches!(effects.as_slice(), [Effect::Lines(_)]), "{effects:?}");
+        assert_eq!(state.screen, Screen::Lines);
+    }
+
     /// The engine answers a search with its results (counted beyond the list's cap).
     #[test]
     fn the_engine_answers_a_search() {

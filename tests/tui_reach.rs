@@ -378,3 +378,21 @@ fn suspect_times_are_said_and_listed_by_the_suspect_command() {
     update(&mut state, Msg::Engine(Update::Lines(Box::new(backend.lines(query)))));
     assert!(state.lines.answer.as_ref().is_some_and(|a| a.events.is_empty()));
 }
+
+/// `:video` with an id no line mentions says so, with the data's times, instead of an empty
+/// drill-down of "0 failures".
+#[test]
+fn an_unknown_video_id_says_no_line_mentions_it() {
+    let (_demo, mut backend) = demo_backend();
+    let mut state = demo_state(&mut backend);
+    let effects = without_history(command(&mut state, "video vid_nosuch"));
+    assert_eq!(effects, vec![Effect::Related("vid_nosuch".into())]);
+    let related = backend.related("vid_nosuch");
+    assert!(related.events.is_empty());
+    update(&mut state, Msg::Engine(Update::Related(Box::new(related))));
+    assert_eq!(state.status, "no line mentions vid_nosuch in the data");
+    let screen = render(&state, 160, 48);
+    assert!(screen.contains("No line between 2025-09-01T"), "{screen}");
+    assert!(screen.contains("mentions vid_nosuch"), "{screen}");
+    assert!(!screen.contains("0 failures"), "{screen}");
+}

@@ -1,6 +1,7 @@
 //! The search over every line (`/text` then Enter), pure: starting it (the engine searches the
 //! range on screen, not the tail ring), its progress and results, and the keys while its results
-//! are on the tail screen — move, `n`/`N` through the matches, Enter opens the match's video,
+//! are on the tail screen — move, `n`/`N` through the matches, Enter opens the match's video
+//! (or, naming none, its context), `x` its context, `v`/`Y`/`←`/`→` as in every line list,
 //! Esc cancels a running search or closes the results. The ring's own filter stays set, so the
 //! tail shows the same text highlighted once the results close.
 
@@ -63,14 +64,16 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             state.set_status("search results closed: the tail shows the text highlighted; Esc clears it");
             return Some(Vec::new());
         }
+        // Enter: the match's video (its drill-down has the context on `x`); a match that names
+        // no video or request opens in its context
         Action::Enter => {
-            let chosen = state.search.result.as_ref().and_then(|r| r.matches.get(selected));
-            return Some(match chosen.and_then(|e| e.video_id.clone().or_else(|| e.request_id.clone())) {
-                Some(id) => super::update::open_drill(state, id),
-                None => {
-                    state.set_status("the selected line names no video or request");
-                    Vec::new()
-                }
+            let chosen = state.search.result.as_ref().and_then(|r| r.matches.get(selected)).cloned();
+            return Some(match chosen {
+                Some(e) => match e.video_id.clone().or_else(|| e.request_id.clone()) {
+                    Some(id) => super::update::open_drill(state, id),
+                    None => super::lines::open_context(state, &e),
+                },
+                None => Vec::new(),
             });
         }
         _ => return None,

@@ -128,7 +128,11 @@ fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
         }
         Update::Related(related) => {
             if related.video_id == state.drill.video_id {
-                state.set_status(format!("{}: {} related lines", related.video_id, related.events.len()));
+                if related.events.is_empty() {
+                    state.set_status(format!("no line mentions {} in the data", related.video_id));
+                } else {
+                    state.set_status(format!("{}: {} related lines", related.video_id, related.events.len()));
+                }
                 state.drill.related = Some(*related);
             }
             Vec::new()

@@ -368,3 +368,9 @@ pub fn ms_text(v: Option<f64>) -> String {
 pub fn mark(selected: bool) -> &'static str {
     if selected { "▶ " } else { "  " }
 }
+
+/// The times of the data shown, `2025-09-01T14:00:00.000Z and …`, for "no line between … and …".
+pub fn data_span(state: &State) -> Option<String> {
+    let o = state.overview.as_ref()?;
+    Some(format!("{} and {}", crate::clock::format_ms(o.data_from?), crate::clock::format_ms(o.data_to?)))
+}

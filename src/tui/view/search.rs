@@ -36,7 +36,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             lines.push(Line::from(Span::styled(text, theme.warn)));
         }
         Some(result) => {
-            title.push_str(" · n/N · Enter opens · Esc closes");
+            title.push_str(" · n/N · Enter opens · x context · v whole · Esc closes");
             let selected = search.selected.min(result.matches.len().saturating_sub(1));
             let top = selected.saturating_sub(rows.saturating_sub(1));
             for (i, event) in result.matches.iter().enumerate().skip(top).take(rows) {
@@ -47,7 +47,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     event.source.as_str(),
                     event.level.as_str(),
                     fit(&event.component, 15),
-                    event.raw
+                    super::lines::scrolled(&event.raw, state.hscroll)
                 );
                 let mut style = theme.level(event.level);
                 if i == selected {
