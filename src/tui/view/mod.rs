@@ -69,7 +69,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
 pub fn no_data(state: &State) -> Option<String> {
     let Some(o) = &state.overview else {
         return Some(match &state.loading {
-            Some(progress) => format!("reading logs… {progress}"),
+            // the progress names itself ("connecting to the cluster…", "reading 3 files…")
+            Some(progress) => progress.clone(),
             None => "reading logs…".into(),
         });
     };
