@@ -51,9 +51,8 @@ fn positioned(path: &PathBuf, config: &Config) -> (u64, Duration) {
     let mut feeder = Feeder::new(0);
     let mut at = 0u64;
     loop {
-        let n = feeder
-            .read_from(&mut ingestor, READ_CHUNK, |buf| read::read_full_at(&file, buf, at), &mut NoSink)
-            .unwrap();
+        let n =
+            feeder.read_from(&mut ingestor, READ_CHUNK, |buf| read::read_full_at(&file, buf, at), &mut NoSink).unwrap();
         if n == 0 {
             break;
         }
