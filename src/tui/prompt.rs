@@ -190,20 +190,14 @@ pub fn apply(state: &mut State, command: Command) -> Vec<Effect> {
             state.overlay_scroll = 0;
         }
         Command::Quit => state.quit = true,
-        Command::Suspect { past } => return super::lines::open(state, suspect_query(state, past)),
+        Command::Suspect { past } => {
+            return super::lines::open(
+                state,
+                crate::backend::lines::LineQuery::suspect(state.now_ms, state.future_tolerance_ms, past),
+            );
+        }
     }
     Vec::new()
-}
-
-/// The lines whose time is suspect: later than now plus the tolerance, or before the floor (1990).
-fn suspect_query(state: &State, past: bool) -> crate::backend::lines::LineQuery {
-    let (from_ms, to_ms, title) = if past {
-        (i64::MIN, crate::parse::time::FLOOR_MS - 1, "lines dated before 1990 (left out of every window)")
-    } else {
-        let ceiling = state.now_ms.saturating_add(state.future_tolerance_ms);
-        (ceiling.saturating_add(1), i64::MAX, "lines timed in the future (left out of every window)")
-    };
-    crate::backend::lines::LineQuery { from_ms, to_ms, code: None, template: None, title: title.into() }
 }
 
 /// A range typed on the command line: checked (its start before its end), the zoom stack reset.
