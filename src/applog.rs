@@ -43,20 +43,28 @@ pub fn init() {
 
 /// Says an error on stderr (`foley-triage: …`) and writes it to the log.
 pub fn error(text: &str) {
-    eprintln!("foley-triage: {text}");
     tracing::error!("{text}");
+    say(&format!("foley-triage: {text}"));
 }
 
 /// Says a warning on stderr (`foley-triage: warning: …`) and writes it to the log.
 pub fn warn(text: &str) {
-    eprintln!("foley-triage: warning: {text}");
     tracing::warn!("{text}");
+    say(&format!("foley-triage: warning: {text}"));
 }
 
 /// Says something on stderr (`foley-triage: …`) and writes it to the log.
 pub fn info(text: &str) {
-    eprintln!("foley-triage: {text}");
     tracing::info!("{text}");
+    say(&format!("foley-triage: {text}"));
+}
+
+/// Writes a line to standard error, ignoring a failure: after an SSH connection drops, standard
+/// error is a hung-up terminal, and `eprintln!` would panic there (a panic on the way out).
+pub fn say(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+    let _ = err.flush();
 }
 
 /// Writes a line to the log only (for the console, whose screen is the place to say things).

@@ -127,6 +127,10 @@ pub enum PromptFor {
 pub enum Command {
     /// Read logs and print a triage summary (or one JSON object with --json).
     Report(ReportArgs),
+    /// Print everything about one video or request id: its facts and every related line.
+    Video(VideoArgs),
+    /// Print every line that holds a text (a phrase, at word boundaries, or an id) in a time range.
+    Search(SearchArgs),
     /// Follow files, directories or globs like `tail -F` and print each event as it arrives.
     Follow(FollowArgs),
     /// Write realistic demo logs with an incident into DIR.
@@ -138,6 +142,8 @@ pub enum Command {
     /// Evaluate the alert rules over log files as of now (or --at TIME): prints the firing alerts;
     /// exits 0 when none fires, 1 when some do, 2 when they could not be evaluated.
     Check(CheckArgs),
+    /// Mine message templates: one CSV row per line (line_no,template_id,template), or a summary.
+    Patterns(PatternsArgs),
     /// Set up a cluster for the console (templates, lifecycle, Kibana) or check one.
     Es {
         #[command(subcommand)]
@@ -169,6 +175,28 @@ pub struct InputArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct PatternsArgs {
+    /// Files or directories to read; `-` (the default) reads stdin.
+    pub paths: Vec<String>,
+    /// Each line is a bare message: no timestamp or level prefix to strip.
+    #[arg(long)]
+    pub content_only: bool,
+    /// Print the templates with their counts, first and last seen, instead of one row per line.
+    #[arg(long)]
+    pub summary: bool,
+    /// JSON instead of CSV (one object per line, or one object with --summary).
+    #[arg(long)]
+    pub json: bool,
+    /// Keep the template ids in the state directory (read before, written after), so that the same
+    /// template keeps its id from one run to the next.
+    #[arg(long)]
+    pub keep: bool,
+    /// Force one format for every input: seed_kv, json, nginx, python, ffmpeg.
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
     pub input: InputArgs,
@@ -178,6 +206,31 @@ pub struct ReportArgs {
     /// Number of failing videos listed.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct VideoArgs {
+    /// A video id (vid_…) or a request id (req_…).
+    pub id: String,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The text to find: a phrase (case-sensitive, at word boundaries) or an id.
+    pub query: String,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Matching lines printed at most (all are counted).
+    #[arg(long, default_value_t = crate::backend::SEARCH_LIMIT)]
+    pub limit: usize,
 }
 
 #[derive(Debug, Args)]
@@ -318,6 +371,21 @@ pub struct RulesArgs {
     /// Check this rule file and report problems instead of listing.
     #[arg(long)]
     pub check: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: Option<RulesAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// Show which rule explains a log line and why (code, pattern, component), or that none does
+    /// (exit status 1).
+    Test {
+        /// The log line, as it appears in the log.
+        line: String,
+        /// Force one format: seed_kv, json, nginx, python, ffmpeg.
+        #[arg(long)]
+        format: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

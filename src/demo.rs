@@ -14,13 +14,30 @@ use std::sync::Mutex;
 static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Removes every demo directory still alive (best effort): for an exit that runs no destructors.
+/// The live demo's writer may still be adding files, so each directory is first renamed (its
+/// writer's paths then lead nowhere) and its removal is tried again if a file slipped in.
 pub fn remove_registered() {
-    let paths = match REGISTERED.try_lock() {
-        Ok(mut paths) => std::mem::take(&mut *paths),
-        Err(_) => return,
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(200);
+    let paths = loop {
+        match REGISTERED.try_lock() {
+            Ok(mut paths) => break std::mem::take(&mut *paths),
+            Err(std::sync::TryLockError::Poisoned(e)) => break std::mem::take(&mut *e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::yield_now()
+            }
+            Err(std::sync::TryLockError::WouldBlock) => return,
+        }
     };
     for path in paths {
-        let _ = std::fs::remove_dir_all(path);
+        let mut doomed = path.clone().into_os_string();
+        doomed.push(".removing");
+        let doomed = PathBuf::from(doomed);
+        let target = if std::fs::rename(&path, &doomed).is_ok() { doomed } else { path };
+        for _ in 0..5 {
+            if std::fs::remove_dir_all(&target).is_ok() || !target.exists() {
+                break;
+            }
+        }
     }
 }
 
@@ -75,6 +92,29 @@ impl Drop for DemoDir {
 pub fn create_new(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::File::options().write(true).create_new(true).mode(0o600).open(path)
+}
+
+/// Creates `path` for writing, replacing only a previous output of ours: a plain file with one
+/// link, owned by this user. A symlink, a hard link or someone else's file planted there is never
+/// written through (`ship --output` into a shared directory).
+pub fn create_replacing_own(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::MetadataExt;
+    match create_new(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let meta = std::fs::symlink_metadata(path)?;
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            let me = unsafe { libc::geteuid() };
+            if !(meta.file_type().is_file() && meta.nlink() == 1 && meta.uid() == me) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "something else is there (a symbolic link, a hard link or another user's file): not written through",
+                ));
+            }
+            std::fs::remove_file(path)?;
+            create_new(path)
+        }
+        other => other,
+    }
 }
 
 /// Writes the bundled demo logs into a fresh private directory.

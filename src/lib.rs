@@ -7,6 +7,7 @@ pub mod alerts; // threshold alerts over sliding windows of the statistics
 pub mod applog; // the app's own log file (errors and warnings, mode 0600)
 pub mod backend; // the questions screens ask (overview, tail, a video, a code's videos) and the engine thread
 pub mod cli; // command-line definitions
+pub mod clock; // how times are written for people (views, reports, links)
 pub mod commands; // one module per subcommand
 pub mod config; // configuration: defaults < file < environment < flags
 pub mod demo; // the bundled demo logs, written into a private temporary directory

@@ -12,6 +12,9 @@ fn main() {
         Ok(code) => code,
         Err(e) => fail(&e, verbose),
     };
+    // a demo directory still owned by a thread that has not finished (process::exit runs no
+    // destructors)
+    foley_triage::demo::remove_registered();
     std::process::exit(code);
 }
 
@@ -24,7 +27,7 @@ fn fail(e: &anyhow::Error, verbose: bool) -> i32 {
             if let Some(detail) = es.detail() {
                 tracing::warn!("{e:#}: {detail}");
                 if verbose {
-                    eprintln!("foley-triage: caused by: {detail}");
+                    foley_triage::applog::say(&format!("foley-triage: caused by: {detail}"));
                 }
             }
             commands::EXIT_USAGE
@@ -67,11 +70,14 @@ fn run(mut cli: Cli) -> anyhow::Result<i32> {
     }
     match &cli.command {
         Some(Command::Report(args)) => commands::report::run(args, &cli.es, &config),
+        Some(Command::Video(args)) => commands::video::run(args, &cli.es, &config),
+        Some(Command::Search(args)) => commands::search::run(args, &cli.es, &config),
         Some(Command::Follow(args)) => commands::follow::run(args, &config),
         Some(Command::Simulate(args)) => commands::simulate::run(args),
         Some(Command::Ship(args)) => commands::ship::run(args, &cli.es, &config),
         Some(Command::Rules(args)) => commands::rules::run(args, &config),
         Some(Command::Check(args)) => commands::check::run(args, &cli.es, &config),
+        Some(Command::Patterns(args)) => commands::patterns::run(args, &config),
         Some(Command::Es { action }) => commands::es::run(action, &cli.es, &config, loaded_from.as_deref()),
         Some(Command::Config { action }) => commands::config::run(action, &config, loaded_from.as_deref()),
         None => commands::console::run(&cli, &config),

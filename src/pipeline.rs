@@ -245,7 +245,7 @@ fn trim_newline(raw: &[u8]) -> &[u8] {
 }
 
 /// True when the line starting at `bytes` (up to its newline) continues a traceback.
-fn starts_continuation(bytes: &[u8]) -> bool {
+pub fn starts_continuation(bytes: &[u8]) -> bool {
     let end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len()).min(256);
     python::is_continuation(&String::from_utf8_lossy(&bytes[..end]))
 }

@@ -1,7 +1,7 @@
 //! The headless report: the overview of the whole input as readable text or one JSON object.
 //! Same numbers as the console, since both read [`crate::stats::overview::Overview`].
 
-use crate::parse::time::format_ms;
+use crate::clock::format_ms;
 use crate::stats::overview::Overview;
 use serde_json::{Value, json};
 use std::fmt::Write;

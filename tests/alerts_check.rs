@@ -22,7 +22,7 @@ fn incident() -> (tempfile::TempDir, Manifest) {
 }
 
 fn iso(ms: i64) -> String {
-    foley_triage::parse::time::format_ms(ms)
+    foley_triage::clock::format_ms(ms)
 }
 
 /// Runs `check --json` as of `at`; returns the exit status and the output.

@@ -134,7 +134,7 @@ threshold = "9s"
     let mut fired = 0;
     let mut names = std::collections::BTreeSet::new();
     for minutes in [15, 25, 38, 50, 59] {
-        let at = foley_triage::parse::time::format_ms(m.start_ms + minutes * 60_000);
+        let at = foley_triage::clock::format_ms(m.start_ms + minutes * 60_000);
         let files = run(&["check", logs.to_str().unwrap(), "--rules", rules, "--at", &at, "--json"]);
         let cluster = run(&["check", "--es", &server.url, "--rules", rules, "--at", &at, "--json"]);
         assert_eq!(firings(&files), firings(&cluster), "at {at}");

@@ -131,6 +131,7 @@ fn cluster_report_matches_files_and_shipping_is_idempotent() {
 
     // every screen computed from the cluster matches the same screen computed from the files
     screens_match(&server.url, dir.path());
+    code_videos_match(&server.url, dir.path());
 
     // shipping the same files again creates no duplicates
     let out = binary(&["ship", path, "--es", &server.url, "--refresh", "--keep-raw"]);
@@ -138,6 +139,39 @@ fn cluster_report_matches_files_and_shipping_is_idempotent() {
     assert!(stderr.contains("(0 created, "), "{stderr}");
     let again = json_of(&binary(&["report", "--es", &server.url, "--json"]));
     assert_eq!(again["lines"]["total"], files["lines"]["total"]);
+}
+
+/// A code's videos (the codes screen, Enter on a code) are every video with that code, from the
+/// data, not the top list: the same ids and failures from the cluster as from the files, for every
+/// code, over everything and over the last 15 minutes.
+fn code_videos_match(url: &str, dir: &std::path::Path) {
+    use foley_triage::backend::{Backend, TimeRange};
+    let config = foley_triage::config::Config::default();
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut local = foley_triage::backend::local::LocalBackend::open(
+        files,
+        config.enricher().unwrap(),
+        &config,
+        2,
+        false,
+        Vec::new(),
+    );
+    let mut cluster = backend(url);
+    let codes: Vec<String> = local.overview(TimeRange::ALL).codes.iter().map(|c| c.code.clone()).collect();
+    assert!(codes.len() >= 3, "{codes:?}");
+    let mut beyond_top = false;
+    for range in [TimeRange::ALL, TimeRange::last(15 * 60_000)] {
+        let top = local.overview(range).top_failing_videos.len();
+        for code in &codes {
+            let rows = |b: &mut dyn Backend| -> Vec<(String, u64)> {
+                b.videos_with_code(code, range).into_iter().map(|v| (v.video_id, v.failures)).collect()
+            };
+            let (from_files, from_cluster) = (rows(&mut local), rows(&mut cluster));
+            assert_eq!(from_cluster, from_files, "{code} over {range:?}");
+            beyond_top |= from_files.len() > top.min(50);
+        }
+    }
+    assert!(beyond_top, "some code has more videos than the top list holds: the test shows the cap is gone");
 }
 
 /// `ship --output` writes bulk files that a cluster loads as they are: the report from a server
@@ -594,4 +628,25 @@ fn a_filebeat_index_gives_the_files_numbers() {
     assert!(overview.errors > 0);
     let header = es.describe();
     assert!(header.contains(&format!("fields: ecs, derived here from {documents} documents")), "{header}");
+}
+
+/// One document dated far in the future (a clock gone wrong on one host) never anchors the last
+/// hour on the cluster either: the newest document is looked for up to now plus the tolerance, so
+/// the window still holds the real incident instead of reading as empty (a false all-clear).
+#[test]
+fn a_document_from_2099_does_not_empty_the_last_hour() {
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("a.log");
+    write_lines(&log, 0, 200, "vid_a");
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    text.push_str("2099-01-01 00:00:00 [ERROR] video_id=vid_clock error_code=MODEL_TIMEOUT\n");
+    std::fs::write(&log, text).unwrap();
+    let out = binary(&["ship", log.to_str().unwrap(), "--es", &server.url, "--refresh", "--keep-raw"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut backend = backend(&server.url);
+    let overview = backend.try_overview(foley_triage::backend::TimeRange::last(3_600_000)).expect("overview");
+    let newest = chrono::DateTime::from_timestamp_millis(overview.data_to.expect("a newest time")).unwrap();
+    assert_eq!(newest.format("%Y-%m-%d").to_string(), "2025-09-02", "the window is anchored on the real data");
+    assert!(overview.events >= 200, "the last hour holds the incident's lines: {}", overview.events);
 }

@@ -643,3 +643,45 @@ fn a_failing_cluster_is_asked_again_only_after_a_growing_wait() {
         assert!(wait <= full && wait >= full / 2, "{failures}: {wait:?} within [{:?}, {full:?}]", full / 2);
     }
 }
+
+/// Issue 13 item 7: a cluster slow to answer at start-up. The console opens its screen first and
+/// shows the connection's progress there (not "reading logs…" on the plain terminal), and keys
+/// typed meanwhile are not echoed onto the terminal left after quitting.
+#[test]
+fn a_slow_cluster_at_start_up_shows_its_progress_inside_the_screen() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut stream = stream;
+                while let Some((_, path, _, _)) = read_request(&mut reader) {
+                    let text = if path == "/" {
+                        // the first answer takes its time
+                        std::thread::sleep(Duration::from_secs(3));
+                        INFO.to_string()
+                    } else if path.contains("_field_caps") {
+                        r#"{"indices":["hunyuan-foley-x"],"fields":{}}"#.to_string()
+                    } else {
+                        empty_search()
+                    };
+                    if respond(&mut stream, 200, &text).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let mut console = common::Pty::start(&["--es", &url, "--es-timeout", "30"]);
+    let screen = console.wait_for("connecting to the cluster");
+    assert!(!screen.contains("reading logs"), "{screen}");
+    console.keys(b"xyz");
+    console.wait_for_screen("the console ready", |s| !s.contains("connecting to the cluster"));
+    console.keys(b"q");
+    let status = console.wait_exit(Duration::from_secs(30));
+    assert_eq!(status.exit_code(), 0, "{}", console.screen());
+    assert!(console.restored());
+    assert!(!console.screen().contains("xyz"), "keys typed while connecting were echoed: {}", console.screen());
+}

@@ -76,3 +76,49 @@ fn errors_go_to_a_private_log_that_is_never_a_symlink() {
     assert_eq!(out.status.code(), Some(2), "the command still runs");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
 }
+
+/// `ship --output` into a directory where someone planted symlinks and hard links to a victim
+/// never writes through them (it says so and stops); its own earlier output is replaced.
+#[test]
+fn ship_output_never_writes_through_a_planted_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(logs.join("inference.log"), "2025-09-02 10:00:00 [ERROR] video_id=vid_a error_code=MODEL_TIMEOUT\n")
+        .unwrap();
+    let out_dir = tmp.path().join("bulk");
+    let ship = || {
+        binary()
+            .args(["ship", logs.to_str().unwrap(), "--output", out_dir.to_str().unwrap()])
+            .env("TMPDIR", tmp.path())
+            .output()
+            .unwrap()
+    };
+    let first = ship();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let mut written: Vec<std::path::PathBuf> =
+        std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().path()).collect();
+    written.sort();
+    assert!(!written.is_empty());
+    // shipping again replaces our own files
+    let again = ship();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    for (i, path) in written.iter().enumerate() {
+        let victim = tmp.path().join(format!("victim{i}"));
+        std::fs::write(&victim, "precious\n").unwrap();
+        std::fs::remove_file(path).unwrap();
+        if i % 2 == 0 {
+            std::os::unix::fs::symlink(&victim, path).unwrap();
+        } else {
+            std::fs::hard_link(&victim, path).unwrap();
+        }
+    }
+    let planted = ship();
+    assert!(!planted.status.success(), "a planted link must stop the run");
+    let stderr = String::from_utf8_lossy(&planted.stderr);
+    assert!(stderr.contains("not written through"), "{stderr}");
+    for i in 0..written.len() {
+        let victim = tmp.path().join(format!("victim{i}"));
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n", "victim{i} was written through");
+    }
+}

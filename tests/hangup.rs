@@ -53,6 +53,17 @@ fn live_dirs(home: &std::path::Path) -> usize {
         .count()
 }
 
+/// How the console ended and what its log says (for a failure's message).
+fn why(status: std::process::ExitStatus, home: &tempfile::TempDir) -> String {
+    let log = std::fs::read_to_string(home.path().join("foley-triage").join("foley-triage.log")).unwrap_or_default();
+    let dirs: Vec<String> = std::fs::read_dir(home.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into())
+        .collect();
+    format!("{status:?}; home holds {dirs:?}; log: {log}")
+}
+
 /// Starts `--demo` on a fresh pty (as the session's controlling process when `controlling`),
 /// waits for its screen, closes the master and returns how long the console took to end, with
 /// its home directory.
@@ -128,8 +139,9 @@ fn hang_up(controlling: bool) -> (Duration, std::process::ExitStatus, tempfile::
 /// The console leads the terminal's session, so the kernel sends it SIGHUP when the master closes.
 #[test]
 fn a_dropped_connection_with_sighup_ends_the_console() {
-    let (took, _status, home) = hang_up(true);
-    assert_eq!(live_dirs(home.path()), 0, "the live demo's directory was left behind");
+    let (took, status, home) = hang_up(true);
+    assert!(status.code().is_some(), "the console crashed instead of ending ({})", why(status, &home));
+    assert_eq!(live_dirs(home.path()), 0, "the live demo's directory was left behind ({})", why(status, &home));
     assert!(took < Duration::from_secs(30));
 }
 
@@ -137,7 +149,8 @@ fn a_dropped_connection_with_sighup_ends_the_console() {
 /// terminal itself is noticed.
 #[test]
 fn a_dropped_connection_without_sighup_ends_the_console() {
-    let (took, _status, home) = hang_up(false);
-    assert_eq!(live_dirs(home.path()), 0, "the live demo's directory was left behind");
+    let (took, status, home) = hang_up(false);
+    assert!(status.code().is_some(), "the console crashed instead of ending ({})", why(status, &home));
+    assert_eq!(live_dirs(home.path()), 0, "the live demo's directory was left behind ({})", why(status, &home));
     assert!(took < Duration::from_secs(30));
 }

@@ -180,7 +180,7 @@ fn retries_on_5xx_once_per_firing_then_one_resolve() {
     assert_eq!(done[0].status, "resolved");
     let last = server.bodies().pop().unwrap();
     assert_eq!(last["status"], "resolved");
-    assert_eq!(last["resolved"], foley_triage::parse::time::format_ms(resolved_at));
+    assert_eq!(last["resolved"], foley_triage::clock::format_ms(resolved_at));
     // and only once
     assert!(notify(&[alert(Some(resolved_at))], AT + 240_000, &targets, &links, &state, fast()).is_empty());
     assert_eq!(server.bodies().len(), 4);

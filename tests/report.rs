@@ -98,7 +98,7 @@ fn report_finds_the_simulated_incident() {
 fn since_and_until_restrict_the_window() {
     let (dir, manifest) = incident();
     let [from, to] = manifest.phases.decode_spike;
-    let fmt = foley_triage::parse::time::format_ms;
+    let fmt = foley_triage::clock::format_ms;
     let report = report_json(&[dir.path().to_str().expect("path"), "--since", &fmt(from), "--until", &fmt(to - 1)]);
     let alerts = report["alerts"].as_array().expect("alerts");
     assert!(alerts.iter().any(|a| a["rule"] == "video decode failures"));

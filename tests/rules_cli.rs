@@ -68,3 +68,42 @@ fn likely_causes_are_listed_once_each() {
     let empty = section.iter().filter(|l| l.contains("Empty text description")).count();
     assert_eq!(empty, 1, "{section:#?}");
 }
+
+#[test]
+fn rules_test_names_the_rule_and_why_or_that_none_matches() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |line: &str| {
+        let out = binary()
+            .args(["rules", "test", line])
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .env_remove("FOLEY_TRIAGE_CONFIG")
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    // by code, after the code's pattern rule was tried and did not match
+    let (code, out) =
+        run(r#"2025-09-01 14:23:11 [ERROR] video_id=vid_1 error_code=MODEL_INFER_FAIL reason="CUDA out of memory""#);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("rule:       cuda-oom"), "{out}");
+    assert!(out.contains("why:        error code MODEL_INFER_FAIL"), "{out}");
+    assert!(out.contains("model-infer-nccl is for code MODEL_INFER_FAIL but its pattern"), "{out}");
+    assert!(out.contains("component:  model_inference"), "{out}");
+    // by keyword, without a code
+    let (code, out) = run(r#"2025-09-01 14:23:11 [ERROR] video_id=vid_1 reason="allocator ran out of memory""#);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("rule:       gpu-memory-keyword"), "{out}");
+    assert!(out.contains("keyword pattern"), "{out}");
+    // none: exit status 1, with the template the unknown error is grouped by
+    let (code, out) =
+        run(r#"2025-09-01 14:23:11 [ERROR] error_code=AUDIO_VOCODER_NAN reason="vocoder produced NaN at frame 12""#);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("no rule for error code AUDIO_VOCODER_NAN"), "{out}");
+    assert!(out.contains("rule:       none matches"), "{out}");
+    assert!(out.contains("template:   vocoder produced NaN at frame <N>"), "{out}");
+    // hostile text is shown escaped
+    let (_, out) = run("2025-09-01 14:23:11 [ERROR] bad \u{1b}]52;c;aGk=\u{7} thing");
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+}

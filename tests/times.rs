@@ -396,3 +396,34 @@ proptest! {
         prop_assert_eq!(range.classify(t), expected);
     }
 }
+
+/// Issue 13 item 8: a Kubernetes event whose only time is a top-level `time` is shipped into the
+/// index of its day, never into `<prefix>-undated` (checked on `ship --output`'s bulk files).
+#[test]
+fn a_kubernetes_event_with_a_top_level_time_is_shipped_with_its_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(
+        logs.join("k8s_events.jsonl"),
+        concat!(
+            r#"{"kind":"Event","type":"Warning","reason":"OOMKilled","message":"Container foley-infer was OOM killed","#,
+            r#""involvedObject":{"kind":"Pod","name":"foley-infer-1","namespace":"foley"},"time":"2025-09-03T10:00:00Z"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out_dir = dir.path().join("bulk");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_foley-triage"))
+        .args(["ship", logs.to_str().unwrap(), "--output", out_dir.to_str().unwrap()])
+        .env("TMPDIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let names: Vec<String> =
+        std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().any(|n| n.starts_with("hunyuan-foley-2025.09.03.")), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("undated")), "{names:?}");
+    let bulk = std::fs::read_to_string(out_dir.join("hunyuan-foley-2025.09.03.0001.ndjson")).unwrap();
+    assert!(bulk.contains("\"@timestamp\""), "{bulk}");
+}

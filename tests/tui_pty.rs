@@ -119,13 +119,7 @@ fn signals_end_the_console_and_restore_the_terminal() {
         let mut s = Session::start(&["--demo"]);
         s.wait_for("Top failing videos");
         let home = s.home.clone();
-        let live_dirs = || {
-            std::fs::read_dir(&home)
-                .unwrap()
-                .filter_map(|e| e.ok())
-                .filter(|e| e.file_name().to_string_lossy().starts_with("foley-triage-live-"))
-                .count()
-        };
+        let live_dirs = || live_dirs(&home);
         assert_eq!(live_dirs(), 1, "the live demo writes into one private directory");
         let killed = std::process::Command::new("kill").arg(format!("-{signal}")).arg(s.pid().to_string()).status();
         assert!(killed.unwrap().success());
@@ -134,6 +128,33 @@ fn signals_end_the_console_and_restore_the_terminal() {
         assert!(s.restored(), "SIG{signal} left the terminal in the alternate screen or without a cursor");
         assert_eq!(live_dirs(), 0, "SIG{signal} left the demo's temporary directory behind");
     }
+}
+
+/// `--demo` opens on an incident already in progress (the last hour written at once, then live):
+/// at 80×24 the first screen lists several failing videos and the alerts that fired; `q` ends
+/// it with its temporary directory removed.
+#[test]
+fn the_live_demo_opens_on_an_incident_and_q_removes_its_directory() {
+    let mut s = Session::start_with(&["--demo"], 80, 24, &[]);
+    let screen = s.wait_for_screen("several failing videos", |screen| screen.matches("vid_").count() >= 3);
+    assert!(screen.contains("fired in this window"), "the incident's alerts are on the first screen: {screen}");
+    let home = s.home.clone();
+    let live_dirs = || live_dirs(&home);
+    assert_eq!(live_dirs(), 1);
+    s.keys(b"q");
+    let status = s.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "q: exit status {status:?}");
+    assert!(s.restored());
+    assert_eq!(live_dirs(), 0, "q left the demo's temporary directory behind");
+}
+
+/// The live demo's temporary directories under a test's home.
+fn live_dirs(home: &std::path::Path) -> usize {
+    std::fs::read_dir(home)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("foley-triage-live-"))
+        .count()
 }
 
 /// The tail's rows on an 80×24 screen (inside the frame), without the mark column.

@@ -343,3 +343,56 @@ fn the_new_screens_fit_80x24() {
     assert!(screen.contains("── the line"), "{screen}");
     assert!(!screen.chars().filter(|c| *c != '\n').any(foley_triage::text::is_unsafe_char));
 }
+
+/// A line timed in 2099 (a host's clock gone wrong) is said on the status line once, with the way
+/// to see it, and `:suspect` lists it from the backend (it is in no window).
+#[test]
+fn suspect_times_are_said_and_listed_by_the_suspect_command() {
+    use std::io::Write;
+    let demo = foley_triage::demo::materialize().expect("demo");
+    let inference = demo.files()[0].clone();
+    let mut file = std::fs::OpenOptions::new().append(true).open(&inference).unwrap();
+    writeln!(file, "2099-01-01 00:00:00 [ERROR] video_id=vid_clock error_code=MODEL_TIMEOUT").unwrap();
+    drop(file);
+    let config = Config::default();
+    let mut backend =
+        LocalBackend::open(demo.files(), config.enricher().expect("rules"), &config, 2, false, Vec::new());
+    let mut state = demo_state(&mut backend);
+    assert!(
+        state.status.contains("1 line with a time in the future") && state.status.contains(":suspect lists them"),
+        "{}",
+        state.status
+    );
+    let effects = without_history(command(&mut state, "suspect"));
+    let [Effect::Lines(query)] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(state.screen, Screen::Lines);
+    let lines = backend.lines(query);
+    update(&mut state, Msg::Engine(Update::Lines(Box::new(lines))));
+    let answer = state.lines.answer.as_ref().expect("the answer");
+    let ids: Vec<&str> = answer.events.iter().filter_map(|e| e.video_id.as_deref()).collect();
+    assert_eq!(ids, ["vid_clock"], "only the line from 2099");
+    assert!(render(&state, 160, 48).contains("vid_clock"));
+    // the past ones: none in the demo, and the screen says so rather than nothing
+    let effects = without_history(command(&mut state, "suspect past"));
+    let [Effect::Lines(query)] = effects.as_slice() else { panic!("{effects:?}") };
+    update(&mut state, Msg::Engine(Update::Lines(Box::new(backend.lines(query)))));
+    assert!(state.lines.answer.as_ref().is_some_and(|a| a.events.is_empty()));
+}
+
+/// `:video` with an id no line mentions says so, with the data's times, instead of an empty
+/// drill-down of "0 failures".
+#[test]
+fn an_unknown_video_id_says_no_line_mentions_it() {
+    let (_demo, mut backend) = demo_backend();
+    let mut state = demo_state(&mut backend);
+    let effects = without_history(command(&mut state, "video vid_nosuch"));
+    assert_eq!(effects, vec![Effect::Related("vid_nosuch".into())]);
+    let related = backend.related("vid_nosuch");
+    assert!(related.events.is_empty());
+    update(&mut state, Msg::Engine(Update::Related(Box::new(related))));
+    assert_eq!(state.status, "no line mentions vid_nosuch in the data");
+    let screen = render(&state, 160, 48);
+    assert!(screen.contains("No line between 2025-09-01T"), "{screen}");
+    assert!(screen.contains("mentions vid_nosuch"), "{screen}");
+    assert!(!screen.contains("0 failures"), "{screen}");
+}

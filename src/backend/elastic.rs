@@ -62,6 +62,8 @@ const TAIL_PRIME_PAGES: usize = 50;
 /// Related documents fetched per page, and at most in all.
 pub const PAGE: usize = 1000;
 pub const RELATED_MAX: usize = 20_000;
+/// Videos of one code fetched at most (the codes screen pages through them).
+pub const CODE_VIDEOS_MAX: usize = 10_000;
 
 impl EsBackend {
     pub fn new(client: EsClient, enricher: Enricher, config: &crate::config::Config) -> EsBackend {
@@ -131,12 +133,19 @@ impl EsBackend {
     /// The overview of a range (a relative one resolved against the newest document), or the
     /// error in words.
     pub fn try_overview(&mut self, range: TimeRange) -> Result<Overview, crate::elastic::EsError> {
+        self.resolve_newest(range)?;
+        self.overview_of(range.window(self.data_end), false)
+    }
+
+    /// Finds the newest document's time when a relative range needs it and it is not known yet.
+    fn resolve_newest(&mut self, range: TimeRange) -> Result<(), crate::elastic::EsError> {
         if self.data_end.is_none() && range.is_relative() {
-            let answer = self.client.search(&queries::newest())?;
+            let ceiling = self.settings.options.times.resolve().ceiling_ms;
+            let answer = self.client.search(&queries::newest(ceiling))?;
             let newest = &answer.body["hits"]["hits"][0]["sort"][0];
             self.data_end = newest.as_i64().or_else(|| newest.as_f64().map(|v| v as i64));
         }
-        self.overview_of(range.window(self.data_end), false)
+        Ok(())
     }
 
     /// The overview of an explicit window. With `exact`, only documents inside it count (the
@@ -156,7 +165,9 @@ impl EsBackend {
         }
         // the report wants whole-index totals; a console refresh only what its window needs
         let scope = match (exact, keys, self.data_end) {
-            (false, Some(_), Some(end)) => es_overview::Scope::Live { newer_than: end },
+            (false, Some(_), Some(end)) => {
+                es_overview::Scope::Live { newer_than: end, ceiling: self.settings.options.times.resolve().ceiling_ms }
+            }
             _ => es_overview::Scope::Report,
         };
         let answer = self.client.search(&queries::overview(self.bucket_ms, keys, scope))?;
@@ -329,6 +340,72 @@ impl EsBackend {
     }
 }
 
+impl EsBackend {
+    /// The documents of a request id, in time order (one page).
+    fn try_request(&mut self, request_id: &str) -> Result<Vec<OwnedEvent>, crate::elastic::EsError> {
+        let answer = self.client.search(&queries::request_page(request_id, PAGE))?;
+        let hits: Vec<Value> = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();
+        Ok(hits
+            .iter()
+            .map(|hit| {
+                let path = hit["_source"]["log_file"].as_str().unwrap_or("").to_string();
+                let index = self.file_index(&path);
+                schema::owned_from_document(&hit["_source"], index)
+            })
+            .collect())
+    }
+
+    /// A search on the server, paged with `search_after` in a point in time (plain `search_after`
+    /// when the server has none), until the query's limit.
+    fn try_search(
+        &mut self,
+        query: &super::SearchQuery,
+        result: &mut super::SearchResult,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(), crate::elastic::EsError> {
+        let pit = self.client.open_pit("1m").ok();
+        let mut after: Option<Value> = None;
+        let page = query.limit.clamp(1, PAGE);
+        let outcome = loop {
+            let body =
+                queries::search_page(&query.text, (query.from_ms, query.to_ms), page, after.as_ref(), pit.as_deref());
+            let answer = match &pit {
+                Some(_) => self.client.search_pit(&body),
+                None => self.client.search(&body),
+            };
+            let answer = match answer {
+                Ok(a) => a,
+                Err(e) => break Err(e),
+            };
+            if after.is_none() {
+                let total = &answer.body["hits"]["total"];
+                result.total = total["value"].as_u64().or_else(|| total.as_u64()).unwrap_or(0);
+                result.total_at_least = total["relation"].as_str() == Some("gte");
+            }
+            let hits: Vec<Value> = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();
+            for hit in &hits {
+                if result.matches.len() >= query.limit {
+                    break;
+                }
+                let path = hit["_source"]["log_file"].as_str().unwrap_or("").to_string();
+                let index = self.file_index(&path);
+                result.matches.push(schema::owned_from_document(&hit["_source"], index));
+            }
+            progress(result.matches.len() as u64, result.total.min(query.limit as u64));
+            after = hits.last().and_then(|h| h.get("sort").cloned());
+            if hits.len() < page || after.is_none() || result.matches.len() >= query.limit {
+                break Ok(());
+            }
+        };
+        if let Some(id) = pit {
+            self.client.close_pit(&id);
+        }
+        result.total = result.total.max(result.matches.len() as u64);
+        result.capped = result.total > result.matches.len() as u64;
+        outcome
+    }
+}
+
 impl Backend for EsBackend {
     fn describe(&self) -> String {
         let flavor = self.client.flavor.map(|f| f.describe()).unwrap_or_else(|| "cluster".into());
@@ -390,13 +467,86 @@ impl Backend for EsBackend {
         self.tail.since(after, limit)
     }
 
-    fn related(&mut self, video_id: &str) -> Related {
+    /// Every video with the code in the range, from one aggregation over that code's documents
+    /// (not the overview's top list); an index whose fields are derived here keeps the top list.
+    fn videos_with_code(&mut self, code: &str, range: TimeRange) -> Vec<crate::stats::overview::VideoRow> {
+        if self.client.preset.derived() {
+            return self
+                .overview(range)
+                .top_failing_videos
+                .into_iter()
+                .filter(|v| v.codes.iter().any(|c| c == code))
+                .collect();
+        }
+        if let Err(e) = self.resolve_newest(range) {
+            self.failed(&e);
+            return Vec::new();
+        }
+        let window = range.window(self.data_end);
+        let b = self.bucket_ms;
+        // whole buckets, as the overview counts them
+        let keys = match (window.from_ms, window.to_ms) {
+            (None, None) => None,
+            (f, t) => {
+                Some((f.map_or(0, |f| f.div_euclid(b) * b), t.map_or(i64::MAX / 2, |t| (t.div_euclid(b) + 1) * b - 1)))
+            }
+        };
+        match self.client.search(&queries::code_videos(b, keys, code, CODE_VIDEOS_MAX)) {
+            Ok(answer) => {
+                let mut stats = crate::stats::Stats::new(self.enricher.components.len(), b);
+                es_overview::read_videos(&answer.body["aggregations"], &mut stats, &self.enricher, b);
+                crate::stats::videos::videos_with_code(&stats, &self.enricher, code, window)
+            }
+            Err(e) => {
+                self.failed(&e);
+                Vec::new()
+            }
+        }
+    }
+
+    fn related(&mut self, id: &str) -> Related {
         // a drill-down is asked for by the user: tried at once, even while refreshes wait
-        let (events, truncated) = self.try_related(video_id).unwrap_or_else(|e| {
+        let (mut events, mut truncated) = self.try_related(id).unwrap_or_else(|e| {
             self.failed(&e);
             (Vec::new(), false)
         });
-        Related::from_lines(&self.enricher, video_id, events, truncated, self.files.clone())
+        let mut video_id = id.to_string();
+        if events.is_empty() {
+            // a request id: the drill-down of its video, with the request's lines
+            let request = self.try_request(id).unwrap_or_else(|e| {
+                self.failed(&e);
+                Vec::new()
+            });
+            if let Some(video) = request.iter().find_map(|e| e.video_id.clone()) {
+                let (more, more_truncated) = self.try_related(&video).unwrap_or_default();
+                truncated |= more_truncated;
+                events.extend(more);
+                video_id = video;
+            }
+            events.extend(request);
+            events.sort_by_key(|e| (e.ts_ms.unwrap_or(i64::MIN), e.origin.file, e.origin.offset));
+            events.dedup_by_key(|e| (e.origin.file, e.origin.offset));
+        }
+        Related::from_lines(&self.enricher, &video_id, events, truncated, self.files.clone())
+    }
+
+    fn search(
+        &mut self,
+        query: &super::SearchQuery,
+        cancel: &Canceller,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> super::SearchResult {
+        let _ = cancel; // the client races every request against its own canceller (the engine's)
+        let mut result = super::SearchResult { query: query.clone(), ..super::SearchResult::default() };
+        if let Err(e) = self.try_search(query, &mut result, progress) {
+            result.cancelled = matches!(e, crate::elastic::EsError::Cancelled);
+            if !result.cancelled {
+                result.error = Some(e.to_string());
+                self.failed(&e);
+            }
+        }
+        result.files = self.files.clone();
+        result
     }
 
     fn lines(&mut self, query: &super::lines::LineQuery) -> super::lines::Lines {

@@ -34,6 +34,18 @@ impl LineQuery {
         }
     }
 
+    /// The lines whose time is suspect: later than `now_ms` plus `tolerance_ms`, or (`past`)
+    /// before the floor (1990), which no window holds (`:suspect`).
+    pub fn suspect(now_ms: i64, tolerance_ms: i64, past: bool) -> LineQuery {
+        let (from_ms, to_ms, title) = if past {
+            (i64::MIN, crate::parse::time::FLOOR_MS - 1, "lines dated before 1990 (left out of every window)")
+        } else {
+            let ceiling = now_ms.saturating_add(tolerance_ms);
+            (ceiling.saturating_add(1), i64::MAX, "lines timed in the future (left out of every window)")
+        };
+        LineQuery { from_ms, to_ms, code: None, template: None, title: title.into() }
+    }
+
     /// True when the GPU samples of the span are wanted (context: no filter; a panel's lines,
     /// filtered to a code or a pattern, carry none).
     pub fn wants_gpu(&self) -> bool {

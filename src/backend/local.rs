@@ -1,7 +1,10 @@
 //! The file backend: statistics over whole files read at start (through the one reader, all
-//! cores), then the files followed for new lines; a bounded tail of recent events; drill-down by
-//! rescanning the files for a video id (memory stays flat: no per-line index is kept).
+//! cores), then the files followed for new lines; a bounded tail of recent events; drill-down from
+//! the id index built while the files are read ([`super::index`]): only the lines of that video or
+//! request are read back, by positioned reads (inputs that cannot be read at an offset, a gzip
+//! file or a stream, are rescanned).
 
+use super::index::{IdIndex, IndexBuilder};
 use super::tail::TailRing;
 use super::{Backend, Related, TimeRange};
 use crate::enrich::{Attribution, Enricher};
@@ -27,6 +30,14 @@ pub const KEEP_HISTORY_MS: i64 = 25 * 3600 * 1000;
 struct Followed {
     path: PathBuf,
     format: Option<Format>,
+    /// Its lines are in the id index by byte offset (a regular, uncompressed file).
+    indexed: bool,
+}
+
+/// True when a path's lines can be read back at their byte offsets.
+fn positionable(path: &std::path::Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"))
 }
 
 pub struct LocalBackend {
@@ -37,6 +48,8 @@ pub struct LocalBackend {
     settings: IngestSettings,
     stats: Stats,
     tail: TailRing,
+    /// Where every video's and request's lines are.
+    index: IdIndex,
     live: bool,
     /// Follows the inputs by name after the first read (live mode).
     follower: Option<Follower>,
@@ -60,6 +73,22 @@ impl LocalBackend {
         LocalBackend::open_reporting(paths, enricher, config, threads, live, follow_specs, &|_| {})
     }
 
+    /// The inputs opened without being read (no statistics, no index, no tail), for the headless
+    /// `video` and `search`: their answers come from a scan of the bytes ([`super::scan`]), which
+    /// is faster than reading everything. Inputs that cannot be opened are in the first refresh's
+    /// notices.
+    pub fn open_unread(paths: Vec<PathBuf>, enricher: Enricher, config: &crate::config::Config) -> LocalBackend {
+        let mut backend = LocalBackend::open_reporting(Vec::new(), enricher, config, 1, false, Vec::new(), &|_| {});
+        let offset = backend.settings.options.default_offset;
+        for path in paths {
+            match read::open(&Input::File(path.clone()), None, offset, &|_| {}) {
+                Ok(opened) => backend.files.push(Followed { path, format: opened.format, indexed: false }),
+                Err(e) => backend.pending_notices.push(e.to_string()),
+            }
+        }
+        backend
+    }
+
     /// [`LocalBackend::open`], saying which file it is reading through `progress`.
     pub fn open_reporting(
         paths: Vec<PathBuf>,
@@ -79,6 +108,7 @@ impl LocalBackend {
             alert_rules: config.alerts.clone(),
             settings,
             tail: TailRing::new(),
+            index: IdIndex::new(),
             live,
             follower: None,
             label: None,
@@ -89,11 +119,11 @@ impl LocalBackend {
         let mut starts: Vec<(PathBuf, u64)> = Vec::new();
         for (index, path) in paths.into_iter().enumerate() {
             progress(format!("reading {} ({} of {count})", crate::text::path_text(&path), index + 1));
-            let (format, end) = backend.first_read(&path, index as u32, threads, live, &mut history, progress);
+            let (format, end, indexed) = backend.first_read(&path, index as u32, threads, live, &mut history, progress);
             if let Some(end) = end {
                 starts.push((path.clone(), end));
             }
-            backend.files.push(Followed { path, format });
+            backend.files.push(Followed { path, format, indexed });
         }
         if live {
             let specs: Vec<String> = if follow_specs.is_empty() {
@@ -133,21 +163,22 @@ impl LocalBackend {
         live: bool,
         history: &mut Vec<OwnedEvent>,
         progress: &dyn Fn(String),
-    ) -> (Option<Format>, Option<u64>) {
+    ) -> (Option<Format>, Option<u64>, bool) {
         let offset = self.settings.options.default_offset;
         let opened = match read::open(&Input::File(path.to_path_buf()), None, offset, &|what| progress(what.into())) {
             Ok(o) => o,
-            Err(SourceError::NotFound(_)) if live => return (None, Some(0)), // followed once it appears
+            // followed once it appears
+            Err(SourceError::NotFound(_)) if live => return (None, Some(0), positionable(path)),
             Err(e) => {
                 self.pending_notices.push(e.to_string());
-                return (None, None);
+                return (None, None, false);
             }
         };
         let format = opened.format;
         match opened.body {
             Body::File { file, len } => {
                 let end = if live { read::complete_len(&file, len) } else { len };
-                let (stats, outcome) = read::read_file_parallel(
+                let (stats, outcome, builders) = read::read_file_parallel_with(
                     &file,
                     &opened.name,
                     end,
@@ -156,15 +187,17 @@ impl LocalBackend {
                     &self.enricher,
                     &self.settings,
                     threads,
+                    &IndexBuilder::new,
                 );
                 self.stats.merge(stats);
+                self.index.absorb(builders);
                 self.pending_notices.extend(outcome.notices);
                 history.extend(self.read_history(&file, &opened.name, index, format, outcome.end));
-                (format, Some(outcome.end))
+                (format, Some(outcome.end), true)
             }
             Body::Stream(_) if live => {
                 // a FIFO or a compressed file: the follower reads it (a FIFO as it is written)
-                (format, None)
+                (format, None, false)
             }
             Body::Stream(mut reader) => {
                 let mut ingestor = self.settings.ingestor(&self.enricher, format, index);
@@ -180,7 +213,7 @@ impl LocalBackend {
                 self.stats.merge(ingestor.stats);
                 self.pending_notices.extend(outcome.notices);
                 history.extend(kept);
-                (format, None)
+                (format, None, false)
             }
         }
     }
@@ -241,7 +274,8 @@ impl LocalBackend {
                         Some(i) => i,
                         None => {
                             let format = read::detect_format(&bytes, self.settings.options.default_offset);
-                            self.files.push(Followed { path: path.clone(), format });
+                            let indexed = positionable(&path) && !read::is_gzip(&bytes);
+                            self.files.push(Followed { path: path.clone(), format, indexed });
                             self.files.len() - 1
                         }
                     };
@@ -251,8 +285,13 @@ impl LocalBackend {
                     let mut ingestor = self.settings.ingestor(&self.enricher, self.files[index].format, index as u32);
                     let mut fresh = Vec::new();
                     let enricher = &self.enricher;
+                    let index_lines = self.files[index].indexed;
+                    let id_index = &mut self.index;
                     let mut sink =
                         |event: &Event<'_>, enriched: &crate::enrich::Enriched, origin: Origin, raw: &[u8]| {
+                            if index_lines {
+                                id_index.add_event(event, origin.file, origin.offset);
+                            }
                             fresh.push(owned(enricher, event, enriched, origin, raw));
                         };
                     ingestor.ingest_block(&bytes, offset, true, &mut sink);
@@ -267,6 +306,158 @@ impl LocalBackend {
             self.stats.trim_before(last.saturating_sub(KEEP_HISTORY_MS));
         }
         notices
+    }
+}
+
+impl LocalBackend {
+    /// The lines whose video or request id is `id`, in input and offset order: from the id
+    /// index by positioned reads, and by a rescan of the inputs that cannot be read at an offset.
+    pub fn lines_of(&self, id: &str) -> (Vec<OwnedEvent>, bool) {
+        let positions = self.index.lookup(id);
+        let mut scanned: Vec<OwnedEvent> = Vec::new();
+        let mut events = Vec::new();
+        let mut truncated = false;
+        let enricher = &self.enricher;
+        let mut sink = |event: &Event<'_>, enriched: &crate::enrich::Enriched, origin: Origin, raw: &[u8]| {
+            if event.video_id.as_deref() == Some(id) || event.request_id.as_deref() == Some(id) {
+                if events.len() < RELATED_CAP {
+                    events.push(owned(enricher, event, enriched, origin, raw));
+                } else {
+                    truncated = true;
+                }
+            }
+        };
+        for (index, followed) in self.files.iter().enumerate() {
+            if followed.indexed {
+                let offsets: Vec<u64> =
+                    positions.iter().filter(|(f, _)| *f as usize == index).map(|(_, offset)| *offset).collect();
+                if offsets.is_empty() {
+                    continue;
+                }
+                let Ok(file) = std::fs::File::open(&followed.path) else { continue };
+                let name = crate::text::path_text(&followed.path);
+                let input = super::lines_at::Input {
+                    file: &file,
+                    name: &name,
+                    index: index as u32,
+                    format: followed.format,
+                    enricher,
+                    settings: &self.settings,
+                };
+                super::lines_at::read_lines_at(&input, &offsets, &mut sink);
+                continue;
+            }
+            // a FIFO or device cannot be read again (opening it would wait for a writer)
+            if !std::fs::metadata(&followed.path).is_ok_and(|m| m.is_file()) {
+                continue;
+            }
+            let input = Input::File(followed.path.clone());
+            let Ok(opened) = read::open(&input, followed.format, self.settings.options.default_offset, &|_| {}) else {
+                continue;
+            };
+            match opened.body {
+                // a regular file not indexed: a scan for the id's bytes, only those lines parsed
+                Body::File { file, len } => {
+                    let mut query = super::SearchQuery::new(id, None, None);
+                    query.limit = usize::MAX;
+                    let done = std::sync::atomic::AtomicU64::new(0);
+                    let cancel = super::cancel::Canceller::new();
+                    let context = super::scan::Context {
+                        enricher,
+                        settings: &self.settings,
+                        query: &query,
+                        cancel: &cancel,
+                        done: &done,
+                    };
+                    let target = super::scan::Target {
+                        file: &file,
+                        name: &opened.name,
+                        len,
+                        index: index as u32,
+                        format: opened.format,
+                    };
+                    let found = super::scan::search_file(&target, &context, 2, &mut || {});
+                    scanned.extend(
+                        found
+                            .matches
+                            .into_iter()
+                            .filter(|e| e.video_id.as_deref() == Some(id) || e.request_id.as_deref() == Some(id)),
+                    );
+                }
+                Body::Stream(_) => {
+                    read::read_events(opened, index as u32, enricher, &self.settings, &mut sink);
+                }
+            }
+        }
+        for event in scanned {
+            if events.len() < RELATED_CAP {
+                events.push(event);
+            } else {
+                truncated = true;
+            }
+        }
+        (events, truncated)
+    }
+
+    /// [`Backend::search`] on `threads` cores: every regular file scanned ([`super::scan`]), a
+    /// compressed file or stream read whole.
+    pub fn search_files(
+        &self,
+        query: &super::SearchQuery,
+        cancel: &super::cancel::Canceller,
+        progress: &mut dyn FnMut(u64, u64),
+        threads: usize,
+    ) -> super::SearchResult {
+        use super::scan;
+        let done = std::sync::atomic::AtomicU64::new(0);
+        let total: u64 = self.files.iter().filter_map(|f| std::fs::metadata(&f.path).ok()).map(|m| m.len()).sum();
+        let context = scan::Context { enricher: &self.enricher, settings: &self.settings, query, cancel, done: &done };
+        let mut found = scan::Found::default();
+        let matcher = scan::Matcher::new(&query.text);
+        for (index, followed) in self.files.iter().enumerate() {
+            if cancel.is_cancelled() {
+                found.cancelled = true;
+                break;
+            }
+            let name = crate::text::path_text(&followed.path);
+            if followed.indexed {
+                let Ok(file) = std::fs::File::open(&followed.path) else { continue };
+                let len = file.metadata().map_or(0, |m| m.len());
+                let target =
+                    scan::Target { file: &file, name: &name, len, index: index as u32, format: followed.format };
+                let mut tick = || progress(done.load(std::sync::atomic::Ordering::Relaxed), total);
+                let part = scan::search_file(&target, &context, threads, &mut tick);
+                found.total += part.total;
+                found.cancelled |= part.cancelled;
+                found.matches.extend(part.matches);
+                continue;
+            }
+            if !std::fs::metadata(&followed.path).is_ok_and(|m| m.is_file()) {
+                continue;
+            }
+            let input = Input::File(followed.path.clone());
+            let Ok(opened) = read::open(&input, followed.format, self.settings.options.default_offset, &|_| {}) else {
+                continue;
+            };
+            let enricher = &self.enricher;
+            let mut sink = |event: &Event<'_>, enriched: &crate::enrich::Enriched, origin: Origin, raw: &[u8]| {
+                if matcher.is_in(raw) && query.in_range(event.ts_ms) {
+                    found.total += 1;
+                    if found.matches.len() < query.limit {
+                        found.matches.push(owned(enricher, event, enriched, origin, raw));
+                    }
+                }
+            };
+            read::read_events(opened, index as u32, enricher, &self.settings, &mut sink);
+        }
+        progress(done.load(std::sync::atomic::Ordering::Relaxed), total);
+        let files = self.files.iter().map(|f| crate::text::path_text(&f.path)).collect();
+        scan::finish(query, found, files)
+    }
+
+    /// The id index's resident bytes, the lines it has seen and the ids in it.
+    pub fn index_size(&self) -> (usize, u64, usize) {
+        (self.index.heap_bytes(), self.index.lines(), self.index.ids())
     }
 }
 
@@ -330,34 +521,59 @@ impl Backend for LocalBackend {
         self.tail.since(after, limit)
     }
 
-    fn related(&mut self, video_id: &str) -> Related {
-        let finder = memchr::memmem::Finder::new(video_id.as_bytes());
-        let mut events = Vec::new();
-        let mut truncated = false;
-        for (index, followed) in self.files.iter().enumerate() {
-            // a FIFO or device cannot be read again (opening it would wait for a writer)
-            if !std::fs::metadata(&followed.path).is_ok_and(|m| m.is_file()) {
-                continue;
+    fn related(&mut self, id: &str) -> Related {
+        let (mut events, mut truncated) = self.lines_of(id);
+        // a request id: the drill-down of its video, with the request's lines
+        let video = events.iter().filter(|e| e.request_id.as_deref() == Some(id)).find_map(|e| e.video_id.clone());
+        let video_id = match video {
+            Some(video) if video != id => {
+                let (more, more_truncated) = self.lines_of(&video);
+                truncated |= more_truncated;
+                events.extend(more);
+                video
             }
-            let input = Input::File(followed.path.clone());
-            let Ok(opened) = read::open(&input, followed.format, self.settings.options.default_offset, &|_| {}) else {
-                continue;
-            };
-            let enricher = &self.enricher;
-            let mut sink = |event: &Event<'_>, enriched: &crate::enrich::Enriched, origin: Origin, raw: &[u8]| {
-                if finder.find(raw).is_some() {
-                    if events.len() < RELATED_CAP {
-                        events.push(owned(enricher, event, enriched, origin, raw));
-                    } else {
-                        truncated = true;
-                    }
-                }
-            };
-            read::read_events(opened, index as u32, enricher, &self.settings, &mut sink);
-        }
+            _ => id.to_string(),
+        };
         events.sort_by_key(|e| (e.ts_ms.unwrap_or(i64::MIN), e.origin.file, e.origin.offset));
+        events.dedup_by_key(|e| (e.origin.file, e.origin.offset));
+        if events.len() > RELATED_CAP {
+            events.truncate(RELATED_CAP);
+            truncated = true;
+        }
         let files = self.files.iter().map(|f| crate::text::path_text(&f.path)).collect();
-        Related::from_lines(&self.enricher, video_id, events, truncated, files)
+        Related::from_lines(&self.enricher, &video_id, events, truncated, files)
+    }
+
+    fn search(
+        &mut self,
+        query: &super::SearchQuery,
+        cancel: &super::cancel::Canceller,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> super::SearchResult {
+        self.search_files(query, cancel, progress, 2)
+    }
+
+    fn data_range(&mut self) -> (Option<i64>, Option<i64>) {
+        if self.stats.first_ms.is_some() {
+            return (self.stats.first_ms, self.stats.last_ms);
+        }
+        // inputs opened unread: the times of the first and last 64 KiB of each file
+        let (mut first, mut last) = (None::<i64>, None::<i64>);
+        for (index, followed) in self.files.iter().enumerate() {
+            let Ok(file) = std::fs::File::open(&followed.path) else { continue };
+            let len = file.metadata().map_or(0, |m| m.len());
+            for (from, to) in [(0, len.min(1 << 16)), (len.saturating_sub(1 << 16), len)] {
+                let mut ingestor = self.settings.ingestor(&self.enricher, followed.format, index as u32);
+                let mut sink = |event: &Event<'_>, _: &crate::enrich::Enriched, _: Origin, _: &[u8]| {
+                    if let Some(t) = event.ts_ms {
+                        first = Some(first.map_or(t, |f| f.min(t)));
+                        last = Some(last.map_or(t, |l| l.max(t)));
+                    }
+                };
+                read::read_range(&mut ingestor, &file, "", from, to, &mut sink);
+            }
+        }
+        (first, last)
     }
 
     fn lines(&mut self, query: &super::lines::LineQuery) -> super::lines::Lines {

@@ -4,9 +4,12 @@
 
 pub mod cancel;
 pub mod elastic;
+pub mod index;
 pub mod lines;
+pub mod lines_at;
 pub mod local;
 pub mod range;
+pub mod scan;
 pub mod tail;
 pub mod worker;
 
@@ -54,6 +57,54 @@ pub use range::TimeRange;
 /// The range a console looks at (the former name, kept for the callers that only pass it on).
 pub type Span = TimeRange;
 
+/// A free-text search over every line in a time range (not only the tail's).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SearchQuery {
+    /// The text searched for: a phrase (on files: the exact bytes, at word boundaries), or an id.
+    pub text: String,
+    /// Times searched, milliseconds since the epoch, inclusive; `None`: unbounded.
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    /// Matches kept at most (the count goes on).
+    pub limit: usize,
+}
+
+/// Matches kept by default.
+pub const SEARCH_LIMIT: usize = 1000;
+
+impl SearchQuery {
+    pub fn new(text: &str, from_ms: Option<i64>, to_ms: Option<i64>) -> SearchQuery {
+        SearchQuery { text: text.to_string(), from_ms, to_ms, limit: SEARCH_LIMIT }
+    }
+
+    /// True when `ts_ms` is in the range (an untimed line only when the range is unbounded).
+    pub fn in_range(&self, ts_ms: Option<i64>) -> bool {
+        match ts_ms {
+            Some(t) => self.from_ms.is_none_or(|f| t >= f) && self.to_ms.is_none_or(|u| t <= u),
+            None => self.from_ms.is_none() && self.to_ms.is_none(),
+        }
+    }
+}
+
+/// What a search found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SearchResult {
+    pub query: SearchQuery,
+    /// The matching lines kept, in time order (at most `query.limit`).
+    pub matches: Vec<OwnedEvent>,
+    /// Lines that matched in all; `total_at_least` when the server only counted so far.
+    pub total: u64,
+    pub total_at_least: bool,
+    /// More lines matched than were kept.
+    pub capped: bool,
+    /// The search was cancelled before it finished (what it found so far is kept).
+    pub cancelled: bool,
+    /// Why the search failed, when it did.
+    pub error: Option<String>,
+    /// Names of the inputs, by `Origin::file`.
+    pub files: Vec<String>,
+}
+
 /// The data a console shows, wherever it comes from.
 pub trait Backend: Send {
     /// One line naming the source(s), for the header.
@@ -72,6 +123,34 @@ pub trait Backend: Send {
     }
     /// The lines of a time span that pass a query (context, a panel's lines), in time order.
     fn lines(&mut self, query: &lines::LineQuery) -> lines::Lines;
+    /// Every line in the query's time range that holds its text, whatever the tail keeps;
+    /// `progress` hears (done, total) in bytes or documents; stops early when `cancel` fires. This
+    /// default searches the tail only.
+    fn search(
+        &mut self,
+        query: &SearchQuery,
+        cancel: &cancel::Canceller,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> SearchResult {
+        let _ = (cancel, progress);
+        let mut result = SearchResult { query: query.clone(), ..SearchResult::default() };
+        for (_, event) in self.tail(0, usize::MAX) {
+            if query.in_range(event.ts_ms) && event.raw.contains(&query.text) {
+                result.total += 1;
+                if result.matches.len() < query.limit {
+                    result.matches.push(event);
+                } else {
+                    result.capped = true;
+                }
+            }
+        }
+        result
+    }
+    /// The time range of the data: the oldest and newest event times.
+    fn data_range(&mut self) -> (Option<i64>, Option<i64>) {
+        let overview = self.overview(TimeRange::ALL);
+        (overview.data_from, overview.data_to)
+    }
     /// Lines read so far (for the events-per-second figure).
     fn lines_read(&self) -> u64;
     /// A handle that abandons the work in flight (for backends whose answers take a round trip);

@@ -17,6 +17,9 @@ pub const DEFAULT_RANGE: TimeRange = TimeRange::last(3_600_000);
 /// Events kept for the live tail, by the backends and by the console alike.
 pub const TAIL_CAPACITY: usize = 20_000;
 
+/// How often a running search says how far it got.
+const SEARCH_PROGRESS: Duration = Duration::from_millis(100);
+
 /// How often the engine publishes a fresh overview.
 const PUBLISH: Duration = Duration::from_millis(1000);
 
@@ -31,6 +34,11 @@ pub enum Request {
     CodeVideos { code: String, range: TimeRange },
     /// The lines of a time span that pass a query (context, a panel's lines).
     Lines(super::lines::LineQuery),
+    /// Every line holding a text in a range (not only the tail's); answered by
+    /// [`Update::SearchProgress`]es and one [`Update::SearchResults`].
+    Search(super::SearchQuery),
+    /// Abandons the search in flight (its results so far are not sent).
+    CancelSearch,
 }
 
 /// What the engine tells the console.
@@ -54,6 +62,14 @@ pub enum Update {
         range: TimeRange,
         rows: Vec<VideoRow>,
     },
+    /// How far the search in flight got: (done, total) bytes or documents.
+    SearchProgress {
+        text: String,
+        done: u64,
+        total: u64,
+    },
+    /// What a search found (or, cancelled by a newer request, found so far).
+    SearchResults(Box<super::SearchResult>),
     /// Something to say on the status line (terminal-safe).
     Notice(String),
     /// How far opening the backend got (reading files, connecting).
@@ -98,10 +114,11 @@ pub fn spawn(open: Opener) -> (Link, mpsc::Receiver<Update>) {
         };
         match open(&progress) {
             Ok(backend) => {
-                if let Some(c) = backend.canceller() {
-                    let _ = cancel.set(c);
-                }
-                run(backend, request_rx, update_tx);
+                // a backend without a canceller of its own gets one, so that a search can be
+                // abandoned from the console
+                let c = backend.canceller().unwrap_or_default();
+                let _ = cancel.set(c.clone());
+                run_cancellable(backend, request_rx, update_tx, c);
             }
             Err(e) => {
                 tracing::error!("{}", crate::text::sanitize(&e));
@@ -121,7 +138,18 @@ pub fn spawn_open(backend: Box<dyn Backend>) -> (Link, mpsc::Receiver<Update>) {
 ///
 /// Each unit of work (a drill-down, a tail poll, an overview) begins on the backend's canceller,
 /// if it has one; an answer that went stale meanwhile is not sent, and the work is redone.
-pub fn run(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, updates: mpsc::Sender<Update>) {
+pub fn run(backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, updates: mpsc::Sender<Update>) {
+    let search_cancel = backend.canceller().unwrap_or_default();
+    run_cancellable(backend, requests, updates, search_cancel);
+}
+
+/// [`run`], a search abandoned when `search_cancel` (the one the console's [`Link`] fires) is.
+pub fn run_cancellable(
+    mut backend: Box<dyn Backend>,
+    requests: mpsc::Receiver<Request>,
+    updates: mpsc::Sender<Update>,
+    search_cancel: Canceller,
+) {
     let cancel = backend.canceller();
     let begin = || cancel.as_ref().map(|c| c.begin());
     let stale = |epoch: Option<u64>| matches!((&cancel, epoch), (Some(c), Some(e)) if c.is_stale(e));
@@ -134,18 +162,34 @@ pub fn run(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, upd
     let mut redo_overview = false;
     let mut redo_code: Option<(String, TimeRange)> = None;
     let mut redo_lines: Option<super::lines::LineQuery> = None;
+    // requests that arrived while a search ran (read to know whether it was cancelled)
+    let mut backlog: Vec<Request> = Vec::new();
+    let mut redo_search: Option<super::SearchQuery> = None;
     loop {
         let mut publish_now = last_publish.is_none() || std::mem::take(&mut redo_overview);
-        let redo = redo_related.is_some() || redo_code.is_some() || redo_lines.is_some();
+        let redo = redo_related.is_some()
+            || redo_code.is_some()
+            || redo_lines.is_some()
+            || redo_search.is_some()
+            || !backlog.is_empty();
         let wait = if publish_now || redo { Duration::ZERO } else { Duration::from_millis(200) };
-        let mut pending = match requests.recv_timeout(wait) {
-            Ok(request) => vec![request],
-            Err(mpsc::RecvTimeoutError::Timeout) => Vec::new(),
+        let mut pending = std::mem::take(&mut backlog);
+        match requests.recv_timeout(wait) {
+            Ok(request) => pending.push(request),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
         };
         pending.extend(requests.try_iter());
-        // requests that queued up while the backend was busy: only the newest window and the
-        // newest drill-down still matter (the user has moved on from the others)
+        // the newest search, unless a cancel came after it
+        let newest_search = match pending.iter().rev().find(|r| matches!(r, Request::Search(_) | Request::CancelSearch))
+        {
+            Some(Request::Search(query)) => Some(query.clone()),
+            Some(_) => {
+                redo_search = None;
+                None
+            }
+            None => redo_search.take(),
+        };
         let newest_related = pending
             .iter()
             .rev()
@@ -204,6 +248,29 @@ pub fn run(mut backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, upd
                 return;
             }
         }
+        if let Some(query) = newest_search {
+            search_cancel.begin();
+            let mut last = Instant::now();
+            let mut progress = |done: u64, total: u64| {
+                if last.elapsed() >= SEARCH_PROGRESS {
+                    last = Instant::now();
+                    let _ = updates.send(Update::SearchProgress { text: query.text.clone(), done, total });
+                }
+            };
+            let result = backend.search(&query, &search_cancel, &mut progress);
+            if result.cancelled {
+                // cancelled by the console: by a cancel or a newer search it is not wanted any
+                // more; by another request it is done again after it
+                backlog.extend(requests.try_iter());
+                if !backlog.iter().any(|r| matches!(r, Request::Search(_) | Request::CancelSearch)) {
+                    redo_search = Some(query);
+                }
+            } else if updates.send(Update::SearchResults(Box::new(result))).is_err() {
+                return;
+            }
+        }
+        // requests that queued up while the backend was busy: only the newest window and the
+        // newest drill-down still matter (the user has moved on from the others)
         let epoch = begin();
         let notices = backend.refresh();
         if !stale(epoch) {

@@ -5,7 +5,7 @@
 
 use super::check::{Checked, print_alert};
 use crate::alerts::eval::Alert;
-use crate::parse::time::format_ms;
+use crate::clock::format_ms;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};

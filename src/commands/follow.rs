@@ -90,7 +90,7 @@ fn render(
         }
         return value.to_string();
     }
-    let time = owned.ts_ms.map_or_else(|| "-".to_string(), crate::parse::time::format_ms);
+    let time = owned.ts_ms.map_or_else(|| "-".to_string(), crate::clock::format_ms);
     let mut line =
         format!("{time} {:<5} {} {} {}", owned.level.as_str(), owned.source.as_str(), owned.component, owned.message);
     // every identifier stays on the line, so that `follow | grep vid_…` finds the errors too

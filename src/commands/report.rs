@@ -152,7 +152,7 @@ pub fn run(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Resul
 
 /// When the inputs held nothing to report, says what was found and what to try.
 fn empty_result(stats: &crate::stats::Stats, window: Window) -> Option<String> {
-    use crate::parse::time::format_ms;
+    use crate::clock::format_ms;
     let lines = &stats.lines;
     if lines.total == 0 {
         return Some("the inputs are empty: no lines read".into());

@@ -75,7 +75,8 @@ pub struct Part {
 
 fn create_part(dir: &std::path::Path, index: &str, number: u32) -> Result<std::io::BufWriter<std::fs::File>> {
     let path = dir.join(format!("{index}.{number:04}.ndjson"));
-    let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let file = crate::demo::create_replacing_own(&path)
+        .with_context(|| format!("creating {}", crate::text::path_text(&path)))?;
     Ok(std::io::BufWriter::new(file))
 }
 
@@ -112,8 +113,9 @@ impl Destination<'_> {
                         None => {
                             let mappings = &schema::index_template(prefix)["template"];
                             let path = dir.join(format!("{index}.index.json"));
-                            std::fs::write(&path, mappings.to_string())
-                                .with_context(|| format!("writing {}", path.display()))?;
+                            crate::demo::create_replacing_own(&path)
+                                .and_then(|mut f| f.write_all(mappings.to_string().as_bytes()))
+                                .with_context(|| format!("writing {}", crate::text::path_text(&path)))?;
                             let out = create_part(dir, index, 1)?;
                             open.entry(index.clone()).or_insert(Part { out, number: 1, bytes: 0 })
                         }

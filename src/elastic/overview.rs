@@ -138,6 +138,32 @@ pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) ->
         fill_bucket(&mut bucket, &aggs["untimed_events"], &mut codes, enricher);
         stats.untimed.merge(&bucket, &[]);
     }
+    read_videos(aggs, &mut stats, enricher, bucket_ms);
+    for p in buckets(&aggs["patterns"]) {
+        let mut pattern = PatternStats {
+            count: count(p),
+            example: crate::text::sanitize_owned(
+                p["earliest"]["hits"]["hits"][0]["_source"]["message"].as_str().unwrap_or(""),
+                512,
+            ),
+            first_ms: time_of(&p["first"]),
+            last_ms: time_of(&p["last"]),
+            ..PatternStats::default()
+        };
+        for b in buckets(&p["per_bucket"]) {
+            if let Some(start) = b["key"].as_i64() {
+                pattern.by_bucket.push((start.div_euclid(bucket_ms), count(b) as u32));
+            }
+        }
+        stats.patterns.insert(key_str(p), pattern);
+    }
+    stats.settle();
+    stats
+}
+
+/// The failing videos of an answer's `videos` aggregation ([`super::queries::code_videos`] or the
+/// overview's), into `stats`.
+pub fn read_videos(aggs: &Value, stats: &mut Stats, enricher: &Enricher, bucket_ms: i64) {
     for v in buckets(&aggs["videos"]["ids"]) {
         // the rules of the latest failures, with when each last explained one (several may share
         // the last millisecond): the same choice as the file engine's (`stats::explains_later`)
@@ -173,24 +199,4 @@ pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) ->
         }
         stats.videos.insert(key_str(v).into(), video);
     }
-    for p in buckets(&aggs["patterns"]) {
-        let mut pattern = PatternStats {
-            count: count(p),
-            example: crate::text::sanitize_owned(
-                p["earliest"]["hits"]["hits"][0]["_source"]["message"].as_str().unwrap_or(""),
-                512,
-            ),
-            first_ms: time_of(&p["first"]),
-            last_ms: time_of(&p["last"]),
-            ..PatternStats::default()
-        };
-        for b in buckets(&p["per_bucket"]) {
-            if let Some(start) = b["key"].as_i64() {
-                pattern.by_bucket.push((start.div_euclid(bucket_ms), count(b) as u32));
-            }
-        }
-        stats.patterns.insert(key_str(p), pattern);
-    }
-    stats.settle();
-    stats
 }

@@ -44,15 +44,17 @@ pub enum Scope {
     /// A console refresh: only documents from the window's start on (no upper bound, so that new
     /// documents move the window), plus the lines of the documents newer than `newer_than` (the
     /// newest time seen so far) for the ingest rate. Its cost follows the window, not the index.
-    Live { newer_than: i64 },
+    /// Documents later than `ceiling` (now plus the future tolerance) are left out: a clock gone
+    /// wrong must not stretch the window nor become its end.
+    Live { newer_than: i64, ceiling: i64 },
 }
 
 /// The aggregation query for documents with times in `[from, to]` (ms, inclusive), or everything.
 pub fn overview(bucket_ms: i64, range: Option<(i64, i64)>, scope: Scope) -> Value {
     let interval = format!("{bucket_ms}ms");
     let filter = match (range, scope) {
-        (Some((from, _)), Scope::Live { .. }) => {
-            json!({"range": {"@timestamp": {"gte": from, "format": "epoch_millis"}}})
+        (Some((from, _)), Scope::Live { ceiling, .. }) => {
+            json!({"range": {"@timestamp": {"gte": from, "lte": ceiling, "format": "epoch_millis"}}})
         }
         (Some((from, to)), Scope::Report) => {
             json!({"range": {"@timestamp": {"gte": from, "lte": to, "format": "epoch_millis"}}})
@@ -62,16 +64,7 @@ pub fn overview(bucket_ms: i64, range: Option<(i64, i64)>, scope: Scope) -> Valu
     let mut aggs = json!({
         "series": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}, "aggs": per_bucket_aggs()},
         "videos": {"filter": {"bool": {"filter": [{"exists": {"field": "error_code"}}, {"exists": {"field": "video_id"}}]}}, "aggs": {
-            "ids": {"terms": {"field": "video_id", "size": TOP_VIDEOS}, "aggs": {
-                "codes": {"terms": {"field": "error_code", "size": 20}},
-                "first": {"min": {"field": "@timestamp"}},
-                "last": {"max": {"field": "@timestamp"}},
-                "rules": {"terms": {"field": "rule", "size": LATEST_RULES, "missing": NO_RULE, "order": {"at": "desc"}}, "aggs": {"at": {"max": {"field": "@timestamp"}}}},
-                "with_request": {"filter": {"exists": {"field": "request_id"}}, "aggs": {
-                    "latest": {"top_hits": {"size": 1, "sort": [{"@timestamp": {"order": "desc"}}, {"request_id": {"order": "desc", "unmapped_type": "keyword"}}], "_source": ["request_id", "@timestamp"]}}
-                }},
-                "per_bucket": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}}
-            }}
+            "ids": video_ids(&interval, TOP_VIDEOS)
         }},
         "patterns": {"terms": {"field": "unknown_template", "size": TOP_PATTERNS}, "aggs": {
             "first": {"min": {"field": "@timestamp"}},
@@ -101,7 +94,7 @@ pub fn overview(bucket_ms: i64, range: Option<(i64, i64)>, scope: Scope) -> Valu
                 }}, "aggs": {"lines": {"sum": {"field": "lines"}}}});
             }
         }
-        Scope::Live { newer_than } => {
+        Scope::Live { newer_than, .. } => {
             aggs["first"] = json!({"min": {"field": "@timestamp"}});
             aggs["last"] = json!({"max": {"field": "@timestamp"}});
             aggs["newer"] = json!({"filter": {"range": {"@timestamp": {"gt": newer_than, "format": "epoch_millis"}}},
@@ -116,13 +109,46 @@ pub fn overview(bucket_ms: i64, range: Option<(i64, i64)>, scope: Scope) -> Valu
     json!({"size": 0, "track_total_hits": scope == Scope::Report, "query": filter, "aggs": aggs})
 }
 
-/// The newest document's time, by a sorted search of one hit: servers stop early on a sorted
-/// field, where a `max` aggregation visits every document (4x slower on the test server).
-pub fn newest() -> Value {
+/// Failing videos by id (`size` at most), each with what its row needs: codes, first and last
+/// time, the rules of its latest failures, its latest request, failures per bucket.
+fn video_ids(interval: &str, size: usize) -> Value {
+    json!({"terms": {"field": "video_id", "size": size}, "aggs": {
+        "codes": {"terms": {"field": "error_code", "size": 20}},
+        "first": {"min": {"field": "@timestamp"}},
+        "last": {"max": {"field": "@timestamp"}},
+        "rules": {"terms": {"field": "rule", "size": LATEST_RULES, "missing": NO_RULE, "order": {"at": "desc"}}, "aggs": {"at": {"max": {"field": "@timestamp"}}}},
+        "with_request": {"filter": {"exists": {"field": "request_id"}}, "aggs": {
+            "latest": {"top_hits": {"size": 1, "sort": [{"@timestamp": {"order": "desc"}}, {"request_id": {"order": "desc", "unmapped_type": "keyword"}}], "_source": ["request_id", "@timestamp"]}}
+        }},
+        "per_bucket": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}}
+    }})
+}
+
+/// Every video that failed with `code` in `[from, to]` (ms, inclusive; `None`: all), for the codes
+/// screen: the overview's per-video aggregations on the documents with that code, up to `size`
+/// videos (ranked by their failures with it).
+pub fn code_videos(bucket_ms: i64, range: Option<(i64, i64)>, code: &str, size: usize) -> Value {
+    let interval = format!("{bucket_ms}ms");
+    let mut filter = vec![json!({"term": {"error_code": code}}), json!({"exists": {"field": "video_id"}})];
+    if let Some((from, to)) = range {
+        filter.push(json!({"range": {"@timestamp": {"gte": from, "lte": to, "format": "epoch_millis"}}}));
+    }
+    json!({
+        "size": 0,
+        "query": {"bool": {"filter": filter}},
+        "aggs": {"videos": {"filter": {"match_all": {}}, "aggs": {"ids": video_ids(&interval, size)}}}
+    })
+}
+
+/// The newest document's time no later than `ceiling_ms` (now plus the future tolerance: a
+/// document dated 2099 must not anchor "the last hour"), by a sorted search of one hit: servers
+/// stop early on a sorted field, where a `max` aggregation visits every document (4x slower on
+/// the test server).
+pub fn newest(ceiling_ms: i64) -> Value {
     json!({
         "size": 1, "_source": false, "track_total_hits": false,
         "sort": [{"@timestamp": {"order": "desc"}}],
-        "query": {"exists": {"field": "@timestamp"}}
+        "query": {"range": {"@timestamp": {"lte": ceiling_ms, "format": "epoch_millis"}}}
     })
 }
 
@@ -201,6 +227,61 @@ pub fn lines_in_span(from_ms: i64, to_ms: i64, code: Option<&str>, template: Opt
     json!({"size": size, "sort": document_order("asc"), "query": {"bool": {"filter": filter}}})
 }
 
+/// The documents of a request (to find its video), in time order.
+pub fn request_page(request_id: &str, page: usize) -> Value {
+    json!({
+        "size": page,
+        "sort": document_order("asc"),
+        "query": {"term": {"request_id": request_id}}
+    })
+}
+
+/// One page of a free-text search, in time order: the phrase in `message`, or the text as a video
+/// or request id; times in `[from, to]` when given. The first page counts every match
+/// (`track_total_hits`); the next ones follow `after` (sort values) inside the point in time `pit`
+/// when given.
+pub fn search_page(
+    text: &str,
+    range: (Option<i64>, Option<i64>),
+    page: usize,
+    after: Option<&Value>,
+    pit: Option<&str>,
+) -> Value {
+    let mut time = serde_json::Map::new();
+    if let Some(from) = range.0 {
+        time.insert("gte".into(), json!(from));
+    }
+    if let Some(to) = range.1 {
+        time.insert("lte".into(), json!(to));
+    }
+    let mut filter = Vec::new();
+    if !time.is_empty() {
+        time.insert("format".into(), json!("epoch_millis"));
+        filter.push(json!({"range": {"@timestamp": time}}));
+    }
+    let mut body = json!({
+        "size": page,
+        "sort": document_order("asc"),
+        "track_total_hits": after.is_none(),
+        "query": {"bool": {
+            "filter": filter,
+            "should": [
+                {"match_phrase": {"message": text}},
+                {"term": {"video_id": text}},
+                {"term": {"request_id": text}}
+            ],
+            "minimum_should_match": 1
+        }}
+    });
+    if let Some(a) = after {
+        body["search_after"] = a.clone();
+    }
+    if let Some(id) = pit {
+        body["pit"] = json!({"id": id, "keep_alive": "1m"});
+    }
+    body
+}
+
 /// The index's names of the fields that place a line: its file (and the name to sort on, a
 /// keyword sub-field when the field is text) and its offset.
 pub struct LineFields<'a> {
@@ -272,9 +353,10 @@ mod tests {
     }
 
     #[test]
-    fn a_live_refresh_has_no_upper_bound_and_no_whole_index_totals() {
-        let live = overview(60_000, Some((0, 100)), Scope::Live { newer_than: 50 });
-        assert!(live["query"]["range"]["@timestamp"].get("lte").is_none());
+    fn a_live_refresh_stops_at_the_future_tolerance_and_has_no_whole_index_totals() {
+        let live = overview(60_000, Some((0, 100)), Scope::Live { newer_than: 50, ceiling: 1_000 });
+        // no upper bound but now plus the future tolerance
+        assert_eq!(live["query"]["range"]["@timestamp"]["lte"], 1_000);
         assert!(live["aggs"].get("all").is_none() && live["aggs"].get("newer").is_some());
         let report = overview(60_000, Some((0, 100)), Scope::Report);
         assert_eq!(report["query"]["range"]["@timestamp"]["lte"], 100);

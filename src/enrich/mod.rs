@@ -116,10 +116,121 @@ impl Enricher {
     }
 }
 
+impl Enricher {
+    /// The rule that explains a code on its own (the codes table): what [`Enricher::attribute`]
+    /// decides for an error line that carries only this code.
+    pub fn attribute_code(&self, code: &str) -> Attribution {
+        let event = Event { error_code: Some(code.into()), level: crate::event::Level::Error, ..Default::default() };
+        self.attribute(&event, self.components.of_event(&event))
+    }
+}
+
+/// Why a line is or is not explained (for `rules test`): the same order as [`Enricher::attribute`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    pub component: ComponentId,
+    pub is_error: bool,
+    /// The rule that explains the line (as if it were an error, when it is not).
+    pub rule: Option<RuleId>,
+    /// Why that rule, or why none, in words.
+    pub reasons: Vec<String>,
+}
+
+impl Enricher {
+    /// Explains `event` step by step: the exact code (with each code rule's pattern), then the keyword
+    /// rules in order with their component and source restrictions. Agrees with [`Enricher::attribute`].
+    pub fn explain(&self, event: &Event<'_>) -> Explanation {
+        let component = self.components.of_event(event);
+        let mut reasons = Vec::new();
+        let text_matches = |rule: &Rule| match &rule.pattern {
+            None => true,
+            Some(re) => re.is_match(&event.message) || event.exception.as_deref().is_some_and(|x| re.is_match(x)),
+        };
+        let pattern_of = |rule: &Rule| rule.spec.pattern.clone().unwrap_or_default();
+        let done = |rule: Option<RuleId>, reasons: Vec<String>| Explanation {
+            component,
+            is_error: event.is_error(),
+            rule,
+            reasons,
+        };
+        match event.error_code.as_deref() {
+            Some(code) => match self.by_code.get(code) {
+                Some(ids) => {
+                    for id in ids {
+                        let rule = &self.rules[*id as usize];
+                        if text_matches(rule) {
+                            let how = match &rule.pattern {
+                                Some(_) => format!("error code {code} and its pattern `{}` matches", pattern_of(rule)),
+                                None => format!("error code {code}"),
+                            };
+                            reasons.push(how);
+                            return done(Some(*id), reasons);
+                        }
+                        reasons.push(format!(
+                            "rule {} is for code {code} but its pattern `{}` does not match",
+                            rule.spec.id,
+                            pattern_of(rule)
+                        ));
+                    }
+                }
+                None => reasons.push(format!("no rule for error code {code}")),
+            },
+            None => reasons.push("the line has no error code".to_string()),
+        }
+        let mut tried = 0usize;
+        for (id, only_component, only_source) in &self.keyword {
+            let rule = &self.rules[*id as usize];
+            if only_component.is_some_and(|c| c != component) || only_source.is_some_and(|s| s != event.source) {
+                continue;
+            }
+            tried += 1;
+            if text_matches(rule) {
+                let scope = match (&rule.spec.component, &rule.spec.source) {
+                    (Some(c), _) => format!(" in component {c}"),
+                    (None, Some(s)) => format!(" from source {s}"),
+                    (None, None) => String::new(),
+                };
+                reasons.push(format!("keyword pattern `{}` matches{scope}", pattern_of(rule)));
+                return done(Some(*id), reasons);
+            }
+        }
+        reasons.push(format!(
+            "none of the {tried} keyword rules for component {} and source {} matches",
+            self.components.name(component),
+            event.source.as_str()
+        ));
+        done(None, reasons)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::parse::LineParser;
+
+    #[test]
+    fn explain_agrees_with_attribute() {
+        let enricher = Enricher::builtin();
+        let lines = [
+            r#"2025-09-01 14:23:11 [ERROR] video_id=vid_1 error_code=MODEL_INFER_FAIL reason="CUDA out of memory""#,
+            r#"2025-09-01 14:23:11 [ERROR] error_code=MODEL_INFER_FAIL reason="NCCL error: unhandled system error""#,
+            r#"2025-09-01 14:23:11 [ERROR] video_id=vid_1 reason="allocator ran out of memory""#,
+            r#"2025-09-01 14:23:11 [ERROR] error_code=AUDIO_VOCODER_NAN reason="vocoder produced NaN at frame 12""#,
+            r#"{"kind":"Event","type":"Warning","reason":"OOMKilled","message":"Container x was OOMKilled","lastTimestamp":"2025-09-01T14:23:12Z"}"#,
+            "plain text nobody parses",
+        ];
+        for line in lines {
+            let event = LineParser::new(None, 0).parse(line);
+            let component = enricher.components.of_event(&event);
+            let explained = enricher.explain(&event);
+            let attributed = match enricher.attribute(&event, component) {
+                Attribution::Rule(id) => Some(id),
+                _ => None,
+            };
+            assert_eq!(explained.rule, attributed, "{line}");
+            assert!(!explained.reasons.is_empty());
+        }
+    }
 
     fn explain(line: &str) -> (String, Option<String>) {
         let enricher = Enricher::builtin();

@@ -1,8 +1,8 @@
 //! Links: the retry link (a configurable template) and Kibana 8 Discover deep links, whose state
 //! is rison-encoded in the URL fragment (`_g=(time:(from:'…',to:'…'))&_a=(index:…,query:(…))`).
 
+use crate::clock::format_ms;
 use crate::config::Links;
-use crate::parse::time::format_ms;
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
 pub fn url_encode(s: &str) -> String {

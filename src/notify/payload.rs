@@ -4,7 +4,7 @@
 
 use super::target::NotifyKind;
 use crate::alerts::eval::Alert;
-use crate::parse::time::format_ms;
+use crate::clock::format_ms;
 use serde_json::{Value, json};
 
 /// Whether a message says a rule started firing or resolved.

@@ -407,6 +407,25 @@ pub fn read_file_parallel(
     settings: &IngestSettings,
     threads: usize,
 ) -> (Stats, ReadOutcome) {
+    let (stats, outcome, _) =
+        read_file_parallel_with(file, name, len, index, format, enricher, settings, threads, &|| NoSink);
+    (stats, outcome)
+}
+
+/// [`read_file_parallel`], every event also handed to a sink of each core's own (made by
+/// `make_sink`, e.g. an index builder); the sinks come back in the order of their ranges.
+#[allow(clippy::too_many_arguments)]
+pub fn read_file_parallel_with<S: EventSink + Send>(
+    file: &File,
+    name: &str,
+    len: u64,
+    index: u32,
+    format: Option<Format>,
+    enricher: &Enricher,
+    settings: &IngestSettings,
+    threads: usize,
+    make_sink: &(dyn Fn() -> S + Sync),
+) -> (Stats, ReadOutcome, Vec<S>) {
     let mut points = vec![0u64];
     if threads > 1 && len >= PARALLEL_MIN {
         let mut window = vec![0u8; 64 * 1024];
@@ -424,10 +443,11 @@ pub fn read_file_parallel(
     points.push(len);
     let run = |from: u64, to: u64| {
         let mut ingestor = settings.ingestor(enricher, format, index);
-        let outcome = read_range(&mut ingestor, file, name, from, to, &mut NoSink);
-        (ingestor.stats, outcome)
+        let mut sink = make_sink();
+        let outcome = read_range(&mut ingestor, file, name, from, to, &mut sink);
+        (ingestor.stats, outcome, Some(sink))
     };
-    let results: Vec<(Stats, ReadOutcome)> = if points.len() <= 2 {
+    let results: Vec<(Stats, ReadOutcome, Option<S>)> = if points.len() <= 2 {
         vec![run(0, len)]
     } else {
         std::thread::scope(|scope| {
@@ -437,7 +457,7 @@ pub fn read_file_parallel(
                 .map(|h| {
                     h.join().unwrap_or_else(|_| {
                         let outcome = ReadOutcome { notices: vec![format!("{name}: a reader thread failed")], end: 0 };
-                        (Stats::new(enricher.components.len(), settings.bucket_ms), outcome)
+                        (Stats::new(enricher.components.len(), settings.bucket_ms), outcome, None)
                     })
                 })
                 .collect()
@@ -446,8 +466,10 @@ pub fn read_file_parallel(
     let mut total = Stats::new(enricher.components.len(), settings.bucket_ms);
     let mut outcome = ReadOutcome::default();
     let mut shrank = false;
-    for (stats, part) in results {
+    let mut sinks = Vec::new();
+    for (stats, part, sink) in results {
         total.merge(stats);
+        sinks.extend(sink);
         for notice in part.notices {
             // a shrinking file is said once, however many ranges saw it
             let about_shrinking = notice.contains(" shrank to ");
@@ -458,7 +480,7 @@ pub fn read_file_parallel(
         }
         outcome.end = outcome.end.max(part.end);
     }
-    (total, outcome)
+    (total, outcome, sinks)
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@ use super::health::HealthConfig;
 use super::histogram::{Histogram, LatencySummary};
 use super::{Bucket, Stats};
 use crate::alerts::{self, AlertRule, Firing};
+use crate::clock::format_ms;
 use crate::enrich::{Attribution, Enricher};
 use crate::event::Level;
-use crate::parse::time::format_ms;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 
@@ -248,21 +248,79 @@ impl<'a> OverviewOptions<'a> {
 
 /// Computes the overview of `stats` (settled) over `window`.
 pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: OverviewOptions<'_>) -> Overview {
-    let components = &enricher.components;
-    let bucket_ms = stats.bucket_ms;
-    let from_key = window.from_ms.map(|f| stats.bucket_of(f)).unwrap_or(i64::MIN);
-    let to_key = window.to_ms.map(|t| stats.bucket_of(t)).unwrap_or(i64::MAX);
-    let in_window = |key: i64| key >= from_key && key <= to_key;
+    let keys = Keys {
+        from: window.from_ms.map(|f| stats.bucket_of(f)).unwrap_or(i64::MIN),
+        to: window.to_ms.map(|t| stats.bucket_of(t)).unwrap_or(i64::MAX),
+        all: window.is_all(),
+    };
+    let total = window_total(stats, keys);
+    let mut codes = code_rows(stats, enricher, &total);
+    let causes = cause_rows(enricher, &total);
+    let (by_component, health) = component_rows(enricher, &total, &options);
+    let model = enricher.components.id("model_inference").map(usize::from);
+    let latency_ms = model.and_then(|i| total.latency.get(i)).map(Histogram::summary).unwrap_or_default();
+    let top_failing_videos = top_videos(stats, enricher, keys, options.top_videos);
+    let unknown_patterns = pattern_rows(stats, keys, options.top_patterns);
+    let alerts = alert_rows(stats, enricher, window, keys, options.alert_rules);
+    let series = build_series(stats, enricher, keys.from, keys.to, &mut codes);
+    Overview {
+        window_from: window.from_ms,
+        window_to: window.to_ms,
+        data_from: stats.first_ms,
+        data_to: stats.last_ms,
+        lines: stats.lines,
+        events: total.events as u64,
+        errors: total.errors as u64,
+        by_level: Level::ALL
+            .into_iter()
+            .filter(|l| total.by_level[l.index()] > 0)
+            .map(|l| (l.as_str().to_string(), total.by_level[l.index()] as u64))
+            .collect(),
+        by_code: codes.iter().map(|c| (c.code.clone(), c.count)).collect(),
+        by_component,
+        health,
+        latency_ms,
+        jobs: total.jobs as u64,
+        job_failures: total.job_failures as u64,
+        codes,
+        causes,
+        unknown_errors: total.unknown_errors as u64,
+        top_failing_videos,
+        alerts,
+        unknown_patterns,
+        series,
+    }
+}
 
+/// The window as bucket keys (inclusive), and whether it is everything (untimed events count then).
+#[derive(Debug, Clone, Copy)]
+struct Keys {
+    from: i64,
+    to: i64,
+    all: bool,
+}
+
+impl Keys {
+    fn contains(self, key: i64) -> bool {
+        key >= self.from && key <= self.to
+    }
+}
+
+/// Every bucket of the window merged into one (with the untimed events for the whole data).
+fn window_total(stats: &Stats, keys: Keys) -> Bucket {
     let mut total = Bucket::new(stats.components());
-    for (_, bucket) in stats.bucket_range(from_key, to_key) {
+    for (_, bucket) in stats.bucket_range(keys.from, keys.to) {
         total.merge(bucket, &[]);
     }
-    if window.is_all() {
+    if keys.all {
         total.merge(&stats.untimed, &[]);
     }
+    total
+}
 
-    // by code, by rule
+/// The window's error codes, most frequent first, each with its component and explanation.
+fn code_rows(stats: &Stats, enricher: &Enricher, total: &Bucket) -> Vec<CodeRow> {
+    let components = &enricher.components;
     let coded_total: u64 = total.codes.iter().map(|(_, n)| *n as u64).sum();
     let mut codes: Vec<CodeRow> = total
         .codes
@@ -271,12 +329,7 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
             let code = stats.code(*id).to_string();
             let component =
                 components.of_code(&code).map(|c| components.name(c).to_string()).unwrap_or_else(|| "unknown".into());
-            let fake = crate::event::Event {
-                error_code: Some(code.clone().into()),
-                level: Level::Error,
-                ..Default::default()
-            };
-            let explanation = Explanation::of(enricher, enricher.attribute(&fake, components.of_event(&fake)));
+            let explanation = Explanation::of(enricher, enricher.attribute_code(&code));
             CodeRow {
                 error_category: crate::enrich::component::error_category(&code).to_string(),
                 code,
@@ -289,7 +342,11 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
         })
         .collect();
     codes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
+    codes
+}
 
+/// The window's causes (the rules that explained its errors), most frequent first.
+fn cause_rows(enricher: &Enricher, total: &Bucket) -> Vec<CauseRow> {
     let mut causes: Vec<CauseRow> = total
         .rules
         .iter()
@@ -305,8 +362,16 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
         })
         .collect();
     causes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.rule.cmp(&b.rule)));
+    causes
+}
 
-    // components and health
+/// Each component seen in the window with its counts, latency and health score.
+fn component_rows(
+    enricher: &Enricher,
+    total: &Bucket,
+    options: &OverviewOptions<'_>,
+) -> (BTreeMap<String, ComponentRow>, BTreeMap<String, HealthRow>) {
+    let components = &enricher.components;
     let mut by_component = BTreeMap::new();
     let mut health = BTreeMap::new();
     // lines no format recognised are not a component of the service: they are counted in
@@ -325,19 +390,21 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
         by_component
             .insert(name.clone(), ComponentRow { name: name.clone(), events, errors, error_rate, latency, score });
     }
-    let model = components.id("model_inference").map(usize::from);
-    let latency_ms = model.and_then(|i| total.latency.get(i)).map(Histogram::summary).unwrap_or_default();
+    (by_component, health)
+}
 
-    // videos: rank on (failures, last seen, id) first and build rows for the top ones only; a
-    // long incident has hundreds of thousands of failing videos and the screen shows ten
+/// The `top` videos with the most failures in the window (then the latest, then by id). They are
+/// ranked on numbers first and rows are built for the top ones only: a long incident has hundreds
+/// of thousands of failing videos and the screen shows ten.
+fn top_videos(stats: &Stats, enricher: &Enricher, keys: Keys, top: usize) -> Vec<VideoRow> {
     let mut ranked: Vec<(u64, &str, &crate::stats::VideoStats)> = stats
         .videos
         .iter()
         .filter_map(|(id, v)| {
-            let failures: u64 = if window.is_all() {
+            let failures: u64 = if keys.all {
                 v.failures as u64
             } else {
-                v.by_bucket.iter().filter(|(k, _, _)| in_window(*k)).map(|(_, _, n)| *n as u64).sum()
+                v.by_bucket.iter().filter(|(k, _, _)| keys.contains(*k)).map(|(_, _, n)| *n as u64).sum()
             };
             (failures > 0).then_some((failures, id.as_str(), v))
         })
@@ -345,25 +412,24 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
     let rank = |a: &(u64, &str, &crate::stats::VideoStats), b: &(u64, &str, &crate::stats::VideoStats)| {
         b.0.cmp(&a.0).then_with(|| b.2.last_ms.cmp(&a.2.last_ms)).then_with(|| a.1.cmp(b.1))
     };
-    if ranked.len() > options.top_videos && options.top_videos > 0 {
-        ranked.select_nth_unstable_by(options.top_videos - 1, rank);
+    if ranked.len() > top && top > 0 {
+        ranked.select_nth_unstable_by(top - 1, rank);
     }
-    ranked.truncate(options.top_videos);
+    ranked.truncate(top);
     ranked.sort_unstable_by(rank);
-    let videos: Vec<VideoRow> = ranked
-        .into_iter()
-        .map(|(failures, id, v)| super::videos::video_row(stats, enricher, id, v, failures))
-        .collect();
+    ranked.into_iter().map(|(failures, id, v)| super::videos::video_row(stats, enricher, id, v, failures)).collect()
+}
 
-    // unknown templates
-    let mut patterns: Vec<PatternRow> = stats
+/// The window's unknown-error templates, grouped by the miner, most frequent first (`top` kept).
+fn pattern_rows(stats: &Stats, keys: Keys, top: usize) -> Vec<PatternRow> {
+    let patterns: Vec<PatternRow> = stats
         .patterns
         .iter()
         .filter_map(|(template, p)| {
-            let count: u64 = if window.is_all() {
+            let count: u64 = if keys.all {
                 p.count
             } else {
-                p.by_bucket.iter().filter(|(k, _)| in_window(*k)).map(|(_, n)| *n as u64).sum()
+                p.by_bucket.iter().filter(|(k, _)| keys.contains(*k)).map(|(_, n)| *n as u64).sum()
             };
             (count > 0).then(|| PatternRow {
                 template: template.clone(),
@@ -374,17 +440,27 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
             })
         })
         .collect();
+    let mut patterns = crate::patterns::group_rows(patterns);
     patterns.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.template.cmp(&b.template)));
-    patterns.truncate(options.top_patterns);
+    patterns.truncate(top);
+    patterns
+}
 
-    // alerts
-    // "still firing" means firing at the end of the data shown: the window's end when it has one
+/// The alerts that fired in the window; "still firing" means firing at the end of the data shown
+/// (the window's end when it has one).
+fn alert_rows(
+    stats: &Stats,
+    enricher: &Enricher,
+    window: Window,
+    keys: Keys,
+    rules: &[alerts::AlertRule],
+) -> Vec<AlertRow> {
     let shown_end = match window.to_ms {
         Some(to) => stats.last_ms.map(|last| last.min(to)),
         None => stats.last_ms,
     };
-    let data_end = shown_end.map(|t| stats.bucket_of(t).saturating_add(1).saturating_mul(bucket_ms));
-    let alerts: Vec<AlertRow> = alerts::evaluate_stats(options.alert_rules, stats, components, from_key, to_key)
+    let data_end = shown_end.map(|t| stats.bucket_of(t).saturating_add(1).saturating_mul(stats.bucket_ms));
+    alerts::evaluate_stats(rules, stats, &enricher.components, keys.from, keys.to)
         .into_iter()
         .map(|f: Firing| AlertRow {
             active: data_end.is_some_and(|end| f.to >= end),
@@ -394,38 +470,7 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
             value: f.value,
             threshold: f.threshold,
         })
-        .collect();
-
-    let series = build_series(stats, enricher, from_key, to_key, &mut codes);
-
-    let lines = &stats.lines;
-    Overview {
-        window_from: window.from_ms,
-        window_to: window.to_ms,
-        data_from: stats.first_ms,
-        data_to: stats.last_ms,
-        lines: *lines,
-        events: total.events as u64,
-        errors: total.errors as u64,
-        by_level: Level::ALL
-            .into_iter()
-            .filter(|l| total.by_level[l.index()] > 0)
-            .map(|l| (l.as_str().to_string(), total.by_level[l.index()] as u64))
-            .collect(),
-        by_code: codes.iter().map(|c| (c.code.clone(), c.count)).collect(),
-        by_component,
-        health,
-        latency_ms,
-        jobs: total.jobs as u64,
-        job_failures: total.job_failures as u64,
-        codes,
-        causes,
-        unknown_errors: total.unknown_errors as u64,
-        top_failing_videos: videos,
-        alerts,
-        unknown_patterns: patterns,
-        series,
-    }
+        .collect()
 }
 
 fn build_series(stats: &Stats, enricher: &Enricher, from_key: i64, to_key: i64, codes: &mut [CodeRow]) -> Series {

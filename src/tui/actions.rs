@@ -67,7 +67,7 @@ pub fn drill_action(state: &mut State, action: Action) -> Vec<Effect> {
                 (None, Some(r)) => (r.cause.clone(), r.fix.clone(), r.rule.clone()),
                 _ => ("unknown".into(), "-".into(), None),
             };
-            let fmt = |ms: Option<i64>| ms.map(crate::parse::time::format_ms).unwrap_or_else(|| "-".into());
+            let fmt = |ms: Option<i64>| ms.map(crate::clock::format_ms).unwrap_or_else(|| "-".into());
             let summary = format!(
                 "### Failing video `{video_id}`\n- failures: {}\n- codes: {}\n- likely cause: {cause}{}\n- suggested fix: {fix}\n- first seen: {}\n- last seen: {}\n- retry: {retry}\n- kibana: {}\n",
                 row.as_ref().map_or(0, |r| r.failures),

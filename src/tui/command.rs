@@ -31,10 +31,15 @@ pub enum Command {
     Quit,
     /// Drops the code, component and level filters (`:clear`).
     Clear,
+    /// The lines whose time cannot be right: in the future (`:suspect`), or before 1990
+    /// (`:suspect past`).
+    Suspect {
+        past: bool,
+    },
 }
 
 /// The command words, with what each takes (help and the unknown-command message list them).
-pub const COMMANDS: [(&str, &str); 13] = [
+pub const COMMANDS: [(&str, &str); 14] = [
     ("video", "ID: the drill-down of a video or request id (a bare vid_… or req_… too)"),
     ("code", "CODE: the tail and the lists filtered to an error code (no CODE: all)"),
     ("component", "NAME: the tail filtered to a component (no NAME: all)"),
@@ -48,6 +53,7 @@ pub const COMMANDS: [(&str, &str); 13] = [
     ("help", "every key and command"),
     ("q", "quit"),
     ("clear", "drop the :code, :component and :level filters"),
+    ("suspect", "the lines timed in the future, left out of every window (past: those dated before 1990)"),
 ];
 
 /// Reads one command line (without its `:`); times are in the zone `offset` seconds east when
@@ -106,6 +112,11 @@ pub fn parse(text: &str, offset: i64) -> Result<Command, String> {
         "help" => Command::Help,
         "q" => Command::Quit,
         "clear" => Command::Clear,
+        "suspect" => match rest {
+            "" | "future" => Command::Suspect { past: false },
+            "past" => Command::Suspect { past: true },
+            other => return Err(format!(":suspect `{}`: expected nothing, future or past", shown(other))),
+        },
         _ => return Err(format!("unknown command `{}`; {}", shown(word), known())),
     })
 }
@@ -270,6 +281,9 @@ mod tests {
         assert_eq!(parse("q", 0), Ok(Command::Quit));
         assert_eq!(parse("quit", 0), Ok(Command::Quit));
         assert_eq!(parse("clear", 0), Ok(Command::Clear));
+        assert_eq!(parse("suspect", 0), Ok(Command::Suspect { past: false }));
+        assert_eq!(parse("suspect past", 0), Ok(Command::Suspect { past: true }));
+        assert!(parse("suspect soon", 0).unwrap_err().contains("expected nothing, future or past"));
     }
 
     #[test]

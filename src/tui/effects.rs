@@ -29,6 +29,10 @@ pub fn run(effect: Effect, state: &mut State, clipboard_mode: ClipboardMode, lin
         Effect::Related(id) => link.send(Request::Related(id)),
         Effect::Lines(query) => link.send(Request::Lines(query)),
         Effect::CodeVideos { code, range } => link.send(Request::CodeVideos { code, range }),
+        Effect::Search { text, from_ms, to_ms } => {
+            link.send(Request::Search(crate::backend::SearchQuery::new(&text, from_ms, to_ms)))
+        }
+        Effect::CancelSearch => link.send(Request::CancelSearch),
         Effect::Copy { text, label } => {
             let shown = text.lines().next().unwrap_or("").to_string();
             let done = copy(&text, &label, clipboard_mode);

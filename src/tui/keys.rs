@@ -97,7 +97,7 @@ pub fn action_for(screen: Screen, key: &KeyEvent) -> Option<Action> {
         (Screen::Tail | Screen::Drill | Screen::Lines, KeyCode::Left) => Some(ScrollLeft),
         (Screen::Tail | Screen::Drill | Screen::Lines, KeyCode::Right) => Some(ScrollRight),
         (Screen::Drill | Screen::Lines, KeyCode::Enter) => Some(ViewLine),
-        (Screen::Drill, KeyCode::Char('x')) => Some(ToggleContext),
+        (Screen::Drill | Screen::Tail, KeyCode::Char('x')) => Some(ToggleContext),
         _ => None,
     };
     if specific.is_some() {
@@ -169,7 +169,7 @@ pub const KEYS: [(&str, &str); 35] = [
     ("Esc", "back"),
     (":", "command line (below); Tab completes ids, codes, components; ↑ ↓ history (kept across runs)"),
     ("t", "cycle the range: last 5m 15m 1h 24h, all"),
-    ("/", "search the tail; n / N next / previous match"),
+    ("/", "search every line in the range (Enter): results listed, n / N move, Enter opens, Esc cancels"),
     ("Space", "tail: pause / follow; paused, nothing on screen moves and the title counts the lines waiting"),
     ("l", "tail: minimum level (all, INFO, WARN, ERROR)"),
     ("c", "tail: component filter · drill-down: copy a Markdown incident summary"),
@@ -182,7 +182,10 @@ pub const KEYS: [(&str, &str); 35] = [
     ("v", "the selected line whole: every field, JSON pretty-printed, a traceback as its lines"),
     ("Y", "copy the selected line whole"),
     ("← →", "tail, drill-down, lines: scroll the lines sideways"),
-    ("x", "drill-down: context: every source within ±30 s of the selected line, GPU beside"),
+    (
+        "x",
+        "context: every source within ±30 s of the selected line (drill-down: GPU beside; tail, search results: a list)",
+    ),
     ("y", "copy the retry link (OSC 52 over SSH; tmux load-buffer inside tmux)"),
     ("o", "open the Kibana deep link (over SSH or without a browser: copied instead)"),
     ("m", "messages: every status message with its time, and the alerts in full"),

@@ -14,6 +14,9 @@ pub const HSCROLL_STEP: usize = 20;
 /// The line selected on the screen shown (none on the overview and codes screens).
 pub fn selected(state: &State) -> Option<&OwnedEvent> {
     match state.screen {
+        Screen::Tail if state.search.shown => {
+            state.search.result.as_ref().and_then(|r| r.matches.get(state.search.selected))
+        }
         Screen::Tail => state.tail_selected(),
         Screen::Drill if state.drill.show_context => {
             state.drill.context.as_ref().and_then(|c| c.events.get(state.drill.context_cursor))
@@ -27,6 +30,7 @@ pub fn selected(state: &State) -> Option<&OwnedEvent> {
 /// The file a line came from, by its origin (as the list that holds it names its inputs).
 pub fn file_of(state: &State, e: &OwnedEvent) -> Option<String> {
     let files = match state.screen {
+        Screen::Tail if state.search.shown => state.search.result.as_ref().map(|r| &r.files),
         Screen::Drill if state.drill.show_context => state.drill.context.as_ref().map(|c| &c.files),
         Screen::Drill => state.drill.related.as_ref().map(|r| &r.files),
         Screen::Lines => state.lines.answer.as_ref().map(|l| &l.files),
@@ -58,6 +62,15 @@ pub fn act(state: &mut State, action: Action) -> Vec<Effect> {
             let longest = longest_line(state);
             state.hscroll = (state.hscroll + HSCROLL_STEP).min(longest.saturating_sub(HSCROLL_STEP));
         }
+        Action::ToggleContext if state.screen == Screen::Tail => {
+            return match selected(state).cloned() {
+                Some(line) => open_context(state, &line),
+                None => {
+                    state.set_status("no line selected");
+                    Vec::new()
+                }
+            };
+        }
         Action::ToggleContext => return toggle_context(state),
         _ => {}
     }
@@ -68,6 +81,7 @@ pub fn act(state: &mut State, action: Action) -> Vec<Effect> {
 fn longest_line(state: &State) -> usize {
     let longest = |events: &mut dyn Iterator<Item = &OwnedEvent>| events.map(|e| e.raw.chars().count()).max();
     match state.screen {
+        Screen::Tail if state.search.shown => state.search.result.as_ref().and_then(|r| longest(&mut r.matches.iter())),
         Screen::Tail => longest(&mut state.tail.events.iter().map(|(_, e)| e)),
         Screen::Drill if state.drill.show_context => {
             state.drill.context.as_ref().and_then(|c| longest(&mut c.events.iter()))
@@ -95,7 +109,7 @@ fn toggle_context(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     };
     let seconds = state.context_seconds;
-    let title = format!("±{seconds} s around {}", crate::parse::time::format_clock(at));
+    let title = format!("±{seconds} s around {}", crate::clock::format_clock(at));
     let query = LineQuery::around(at, seconds, title);
     state.drill.show_context = true;
     let reuse = state.drill.context.as_ref().is_some_and(|c| c.query == query);
@@ -108,20 +122,37 @@ fn toggle_context(state: &mut State) -> Vec<Effect> {
     vec![Effect::Lines(query)]
 }
 
+/// Opens every source's lines within `context_seconds` of `line` on the lines screen, the line
+/// itself selected when they arrive (a search match, a tail line).
+pub fn open_context(state: &mut State, line: &OwnedEvent) -> Vec<Effect> {
+    let Some(at) = line.ts_ms else {
+        state.set_status("the selected line has no time: no context to show");
+        return Vec::new();
+    };
+    let seconds = state.context_seconds;
+    let title = format!("±{seconds} s around {}", crate::clock::format_clock(at));
+    open(state, LineQuery::around(at, seconds, title))
+}
+
 /// The engine's answer to a lines request: the drill-down's context, or a panel's lines.
 pub fn receive(state: &mut State, lines: Lines) {
     if state.drill.show_context && state.drill.context.is_none() && is_context(&lines.query) {
         state.set_status(format!("{} lines from every source {}", lines.events.len(), lines.query.title));
         // the anchor line selected among them
-        let at = lines.query.from_ms.saturating_add(lines.query.to_ms.saturating_sub(lines.query.from_ms) / 2);
-        state.drill.context_cursor = lines.events.partition_point(|e| e.ts_ms.unwrap_or(i64::MIN) < at);
-        state.drill.context_cursor = state.drill.context_cursor.min(lines.events.len().saturating_sub(1));
+        state.drill.context_cursor = middle(&lines);
         state.drill.context = Some(lines);
     } else if state.lines.query == lines.query {
         state.set_status(format!("{}: {} lines{}", lines.query.title, lines.events.len(), capped(&lines)));
-        state.lines.cursor = 0;
+        // a context opens on its middle line (the one it was opened around)
+        state.lines.cursor = if is_context(&lines.query) { middle(&lines) } else { 0 };
         state.lines.answer = Some(lines);
     }
+}
+
+/// The first line at or after the middle of the answer's span (the line a context is around).
+fn middle(lines: &Lines) -> usize {
+    let at = lines.query.from_ms.saturating_add(lines.query.to_ms.saturating_sub(lines.query.from_ms) / 2);
+    lines.events.partition_point(|e| e.ts_ms.unwrap_or(i64::MIN) < at).min(lines.events.len().saturating_sub(1))
 }
 
 fn capped(lines: &Lines) -> &'static str {

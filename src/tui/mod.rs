@@ -11,6 +11,7 @@ pub mod history;
 pub mod keys;
 pub mod lines;
 pub mod prompt;
+pub mod search;
 pub mod state;
 pub mod tail;
 pub mod theme;
@@ -84,7 +85,7 @@ pub fn run(
         link.send(crate::backend::worker::Request::Window(range));
     }
     let stop = stop_on_signals();
-    let mut terminal = match ratatui::try_init() {
+    let mut terminal = match init_terminal() {
         Ok(t) => t,
         Err(e) => {
             return Ok(Ending::Failed(format!(
@@ -98,12 +99,36 @@ pub fn run(
     if state.mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }
-    ratatui::restore();
+    restore_quietly();
+    // ratatui's terminal says a cursor it could not show with `eprintln!` when dropped, which
+    // panics on a hung-up terminal: it is only dropped once the cursor is back
+    if terminal.show_cursor().is_err() {
+        std::mem::forget(terminal);
+    }
     result?;
     Ok(match state.failed.take() {
         Some(reason) => Ending::Failed(reason),
         None => Ending::Quit,
     })
+}
+
+/// `ratatui::try_init` without its panic hook and `restore`, which say a failure with `eprintln!`:
+/// on a hung-up terminal (a dropped SSH connection) that panics, and inside the panic hook it
+/// aborts. Raw mode, the alternate screen, and a hook that restores both, quietly.
+fn init_terminal() -> std::io::Result<ratatui::DefaultTerminal> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_quietly();
+        previous(info);
+    }));
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
+}
+
+/// Raw mode off and the alternate screen left, as far as the terminal still takes it.
+fn restore_quietly() {
+    let _ = ratatui::try_restore();
 }
 
 fn ui_loop(

@@ -190,6 +190,12 @@ pub fn apply(state: &mut State, command: Command) -> Vec<Effect> {
             state.overlay_scroll = 0;
         }
         Command::Quit => state.quit = true,
+        Command::Suspect { past } => {
+            return super::lines::open(
+                state,
+                crate::backend::lines::LineQuery::suspect(state.now_ms, state.future_tolerance_ms, past),
+            );
+        }
     }
     Vec::new()
 }

@@ -198,6 +198,52 @@ pub struct DrillState {
     pub context_cursor: usize,
 }
 
+/// A search over every line in a range (Enter on `/text`): running with its progress, then its
+/// results, shown on the tail screen in place of the ring until Esc.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchState {
+    pub text: String,
+    /// The range searched (milliseconds; `None`: unbounded).
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub running: bool,
+    /// (done, total) bytes or documents.
+    pub progress: (u64, u64),
+    pub result: Option<crate::backend::SearchResult>,
+    /// The selected match.
+    pub selected: usize,
+    /// The results (or the progress) are on screen.
+    pub shown: bool,
+}
+
+impl SearchState {
+    /// "412 matches in 60 min", and whether the list holds them all.
+    pub fn summary(&self) -> String {
+        let range = match (self.from_ms, self.to_ms) {
+            (Some(from), Some(to)) => format!("in {} min", ((to - from).max(0) as u64).div_ceil(60_000)),
+            _ => "in all the data".to_string(),
+        };
+        let Some(result) = &self.result else {
+            return if self.running {
+                let (done, total) = self.progress;
+                let share = done.saturating_mul(100).checked_div(total).unwrap_or(0);
+                format!("/{}: searching every line {range}… {share}% (Esc cancels)", self.text)
+            } else {
+                format!("/{}: search cancelled", self.text)
+            };
+        };
+        let at_least = if result.total_at_least { "at least " } else { "" };
+        let mut text = format!("/{}: {at_least}{} matches {range}", self.text, result.total);
+        if result.capped {
+            text.push_str(&format!(" (the first {} listed)", result.matches.len()));
+        }
+        if let Some(e) = &result.error {
+            text = format!("/{}: the search failed: {e}", self.text);
+        }
+        text
+    }
+}
+
 /// A status message, kept for the message log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -258,6 +304,12 @@ pub struct State {
     pub time_cursor: Option<usize>,
     /// Seconds either side of a line that context (`x`) shows.
     pub context_seconds: u32,
+    /// How far past now a time may lie before it is suspect (`future_tolerance`), for `:suspect`.
+    pub future_tolerance_ms: i64,
+    /// The suspect lines already said on the status line.
+    pub suspect_said: u64,
+    /// The search over every line (`/` then Enter).
+    pub search: SearchState,
     pub input: Input,
     /// Command lines entered, oldest first (kept across runs in the state directory).
     pub history: Vec<String>,
@@ -315,6 +367,9 @@ impl State {
             panel_selected: 0,
             time_cursor: None,
             context_seconds: config.context_seconds,
+            future_tolerance_ms: config.future_tolerance.ms(),
+            suspect_said: 0,
+            search: SearchState::default(),
             input: Input::Normal,
             history: Vec::new(),
             offset_seconds: config.offset_seconds(),
@@ -363,9 +418,9 @@ impl State {
             if with_day {
                 chrono::DateTime::from_timestamp_millis(ms)
                     .map(|t| t.format("%m-%d %H:%M:%S").to_string())
-                    .unwrap_or_else(|| crate::parse::time::format_clock(ms))
+                    .unwrap_or_else(|| crate::clock::format_clock(ms))
             } else {
-                crate::parse::time::format_clock(ms)
+                crate::clock::format_clock(ms)
             }
         };
         match (window.from_ms, window.to_ms.or(newest)) {
@@ -377,6 +432,13 @@ impl State {
             (Some(from), None) => Some(format!("{} … end", clock(from))),
             (None, None) => None,
         }
+    }
+
+    /// The time range a search covers: the console's range against the newest data.
+    pub fn search_range(&self) -> (Option<i64>, Option<i64>) {
+        let newest = self.overview.as_ref().and_then(|o| o.data_to);
+        let window = self.range.window(newest);
+        (window.from_ms, window.to_ms)
     }
 
     /// Rows of lines inside the tail's frame at the current size (header, status line, borders

@@ -60,6 +60,14 @@ pub enum Effect {
         content: String,
     },
     SetMouse(bool),
+    /// Search every line in a range (not only the tail's).
+    Search {
+        text: String,
+        from_ms: Option<i64>,
+        to_ms: Option<i64>,
+    },
+    /// Abandon the search in flight.
+    CancelSearch,
 }
 
 /// Rows a page moves on the overview's list (its height varies with the layout).
@@ -88,6 +96,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
     match update {
         Update::Overview { overview, range, events_per_second, source } => {
+            let suspect = overview.lines.suspect;
+            let said_before = state.suspect_said;
             state.overview = Some(*overview);
             state.overview_range = Some(range);
             state.overview_at_ms = state.now_ms;
@@ -102,6 +112,13 @@ fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
             state.backend_error = error;
             state.source = source;
             state.loading = None;
+            // lines whose time cannot be right are said once, and again when more arrive
+            if suspect > said_before {
+                state.suspect_said = suspect;
+                if let Some(note) = state.overview.as_ref().and_then(|o| o.lines.suspect_note()) {
+                    state.set_status(format!("{note}; :suspect lists them"));
+                }
+            }
             clamp_selections(state);
             Vec::new()
         }
@@ -111,7 +128,11 @@ fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
         }
         Update::Related(related) => {
             if related.video_id == state.drill.video_id {
-                state.set_status(format!("{}: {} related lines", related.video_id, related.events.len()));
+                if related.events.is_empty() {
+                    state.set_status(format!("no line mentions {} in the data", related.video_id));
+                } else {
+                    state.set_status(format!("{}: {} related lines", related.video_id, related.events.len()));
+                }
                 state.drill.related = Some(*related);
             }
             Vec::new()
@@ -128,6 +149,10 @@ fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
         }
         Update::Lines(lines) => {
             super::lines::receive(state, *lines);
+            Vec::new()
+        }
+        update @ (Update::SearchProgress { .. } | Update::SearchResults(_)) => {
+            super::search::on_engine(state, update);
             Vec::new()
         }
         Update::Notice(text) => {
@@ -198,6 +223,13 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 // from the end, the newest match first; paused, the next one after the selected line
                 let forward = state.tail.paused;
                 tail::jump_match(state, forward);
+                // and every line in the range, beyond the ring
+                if !query.is_empty() {
+                    let ring = state.status.clone();
+                    let effects = super::search::start(state, &query);
+                    state.set_status(format!("{ring} · {}", state.search.summary()));
+                    return effects;
+                }
             }
             KeyCode::Esc => state.input = Input::Normal,
             KeyCode::Backspace => {
@@ -221,6 +253,12 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     let Some(action) = action_for(state.screen, &key) else { return Vec::new() };
+    if state.screen == Screen::Tail
+        && state.search.shown
+        && let Some(effects) = super::search::on_action(state, action)
+    {
+        return effects;
+    }
     apply(state, action)
 }
 

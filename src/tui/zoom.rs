@@ -9,7 +9,7 @@ use super::state::{Input, Panel, State};
 use super::update::{Effect, set_range};
 use crate::backend::TimeRange;
 use crate::backend::lines::LineQuery;
-use crate::parse::time::format_clock;
+use crate::clock::format_clock;
 
 /// Buckets either side of the cursor's that a zoom keeps.
 pub const ZOOM_AROUND: i64 = 2;

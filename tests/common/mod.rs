@@ -245,3 +245,42 @@ impl Drop for Pty {
         }
     }
 }
+
+/// The OpenSearch-compatible test server (osmem-server from PyPI) on a free loopback port, stopped
+/// on drop.
+pub struct OsServer {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Drop for OsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl OsServer {
+    pub fn start() -> OsServer {
+        use std::io::BufRead;
+        let out = Command::new("python3")
+            .args(["-c", "import osmem_server; print(osmem_server.resolve_binary())"])
+            .output()
+            .expect("python3 runs");
+        assert!(out.status.success(), "osmem-server is not installed: {}", String::from_utf8_lossy(&out.stderr));
+        let binary = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let mut child = Command::new(binary)
+            .args(["-addr", "127.0.0.1:0", "-parent-pid", &std::process::id().to_string()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start osmem-server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("ready line");
+        let ready: serde_json::Value = serde_json::from_str(&line).expect("ready JSON");
+        let url = ready["url"].as_str().expect("url").to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "loopback only: {url}");
+        OsServer { child, url }
+    }
+}

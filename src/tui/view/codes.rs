@@ -15,7 +15,7 @@
 
 use super::text::{pad, wrap};
 use super::{State, Theme, block, draw_no_data, fit, mark, no_data, sparkline};
-use crate::parse::time::format_clock;
+use crate::clock::format_clock;
 use crate::stats::overview::CodeRow;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

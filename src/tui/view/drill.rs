@@ -15,7 +15,7 @@
 
 use super::text::wrap;
 use super::{State, Theme, block};
-use crate::parse::time::format_clock;
+use crate::clock::format_clock;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -39,6 +39,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .render_widget(Paragraph::new(format!(" loading the lines of {}…", drill.video_id)).style(theme.dim), area);
         return;
     };
+    if related.events.is_empty() {
+        let text = format!(
+            " No line {} mentions {} (the whole data is searched, whatever the range). \
+             Check the id, or search for it as text with /.",
+            super::data_span(state).map(|s| format!("between {s}")).unwrap_or_else(|| "in the data".into()),
+            related.video_id
+        );
+        let lines: Vec<Line> = wrap(&text, area.width as usize).into_iter().map(Line::from).collect();
+        frame.render_widget(Paragraph::new(lines).style(theme.warn), area);
+        return;
+    }
     let inner = area.width.saturating_sub(2) as usize;
     let row = related.row.as_ref();
     let codes = row.map(|r| r.codes.join(", ")).filter(|c| !c.is_empty()).unwrap_or_else(|| "no error code".into());

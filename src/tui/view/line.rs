@@ -37,7 +37,7 @@ pub fn lines(state: &State, width: usize, emphasis: Style) -> Vec<Line<'static>>
             out.push(Line::from(vec![Span::styled(head, emphasis), Span::raw(part)]));
         }
     };
-    field("time", e.ts_ms.map(crate::parse::time::format_ms).unwrap_or_else(|| "(no time)".into()));
+    field("time", e.ts_ms.map(crate::clock::format_ms).unwrap_or_else(|| "(no time)".into()));
     field("level", format!("{}   source {}   component {}", e.level.as_str(), e.source.as_str(), e.component));
     let file = crate::tui::lines::file_of(state, e).unwrap_or_else(|| format!("input #{}", e.origin.file));
     field("file", format!("{file}:{}", e.origin.offset));

@@ -9,8 +9,8 @@
 //! ```
 
 use super::{State, Theme, block, fit, mark};
+use crate::clock::format_clock;
 use crate::event::OwnedEvent;
-use crate::parse::time::format_clock;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;

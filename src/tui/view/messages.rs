@@ -3,7 +3,7 @@
 
 use super::State;
 use super::text::wrap;
-use crate::parse::time::format_clock;
+use crate::clock::format_clock;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 

@@ -17,12 +17,13 @@ mod line;
 mod lines;
 mod messages;
 mod overview;
+mod search;
 mod tail;
 pub mod text;
 
 use super::state::{Input, Overlay, Screen, State};
 use super::theme::Theme;
-use crate::parse::time::format_clock;
+use crate::clock::format_clock;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -68,7 +69,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
 pub fn no_data(state: &State) -> Option<String> {
     let Some(o) = &state.overview else {
         return Some(match &state.loading {
-            Some(progress) => format!("reading logs… {progress}"),
+            // the progress names itself ("connecting to the cluster…", "reading 3 files…")
+            Some(progress) => progress.clone(),
             None => "reading logs…".into(),
         });
     };
@@ -94,7 +96,7 @@ pub fn no_data(state: &State) -> Option<String> {
         Some(to) => format!(
             "no events in this range ({}): the newest event is at {}; t or :last 24h widens it",
             state.range_label(),
-            crate::parse::time::format_ms(to)
+            crate::clock::format_ms(to)
         ),
         None => format!("no timed events: {} lines read, none with a time the parsers recognise", o.lines.total),
     })
@@ -366,4 +368,10 @@ pub fn ms_text(v: Option<f64>) -> String {
 /// The mark column of a list row: [`MARK`] on the selected row, blank on the others.
 pub fn mark(selected: bool) -> &'static str {
     if selected { "▶ " } else { "  " }
+}
+
+/// The times of the data shown, `2025-09-01T14:00:00.000Z and …`, for "no line between … and …".
+pub fn data_span(state: &State) -> Option<String> {
+    let o = state.overview.as_ref()?;
+    Some(format!("{} and {}", crate::clock::format_ms(o.data_from?), crate::clock::format_ms(o.data_to?)))
 }

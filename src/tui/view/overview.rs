@@ -13,7 +13,7 @@
 
 use super::text::wrap;
 use super::{State, Theme, draw_no_data, fit, mark, ms_text, no_data, sparkline};
-use crate::parse::time::format_clock;
+use crate::clock::format_clock;
 use crate::tui::state::Panel;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -9,7 +9,7 @@
 //! ```
 
 use super::{State, Theme, block_with, draw_no_data, fit, mark, no_data};
-use crate::parse::time::format_clock;
+use crate::clock::format_clock;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
@@ -17,6 +17,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    if state.search.shown {
+        return super::search::draw(frame, area, state, theme);
+    }
     let t = &state.tail;
     if t.events.is_empty()
         && let Some(message) = no_data(state)
