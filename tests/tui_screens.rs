@@ -410,11 +410,11 @@ fn shift_tab_cycles_backwards() {
     let (_demo, mut backend) = demo_backend();
     let mut state = demo_state(&mut backend);
     let mut seen = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..5 {
         update(&mut state, Msg::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)));
         seen.push(state.screen);
     }
-    assert_eq!(seen, vec![Screen::Codes, Screen::Tail, Screen::Drill, Screen::Overview]);
+    assert_eq!(seen, vec![Screen::Patterns, Screen::Codes, Screen::Tail, Screen::Drill, Screen::Overview]);
 }
 
 /// Item 19: while the engine reads, every screen says so (with its progress), none looks empty.

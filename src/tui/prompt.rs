@@ -191,6 +191,18 @@ pub fn apply(state: &mut State, command: Command) -> Vec<Effect> {
         }
         Command::Quit => state.quit = true,
         Command::Suspect { past } => return super::lines::open(state, suspect_query(state, past)),
+        Command::Baseline(ends) => {
+            let baseline = ends.map(|(from, to)| match (from, to) {
+                (Bound::At(a), Bound::At(b)) => TimeRange::between(a, b),
+                (from, to) => TimeRange { from, to },
+            });
+            state.patterns.baseline = baseline;
+            state.set_status(match baseline {
+                Some(b) => format!("baseline: {} (:baseline alone: the same length just before the range)", b.label()),
+                None => "baseline: the same length just before the range".to_string(),
+            });
+            return super::patterns::open(state);
+        }
     }
     Vec::new()
 }
@@ -203,7 +215,14 @@ fn suspect_query(state: &State, past: bool) -> crate::backend::lines::LineQuery 
         let ceiling = state.now_ms.saturating_add(state.future_tolerance_ms);
         (ceiling.saturating_add(1), i64::MAX, "lines timed in the future (left out of every window)")
     };
-    crate::backend::lines::LineQuery { from_ms, to_ms, code: None, template: None, title: title.into() }
+    crate::backend::lines::LineQuery {
+        from_ms,
+        to_ms,
+        code: None,
+        template: None,
+        known_too: false,
+        title: title.into(),
+    }
 }
 
 /// A range typed on the command line: checked (its start before its end), the zoom stack reset.
