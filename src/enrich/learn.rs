@@ -75,7 +75,11 @@ pub fn pattern_of(message: &str) -> String {
 /// The rule most like an unknown error: one for the same code family (longest shared prefix of
 /// `_`-separated words), else a keyword rule whose pattern matches the example.
 fn closest<'a>(enricher: &'a Enricher, code: Option<&str>, example: &str) -> Option<&'a RuleSpec> {
-    let shared = |a: &str, b: &str| a.split('_').zip(b.split('_')).take_while(|(x, y)| x == y).count();
+    // the characters of the leading `_`-separated words two codes share (`E_` alone is no family)
+    let shared = |a: &str, b: &str| {
+        let n: usize = a.split('_').zip(b.split('_')).take_while(|(x, y)| x == y).map(|(x, _)| x.len()).sum();
+        if n >= 3 { n } else { 0 }
+    };
     if let Some(code) = code {
         let best = enricher
             .rules
