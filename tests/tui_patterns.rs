@@ -163,6 +163,14 @@ fn what_changed_puts_the_incidents_new_code_and_its_spiking_code_first() {
     let effects = press(&mut state, KeyCode::Enter);
     let [Effect::Lines(query)] = effects.as_slice() else { panic!("{effects:?}") };
     assert_eq!(query.code.as_deref(), Some(manifest.unknown_code.as_str()));
+    // a baseline before the data holds nothing: nothing is called new, and the screen says why
+    let early = PatternsQuery {
+        range: TimeRange::between(start, start + 10 * 60_000 - 1),
+        ..foley_triage::tui::patterns::query(&state)
+    };
+    let before = backend.patterns(&early);
+    assert!(before.changes.is_empty(), "{:?}", before.changes);
+    assert!(before.note.as_deref().is_some_and(|n| n.starts_with("the baseline holds no data")), "{:?}", before.note);
     // :baseline FROM TO compares with another span
     let effects = {
         press(&mut state, KeyCode::Esc);

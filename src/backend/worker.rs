@@ -367,9 +367,12 @@ fn add_rule(
         );
     };
     let current = current.clone();
-    let saved = crate::enrich::learn::append(path, spec)?;
-    let applied = backend.set_enricher(crate::enrich::learn::with_rules(&current, saved))?;
-    Ok(format!("saved to {} (previous file kept as .bak); {applied}", crate::text::path_text(path)))
+    let (saved, kept) = crate::enrich::learn::append(path, spec)?;
+    let backup = if kept { " (the previous file kept as .bak)" } else { "" };
+    let applied = backend
+        .set_enricher(crate::enrich::learn::with_rules(&current, saved))
+        .map_err(|e| format!("saved to {}{backup}, not applied yet: {e}", crate::text::path_text(path)))?;
+    Ok(format!("saved to {}{backup}; {applied}", crate::text::path_text(path)))
 }
 
 /// Lines read per second, measured over at least half a second.

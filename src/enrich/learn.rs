@@ -106,8 +106,8 @@ pub fn to_toml(spec: &RuleSpec) -> Result<String, String> {
 /// Appends `spec` to the rule file at `path` (created with its directory if missing): the new
 /// whole text is parsed first (a rule that does not load is refused, the file untouched), then
 /// written to a temporary file beside it, flushed to disk and renamed over it; the previous file
-/// is kept as `path.bak`. Returns the rules of the new file.
-pub fn append(path: &Path, spec: &RuleSpec) -> Result<Vec<Rule>, String> {
+/// is kept as `path.bak`. Returns the rules of the new file, and whether a previous file was kept.
+pub fn append(path: &Path, spec: &RuleSpec) -> Result<(Vec<Rule>, bool), String> {
     let shown = crate::text::path_text(path);
     let before = match std::fs::read_to_string(path) {
         Ok(text) => Some(text),
@@ -133,7 +133,7 @@ pub fn append(path: &Path, spec: &RuleSpec) -> Result<Vec<Rule>, String> {
         write_atomic(&dir, &backup_of(path), old.as_bytes())?;
     }
     write_atomic(&dir, path, text.as_bytes())?;
-    Ok(rules)
+    Ok((rules, before.is_some()))
 }
 
 /// `rules.toml` → `rules.toml.bak`.
@@ -185,11 +185,13 @@ mod tests {
         let path = dir.path().join("conf").join("rules.toml");
         let enricher = Enricher::builtin();
         let spec = draft(&enricher, "E_NEW: it broke at <N>", "it broke at 3");
-        assert_eq!(append(&path, &spec).unwrap().len(), 1);
+        let (rules, kept) = append(&path, &spec).unwrap();
+        assert_eq!((rules.len(), kept), (1, false));
         assert!(!backup_of(&path).exists(), "no previous file, no backup");
         let first = std::fs::read_to_string(&path).unwrap();
         let second = RuleSpec { id: "learned-other".into(), error_code: Some("E_OTHER".into()), ..spec.clone() };
-        assert_eq!(append(&path, &second).unwrap().len(), 2);
+        let (rules, kept) = append(&path, &second).unwrap();
+        assert_eq!((rules.len(), kept), (2, true));
         assert_eq!(std::fs::read_to_string(backup_of(&path)).unwrap(), first);
         let bad = RuleSpec { id: "bad".into(), error_code: None, pattern: Some("(".into()), ..spec };
         let before = std::fs::read_to_string(&path).unwrap();

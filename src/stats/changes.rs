@@ -20,9 +20,15 @@ pub fn baseline_before(window: Window) -> Option<Window> {
     Some(Window { from_ms: Some(from - len), to_ms: Some(from - 1) })
 }
 
+/// True when the baseline ends before the first event read: it holds no data, and everything
+/// would read as new.
+pub fn baseline_before_data(stats: &Stats, baseline: Window) -> bool {
+    matches!((stats.first_ms, baseline.to_ms), (Some(first), Some(to)) if to < first) || stats.first_ms.is_none()
+}
+
 /// The changes of templates and codes, by impact (empty when either window has an open end).
 pub fn compute(stats: &Stats, window: Window, baseline: Window, options: PatternOptions) -> Vec<ChangeRow> {
-    if length(window).is_none() || length(baseline).is_none() {
+    if length(window).is_none() || length(baseline).is_none() || baseline_before_data(stats, baseline) {
         return Vec::new();
     }
     let sides = [keys_of(stats, window), keys_of(stats, baseline)];

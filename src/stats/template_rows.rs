@@ -254,6 +254,10 @@ pub fn compute(
     let total_rows = rows.len();
     rows.truncate(ROWS_CAP);
     let changes = super::changes::compute(stats, window, baseline, options);
+    let note = super::changes::baseline_before_data(stats, baseline).then(|| {
+        let first = stats.first_ms.map(crate::clock::format_ms).unwrap_or_else(|| "-".into());
+        format!("the baseline holds no data (the data starts at {first}): nothing compared; :baseline FROM TO")
+    });
     let b = stats.bucket_ms;
     let span = stats.first_ms.map(|_| (from.saturating_mul(b), to.saturating_add(1).saturating_mul(b) - 1));
     PatternsView {
@@ -266,7 +270,7 @@ pub fn compute(
         lines,
         changes,
         new_minutes: options.new_minutes,
-        note: None,
+        note,
         data_to: stats.last_ms,
     }
 }

@@ -65,7 +65,7 @@ fn draw_templates(frame: &mut Frame, area: Rect, state: &State, view: &PatternsV
     let inner = area.width.saturating_sub(2) as usize;
     let focused = !state.patterns.on_changes;
     let mut lines = Vec::new();
-    if let Some(note) = &view.note {
+    if let Some(note) = view.note.as_ref().filter(|n| !n.starts_with("the baseline")) {
         lines.push(Line::from(Span::styled(fit(note, inner), theme.warn)));
     }
     let rule_width = if inner >= 120 { 24 } else { 12 };
@@ -155,6 +155,8 @@ fn draw_changes(frame: &mut Frame, area: Rect, state: &State, view: &PatternsVie
             "no baseline: the range has an open end (all); pick a range (t) or :baseline FROM TO",
             theme.dim,
         )));
+    } else if let Some(note) = view.note.as_deref().filter(|n| n.starts_with("the baseline")) {
+        lines.push(Line::from(Span::styled(fit(note, inner), theme.warn)));
     } else if view.changes.is_empty() {
         lines.push(Line::from(Span::styled(
             "nothing new, gone, or changed by ×2 or more (with at least 5 lines) against the baseline",
@@ -246,6 +248,14 @@ fn template_detail<'a>(
     vec![
         line("example", row.example.clone(), theme.text),
         line("rule", rule, if e.rule.is_some() { theme.good } else { theme.warn }),
-        line("seen", format!("{seen} · components {components} · {} videos", row.videos), theme.text),
+        line(
+            "seen",
+            format!(
+                "{seen} · components {components} · {}{} videos",
+                if row.videos_at_least { "≥" } else { "" },
+                row.videos
+            ),
+            theme.text,
+        ),
     ]
 }
