@@ -81,6 +81,16 @@ fn every_screen_at_two_sizes() {
         resize(&mut state, w, h);
         insta::assert_snapshot!(format!("codes_{w}x{h}"), render(&state, w, h));
     }
+    // the patterns screen, answered by the real backend (its time fixed, for the snapshot)
+    let effects = update(&mut state, key(KeyCode::Char('5')));
+    let Some(Effect::Patterns(query)) = effects.first() else { panic!("{effects:?}") };
+    let view = backend.patterns(query);
+    update(&mut state, Msg::Engine(Update::Patterns { query: query.clone(), view: Box::new(view), took_ms: 1 }));
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        resize(&mut state, w, h);
+        insta::assert_snapshot!(format!("patterns_{w}x{h}"), render(&state, w, h));
+    }
+    update(&mut state, key(KeyCode::Char('4')));
     for (w, h) in [(80u16, 24u16), (160, 48)] {
         resize(&mut state, w, h);
         update(&mut state, key(KeyCode::Char('?')));
