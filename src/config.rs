@@ -182,6 +182,9 @@ pub struct Config {
     pub theme: String,
     /// Seconds either side of a line that the drill-down's context (`x`) shows.
     pub context_seconds: u32,
+    /// The Patterns screen flags a template first seen within this many minutes of the newest
+    /// data as new.
+    pub new_pattern_minutes: u32,
     pub elastic: ElasticConfig,
     /// Where `check --notify` sends alerts (`[[notify]]`: kind, and `url_env` or `url_file`).
     pub notify: Vec<crate::notify::NotifyTarget>,
@@ -275,6 +278,7 @@ impl Default for Config {
             clipboard: "auto".into(),
             theme: "dark".into(),
             context_seconds: 30,
+            new_pattern_minutes: 15,
             elastic: ElasticConfig::default(),
             notify: Vec::new(),
         }

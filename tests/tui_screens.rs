@@ -81,6 +81,16 @@ fn every_screen_at_two_sizes() {
         resize(&mut state, w, h);
         insta::assert_snapshot!(format!("codes_{w}x{h}"), render(&state, w, h));
     }
+    // the patterns screen, answered by the real backend (its time fixed, for the snapshot)
+    let effects = update(&mut state, key(KeyCode::Char('5')));
+    let Some(Effect::Patterns(query)) = effects.first() else { panic!("{effects:?}") };
+    let view = backend.patterns(query);
+    update(&mut state, Msg::Engine(Update::Patterns { query: query.clone(), view: Box::new(view), took_ms: 1 }));
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        resize(&mut state, w, h);
+        insta::assert_snapshot!(format!("patterns_{w}x{h}"), render(&state, w, h));
+    }
+    update(&mut state, key(KeyCode::Char('4')));
     for (w, h) in [(80u16, 24u16), (160, 48)] {
         resize(&mut state, w, h);
         update(&mut state, key(KeyCode::Char('?')));
@@ -410,11 +420,11 @@ fn shift_tab_cycles_backwards() {
     let (_demo, mut backend) = demo_backend();
     let mut state = demo_state(&mut backend);
     let mut seen = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..5 {
         update(&mut state, Msg::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)));
         seen.push(state.screen);
     }
-    assert_eq!(seen, vec![Screen::Codes, Screen::Tail, Screen::Drill, Screen::Overview]);
+    assert_eq!(seen, vec![Screen::Patterns, Screen::Codes, Screen::Tail, Screen::Drill, Screen::Overview]);
 }
 
 /// Item 19: while the engine reads, every screen says so (with its progress), none looks empty.

@@ -15,8 +15,12 @@ pub struct LineQuery {
     pub to_ms: i64,
     /// An error code, exact or a `PREFIX*` glob (an alert's `codes`).
     pub code: Option<String>,
-    /// The template of an unknown error (as the overview lists it): its lines without a rule.
+    /// The template of an unknown error (as the overview lists it): its lines without a rule;
+    /// `<*>` stands for any one word ([`template_matches`]).
     pub template: Option<String>,
+    /// With `template`: the lines of errors a rule explains and of warnings too (the Patterns
+    /// screen lists every template, not only the unknown).
+    pub known_too: bool,
     /// What the answer is called on screen (`MODEL_INFER_FAIL 14:20–14:21`, `context of …`).
     pub title: String,
 }
@@ -30,6 +34,7 @@ impl LineQuery {
             to_ms: at_ms.saturating_add(half),
             code: None,
             template: None,
+            known_too: false,
             title,
         }
     }
@@ -43,7 +48,7 @@ impl LineQuery {
             let ceiling = now_ms.saturating_add(tolerance_ms);
             (ceiling.saturating_add(1), i64::MAX, "lines timed in the future (left out of every window)")
         };
-        LineQuery { from_ms, to_ms, code: None, template: None, title: title.into() }
+        LineQuery { from_ms, to_ms, code: None, template: None, known_too: false, title: title.into() }
     }
 
     /// True when the GPU samples of the span are wanted (context: no filter; a panel's lines,
@@ -64,7 +69,30 @@ impl LineQuery {
                 .code
                 .as_deref()
                 .is_none_or(|p| e.error_code.as_deref().is_some_and(|c| crate::alerts::code_matches(p, c)))
-            && self.template.as_deref().is_none_or(|t| e.is_error() && e.rule.is_none() && template_of(e) == t)
+            && self.template.as_deref().is_none_or(|t| {
+                let kind = if self.known_too {
+                    e.is_error() || e.level == crate::event::Level::Warn
+                } else {
+                    e.is_error() && e.rule.is_none()
+                };
+                kind && template_matches(t, &template_of(e))
+            })
+    }
+}
+
+/// Whether a line's template (`text`) belongs to a listed one (`pattern`, grouped by the miner:
+/// `<*>` stands for any one word).
+pub fn template_matches(pattern: &str, text: &str) -> bool {
+    if !pattern.contains(crate::patterns::mask::ANY) {
+        return pattern == text;
+    }
+    let (mut p, mut t) = (pattern.split_whitespace(), text.split_whitespace());
+    loop {
+        match (p.next(), t.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a == b || a == crate::patterns::mask::ANY => {}
+            _ => return false,
+        }
     }
 }
 

@@ -57,6 +57,9 @@ pub struct LocalBackend {
     label: Option<String>,
     /// Things the first read has to say (a file refused, a file that shrank), for the first refresh.
     pending_notices: Vec<String>,
+    /// How the inputs were read, to read them again when the rules change.
+    threads: usize,
+    follow_specs: Vec<String>,
 }
 
 impl LocalBackend {
@@ -113,7 +116,19 @@ impl LocalBackend {
             follower: None,
             label: None,
             pending_notices: Vec::new(),
+            threads,
+            follow_specs,
         };
+        backend.read_inputs(paths, progress);
+        backend
+    }
+
+    /// Reads the inputs whole (statistics, index, the tail's history) and starts following them
+    /// when live.
+    fn read_inputs(&mut self, paths: Vec<PathBuf>, progress: &dyn Fn(String)) {
+        let (threads, live, follow_specs) = (self.threads, self.live, self.follow_specs.clone());
+        let settings = self.settings;
+        let backend = self;
         let count = paths.len();
         let mut history: Vec<OwnedEvent> = Vec::new();
         let mut starts: Vec<(PathBuf, u64)> = Vec::new();
@@ -149,7 +164,6 @@ impl LocalBackend {
             backend.tail.push(event);
         }
         backend.stats.settle();
-        backend
     }
 
     /// Reads one input whole into the statistics and its last [`TAIL_HISTORY_BYTES`] into
@@ -614,8 +628,38 @@ impl Backend for LocalBackend {
         answer.finish()
     }
 
+    fn patterns(&mut self, query: &super::PatternsQuery) -> crate::stats::template_rows::PatternsView {
+        self.stats.settle();
+        let window = self.window_of(query.range);
+        let baseline = query.baseline_window(window);
+        crate::stats::template_rows::compute(&self.stats, &self.enricher, window, baseline, query.options)
+    }
+
     fn lines_read(&self) -> u64 {
         self.stats.lines.total
+    }
+
+    /// Reads every input again with the new rules (the statistics hold each line's attribution):
+    /// the cost of a first read. An input read as a stream (stdin, a FIFO) cannot be read again.
+    fn rules(&self) -> Option<&Enricher> {
+        Some(&self.enricher)
+    }
+
+    fn set_enricher(&mut self, enricher: Enricher) -> Result<String, String> {
+        if self.files.iter().any(|f| !f.indexed && !positionable(&f.path)) {
+            return Err(
+                "an input is a stream (stdin, a FIFO or compressed): it cannot be read again; restart to apply".into(),
+            );
+        }
+        let started = std::time::Instant::now();
+        let paths: Vec<PathBuf> = self.files.drain(..).map(|f| f.path).collect();
+        self.enricher = enricher;
+        self.stats = Stats::new(self.enricher.components.len(), self.settings.bucket_ms);
+        self.tail = TailRing::new();
+        self.index = IdIndex::new();
+        self.follower = None;
+        self.read_inputs(paths, &|_| {});
+        Ok(format!("every input read again in {} ms", started.elapsed().as_millis()))
     }
 
     fn videos_with_code(&mut self, code: &str, range: TimeRange) -> Vec<crate::stats::overview::VideoRow> {

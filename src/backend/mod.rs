@@ -15,7 +15,8 @@ pub mod worker;
 
 use crate::enrich::{Attribution, Enricher};
 use crate::event::OwnedEvent;
-use crate::stats::overview::{Explanation, Overview, VideoRow};
+use crate::stats::overview::{Explanation, Overview, VideoRow, Window};
+use crate::stats::template_rows::{PatternOptions, PatternsView};
 
 /// Everything known about one video, for the drill-down: its lines, and the facts computed from
 /// them (whatever the top list holds).
@@ -67,6 +68,24 @@ pub struct SearchQuery {
     pub to_ms: Option<i64>,
     /// Matches kept at most (the count goes on).
     pub limit: usize,
+}
+
+/// What the Patterns screen asks: a range, a baseline (`None`: the same length just before).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatternsQuery {
+    pub range: TimeRange,
+    pub baseline: Option<TimeRange>,
+    pub options: PatternOptions,
+}
+
+impl PatternsQuery {
+    /// The baseline window of the resolved window (open when there is none: changes are empty).
+    pub fn baseline_window(&self, window: Window) -> Window {
+        match self.baseline {
+            Some(b) => b.window(window.to_ms),
+            None => crate::stats::changes::baseline_before(window).unwrap_or(Window::ALL),
+        }
+    }
 }
 
 /// Matches kept by default.
@@ -121,6 +140,19 @@ pub trait Backend: Send {
     fn videos_with_code(&mut self, code: &str, range: TimeRange) -> Vec<VideoRow> {
         self.overview(range).top_failing_videos.into_iter().filter(|v| v.codes.iter().any(|c| c == code)).collect()
     }
+    /// The templates of errors and warnings in the range, and what changed against the baseline
+    /// (by default the same length just before). This default answers from two overviews (a
+    /// cluster's aggregations: unknown templates and codes only, said in the answer's note).
+    fn patterns(&mut self, query: &PatternsQuery) -> PatternsView {
+        let now = self.overview(query.range);
+        let window = Window { from_ms: now.window_from, to_ms: now.window_to };
+        let baseline = query.baseline_window(window);
+        let before = match (baseline.from_ms, baseline.to_ms) {
+            (Some(from), Some(to)) => self.overview(TimeRange::between(from, to)),
+            _ => now.clone(),
+        };
+        crate::stats::template_rows::from_overviews(&now, &before, window, baseline, query.options)
+    }
     /// The lines of a time span that pass a query (context, a panel's lines), in time order.
     fn lines(&mut self, query: &lines::LineQuery) -> lines::Lines;
     /// Every line in the query's time range that holds its text, whatever the tail keeps;
@@ -150,6 +182,16 @@ pub trait Backend: Send {
     fn data_range(&mut self) -> (Option<i64>, Option<i64>) {
         let overview = self.overview(TimeRange::ALL);
         (overview.data_from, overview.data_to)
+    }
+    /// The rule base in force, when this backend applies rules itself (files do; a cluster's
+    /// documents were attributed when `ship` wrote them).
+    fn rules(&self) -> Option<&Enricher> {
+        None
+    }
+    /// Applies a new rule base to everything read (files: read again); says what it cost.
+    fn set_enricher(&mut self, enricher: Enricher) -> Result<String, String> {
+        let _ = enricher;
+        Err("this backend cannot apply new rules".into())
     }
     /// Lines read so far (for the events-per-second figure).
     fn lines_read(&self) -> u64;

@@ -34,11 +34,15 @@ pub enum Request {
     CodeVideos { code: String, range: TimeRange },
     /// The lines of a time span that pass a query (context, a panel's lines).
     Lines(super::lines::LineQuery),
+    /// The templates of errors and warnings in a range, and what changed (the Patterns screen).
+    Patterns(super::PatternsQuery),
     /// Every line holding a text in a range (not only the tail's); answered by
     /// [`Update::SearchProgress`]es and one [`Update::SearchResults`].
     Search(super::SearchQuery),
     /// Abandons the search in flight (its results so far are not sent).
     CancelSearch,
+    /// Appends a rule to the user's rule file (atomically) and applies the rule base at once.
+    AddRule { spec: Box<crate::enrich::rules::RuleSpec>, path: std::path::PathBuf },
 }
 
 /// What the engine tells the console.
@@ -56,6 +60,12 @@ pub enum Update {
     Related(Box<Related>),
     /// The lines a [`Request::Lines`] asked for.
     Lines(Box<super::lines::Lines>),
+    /// The answer to a [`Request::Patterns`], with how long it took.
+    Patterns {
+        query: super::PatternsQuery,
+        view: Box<crate::stats::template_rows::PatternsView>,
+        took_ms: u64,
+    },
     /// Every video of a code in a range, most failures first.
     CodeVideos {
         code: String,
@@ -70,6 +80,11 @@ pub enum Update {
     },
     /// What a search found (or, cancelled by a newer request, found so far).
     SearchResults(Box<super::SearchResult>),
+    /// A rule was saved and applied (the text says where and what it cost), or why not.
+    RuleAdded {
+        id: String,
+        result: Result<String, String>,
+    },
     /// Something to say on the status line (terminal-safe).
     Notice(String),
     /// How far opening the backend got (reading files, connecting).
@@ -162,6 +177,7 @@ pub fn run_cancellable(
     let mut redo_overview = false;
     let mut redo_code: Option<(String, TimeRange)> = None;
     let mut redo_lines: Option<super::lines::LineQuery> = None;
+    let mut redo_patterns: Option<super::PatternsQuery> = None;
     // requests that arrived while a search ran (read to know whether it was cancelled)
     let mut backlog: Vec<Request> = Vec::new();
     let mut redo_search: Option<super::SearchQuery> = None;
@@ -170,6 +186,7 @@ pub fn run_cancellable(
         let redo = redo_related.is_some()
             || redo_code.is_some()
             || redo_lines.is_some()
+            || redo_patterns.is_some()
             || redo_search.is_some()
             || !backlog.is_empty();
         let wait = if publish_now || redo { Duration::ZERO } else { Duration::from_millis(200) };
@@ -198,6 +215,17 @@ pub fn run_cancellable(
                 _ => None,
             })
             .or(redo_related.take());
+        for request in &pending {
+            if let Request::AddRule { spec, path } = request {
+                let result = add_rule(backend.as_mut(), spec, path);
+                let id = crate::text::sanitize_owned(&spec.id, 200);
+                let result = result.map_err(|e| crate::text::sanitize_owned(&e, 600));
+                if updates.send(Update::RuleAdded { id, result }).is_err() {
+                    return;
+                }
+                publish_now = true;
+            }
+        }
         if let Some(chosen) = pending.iter().rev().find_map(|r| match r {
             Request::Window(r) => Some(*r),
             _ => None,
@@ -236,6 +264,25 @@ pub fn run_cancellable(
             if stale(epoch) {
                 redo_lines = Some(query);
             } else if updates.send(Update::Lines(Box::new(lines))).is_err() {
+                return;
+            }
+        }
+        let newest_patterns = pending
+            .iter()
+            .rev()
+            .find_map(|r| match r {
+                Request::Patterns(query) => Some(query.clone()),
+                _ => None,
+            })
+            .or(redo_patterns.take());
+        if let Some(query) = newest_patterns {
+            let epoch = begin();
+            let started = Instant::now();
+            let view = backend.patterns(&query);
+            let took_ms = started.elapsed().as_millis() as u64;
+            if stale(epoch) {
+                redo_patterns = Some(query);
+            } else if updates.send(Update::Patterns { query, view: Box::new(view), took_ms }).is_err() {
                 return;
             }
         }
@@ -306,6 +353,26 @@ pub fn run_cancellable(
             last_publish = Some(Instant::now());
         }
     }
+}
+
+/// Saves a rule to the user's file and applies the new rule base (see [`crate::enrich::learn`]).
+fn add_rule(
+    backend: &mut dyn Backend,
+    spec: &crate::enrich::rules::RuleSpec,
+    path: &std::path::Path,
+) -> Result<String, String> {
+    let Some(current) = backend.rules() else {
+        return Err(
+            "on a cluster the rules are applied when `ship` writes the documents: the rule was not saved".into()
+        );
+    };
+    let current = current.clone();
+    let (saved, kept) = crate::enrich::learn::append(path, spec)?;
+    let backup = if kept { " (the previous file kept as .bak)" } else { "" };
+    let applied = backend
+        .set_enricher(crate::enrich::learn::with_rules(&current, saved))
+        .map_err(|e| format!("saved to {}{backup}, not applied yet: {e}", crate::text::path_text(path)))?;
+    Ok(format!("saved to {}{backup}; {applied}", crate::text::path_text(path)))
 }
 
 /// Lines read per second, measured over at least half a second.

@@ -221,8 +221,17 @@ pub fn lines_in_span(from_ms: i64, to_ms: i64, code: Option<&str>, template: Opt
         Some((code, None)) => filter.push(json!({"term": {"error_code": code}})),
         None => {}
     }
-    if let Some(t) = template {
-        filter.push(json!({"term": {"unknown_template": t}}));
+    match template {
+        // grouped by the miner: `<*>` is any one word
+        Some(t) if t.contains(crate::patterns::mask::ANY) => {
+            let escaped: Vec<String> = t
+                .split(crate::patterns::mask::ANY)
+                .map(|part| part.replace('\\', "\\\\").replace('*', "\\*").replace('?', "\\?"))
+                .collect();
+            filter.push(json!({"wildcard": {"unknown_template": {"value": escaped.join("*")}}}));
+        }
+        Some(t) => filter.push(json!({"term": {"unknown_template": t}})),
+        None => {}
     }
     json!({"size": size, "sort": document_order("asc"), "query": {"bool": {"filter": filter}}})
 }

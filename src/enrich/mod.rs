@@ -3,6 +3,7 @@
 //! unknown.
 
 pub mod component;
+pub mod learn;
 pub mod rules;
 
 use crate::event::{Event, Source};

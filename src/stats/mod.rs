@@ -9,10 +9,13 @@
 //! are counted in [`LineCounts`] and in the totals with the untimed events, never in a time bucket,
 //! and never as the first or last time of the data. Every counter saturates instead of wrapping.
 
+pub mod changes;
 pub mod health;
 pub mod histogram;
 pub mod lines;
 pub mod overview;
+pub mod template_rows;
+pub mod templates;
 pub mod videos;
 
 pub use lines::LineCounts;
@@ -254,6 +257,8 @@ pub struct Stats {
     pub untimed: Bucket,
     pub videos: FxHashMap<CompactString, VideoStats>,
     pub patterns: FxHashMap<String, PatternStats>,
+    /// The templates of every error and warning (the Patterns screen).
+    pub templates: FxHashMap<String, templates::TemplateStats>,
     pub first_ms: Option<i64>,
     pub last_ms: Option<i64>,
     /// The oldest and newest times of events outside the window (`--since`/`--until`), to say where
@@ -262,6 +267,7 @@ pub struct Stats {
     /// Failing videos / templates not kept because a cap was reached.
     pub videos_over_cap: u64,
     pub patterns_over_cap: u64,
+    pub templates_over_cap: u64,
 }
 
 impl Stats {
@@ -277,11 +283,13 @@ impl Stats {
             untimed: Bucket::new(components),
             videos: FxHashMap::default(),
             patterns: FxHashMap::default(),
+            templates: FxHashMap::default(),
             first_ms: None,
             last_ms: None,
             filtered_span: None,
             videos_over_cap: 0,
             patterns_over_cap: 0,
+            templates_over_cap: 0,
         }
     }
 
@@ -488,6 +496,9 @@ impl Stats {
         if enriched.attribution == Attribution::Unknown {
             self.record_unknown(event, ts, key, enricher);
         }
+        if templates::wanted(event, enriched) {
+            self.record_template(event, enriched, ts, key);
+        }
     }
 
     fn record_video_failure(
@@ -528,34 +539,6 @@ impl Stats {
         }
         if let Some(k) = key {
             add_triple(&mut stats.by_bucket, k, code, 1);
-        }
-    }
-
-    fn record_unknown(&mut self, event: &Event<'_>, ts: Option<i64>, key: Option<i64>, enricher: &Enricher) {
-        let _ = enricher;
-        let template = crate::patterns::unknown_template(event);
-        let len = self.patterns.len();
-        let stats = match self.patterns.get_mut(&template) {
-            Some(s) => s,
-            None if len >= MAX_PATTERNS => {
-                self.patterns_over_cap += 1;
-                return;
-            }
-            None => self.patterns.entry(template).or_insert_with(|| PatternStats {
-                example: crate::text::sanitize_owned(&event.message, 512),
-                ..PatternStats::default()
-            }),
-        };
-        stats.count = stats.count.saturating_add(1);
-        if let Some(t) = ts {
-            if stats.first_ms.is_none_or(|f| t < f) {
-                stats.first_ms = Some(t);
-                stats.example = crate::text::sanitize_owned(&event.message, 512);
-            }
-            stats.last_ms = Some(stats.last_ms.map_or(t, |l| l.max(t)));
-        }
-        if let Some(k) = key {
-            add_pair_small(&mut stats.by_bucket, k, 1);
         }
     }
 
@@ -630,6 +613,7 @@ impl Stats {
                 }
             }
         }
+        self.merge_templates(std::mem::take(&mut other.templates), other.templates_over_cap);
         self.first_ms = min_opt(self.first_ms, other.first_ms);
         self.last_ms = max_opt(self.last_ms, other.last_ms);
         if let Some((first, last)) = other.filtered_span {
@@ -654,6 +638,7 @@ impl Stats {
             p.by_bucket.retain(|(k, _)| *k >= key);
             !p.by_bucket.is_empty()
         });
+        self.templates.retain(|_, t| t.trim_before(key));
     }
 
     /// Level counts over all time, for convenience.

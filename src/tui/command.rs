@@ -36,10 +36,13 @@ pub enum Command {
     Suspect {
         past: bool,
     },
+    /// The Patterns screen compares the range with this baseline (`None`: the same length just
+    /// before the range).
+    Baseline(Option<(Bound, Bound)>),
 }
 
 /// The command words, with what each takes (help and the unknown-command message list them).
-pub const COMMANDS: [(&str, &str); 14] = [
+pub const COMMANDS: [(&str, &str); 15] = [
     ("video", "ID: the drill-down of a video or request id (a bare vid_… or req_… too)"),
     ("code", "CODE: the tail and the lists filtered to an error code (no CODE: all)"),
     ("component", "NAME: the tail filtered to a component (no NAME: all)"),
@@ -53,6 +56,7 @@ pub const COMMANDS: [(&str, &str); 14] = [
     ("help", "every key and command"),
     ("q", "quit"),
     ("clear", "drop the :code, :component and :level filters"),
+    ("baseline", "FROM TO: what the patterns screen compares the range with (alone: the same length just before)"),
     ("suspect", "the lines timed in the future, left out of every window (past: those dated before 1990)"),
 ];
 
@@ -108,6 +112,12 @@ pub fn parse(text: &str, offset: i64) -> Result<Command, String> {
             }
         }
         "all" => Command::All,
+        "baseline" if rest.is_empty() => Command::Baseline(None),
+        "baseline" => {
+            let (from, to) = split_range(rest, offset)
+                .ok_or_else(|| format!(":baseline `{}`: expected FROM TO, each {TIME_SYNTAX}", shown(rest)))?;
+            Command::Baseline(Some((from, to)))
+        }
         "theme" => Command::Theme(arg("a theme name (dark, light, high-contrast, solarized)")?),
         "help" => Command::Help,
         "q" => Command::Quit,

@@ -28,6 +28,8 @@ pub fn run(effect: Effect, state: &mut State, clipboard_mode: ClipboardMode, lin
         Effect::Window(range) => link.send(Request::Window(range)),
         Effect::Related(id) => link.send(Request::Related(id)),
         Effect::Lines(query) => link.send(Request::Lines(query)),
+        Effect::Patterns(query) => link.send(Request::Patterns(query)),
+        Effect::AddRule { spec, path } => link.send(Request::AddRule { spec, path }),
         Effect::CodeVideos { code, range } => link.send(Request::CodeVideos { code, range }),
         Effect::Search { text, from_ms, to_ms } => {
             link.send(Request::Search(crate::backend::SearchQuery::new(&text, from_ms, to_ms)))

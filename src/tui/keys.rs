@@ -56,6 +56,10 @@ pub enum Action {
     FocusPrevious,
     /// Filter the top failing videos (`f`).
     FilterVideos,
+    /// The drill-down of the selected line's video (`d` on a line list).
+    DrillLine,
+    /// Write a rule for the selected unknown template (`L` on the patterns screen).
+    Label,
 }
 
 /// The key table: (screen, key) → action; screen-specific keys first.
@@ -91,6 +95,10 @@ pub fn action_for(screen: Screen, key: &KeyEvent) -> Option<Action> {
         (Screen::Overview, KeyCode::Char('z')) => Some(Zoom),
         (Screen::Overview, KeyCode::Char('w')) => Some(FocusNext),
         (Screen::Overview, KeyCode::Char('W')) => Some(FocusPrevious),
+        (Screen::Patterns, KeyCode::Char('w')) => Some(FocusNext),
+        (Screen::Patterns, KeyCode::Char('W')) => Some(FocusPrevious),
+        (Screen::Lines, KeyCode::Char('d')) => Some(DrillLine),
+        (Screen::Patterns, KeyCode::Char('L')) => Some(Label),
         (_, KeyCode::Char('Z')) => Some(ZoomOut),
         (Screen::Tail | Screen::Drill | Screen::Lines, KeyCode::Char('v')) => Some(ViewLine),
         (Screen::Tail | Screen::Drill | Screen::Lines, KeyCode::Char('Y')) => Some(CopyLine),
@@ -123,6 +131,7 @@ pub fn action_for(screen: Screen, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('2') => GoTo(Screen::Drill),
         KeyCode::Char('3') => GoTo(Screen::Tail),
         KeyCode::Char('4') => GoTo(Screen::Codes),
+        KeyCode::Char('5') => GoTo(Screen::Patterns),
         KeyCode::Char('t') => CycleWindow,
         KeyCode::Char('/') => Search,
         KeyCode::Char(':') => CommandLine,
@@ -160,8 +169,8 @@ pub fn overlay_action(overlay: Overlay, key: &KeyEvent) -> Option<Action> {
 }
 
 /// The keys, as help shows them (the README's table says the same).
-pub const KEYS: [(&str, &str); 35] = [
-    ("Tab / Shift-Tab", "next / previous screen (1-4 jump: overview, drill-down, tail, codes)"),
+pub const KEYS: [(&str, &str); 38] = [
+    ("Tab / Shift-Tab", "next / previous screen (1-5 jump: overview, drill-down, tail, codes, patterns)"),
     ("j k ↓ ↑", "move / scroll"),
     ("g G", "top / bottom (G returns the tail to live)"),
     ("PgUp PgDn ^u ^d", "page"),
@@ -179,6 +188,9 @@ pub const KEYS: [(&str, &str); 35] = [
     ("[ ]", "overview: move the time cursor across the sparklines and the heatmap"),
     ("z Z", "zoom every panel to the cursor's bucket ± 2 / back to the range before"),
     ("w W ^→ ^←", "overview: focus the next / previous panel (videos, heatmap, unknown errors, alerts)"),
+    ("w", "patterns: switch between the templates and what changed against the baseline (:baseline)"),
+    ("L", "patterns: write a rule for the selected unknown template (saved to rules.toml, applied at once)"),
+    ("d", "a line list (a pattern's lines): the drill-down of the selected line's video"),
     ("v", "the selected line whole: every field, JSON pretty-printed, a traceback as its lines"),
     ("Y", "copy the selected line whole"),
     ("← →", "tail, drill-down, lines: scroll the lines sideways"),

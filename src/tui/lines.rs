@@ -172,7 +172,8 @@ pub fn open(state: &mut State, query: LineQuery) -> Vec<Effect> {
     state.screen = Screen::Lines;
     state.hscroll = 0;
     state.set_status(format!("loading {}…", query.title));
-    state.lines = LinesState { query: query.clone(), answer: None, cursor: 0 };
+    let back = Some(state.previous);
+    state.lines = LinesState { query: query.clone(), answer: None, cursor: 0, back };
     vec![Effect::Lines(query)]
 }
 

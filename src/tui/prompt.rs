@@ -196,6 +196,18 @@ pub fn apply(state: &mut State, command: Command) -> Vec<Effect> {
                 crate::backend::lines::LineQuery::suspect(state.now_ms, state.future_tolerance_ms, past),
             );
         }
+        Command::Baseline(ends) => {
+            let baseline = ends.map(|(from, to)| match (from, to) {
+                (Bound::At(a), Bound::At(b)) => TimeRange::between(a, b),
+                (from, to) => TimeRange { from, to },
+            });
+            state.patterns.baseline = baseline;
+            state.set_status(match baseline {
+                Some(b) => format!("baseline: {} (:baseline alone: the same length just before the range)", b.label()),
+                None => "baseline: the same length just before the range".to_string(),
+            });
+            return super::patterns::open(state);
+        }
     }
     Vec::new()
 }

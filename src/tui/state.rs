@@ -12,6 +12,8 @@ pub enum Screen {
     Drill,
     Tail,
     Codes,
+    /// The templates of errors and warnings, and what changed against a baseline.
+    Patterns,
     /// The lines of a panel entered (a heatmap cell, an alert, an unknown-error pattern); not in
     /// the Tab cycle, Esc goes back.
     Lines,
@@ -47,6 +49,25 @@ pub struct LinesState {
     /// `None` while the answer is on its way.
     pub answer: Option<crate::backend::lines::Lines>,
     pub cursor: usize,
+    /// The screen Esc returns to (the one the lines were opened from).
+    pub back: Option<Screen>,
+}
+
+/// The Patterns screen: the engine's answer, the list focused and the selected rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PatternsState {
+    /// The last answer, with the query it answered and how long it took (ms).
+    pub answer: Option<(crate::backend::PatternsQuery, crate::stats::template_rows::PatternsView, u64)>,
+    /// A request is on its way.
+    pub pending: bool,
+    /// The baseline chosen with `:baseline FROM TO` (`None`: the same length just before).
+    pub baseline: Option<TimeRange>,
+    /// The changes list has the focus (`w`), else the templates.
+    pub on_changes: bool,
+    pub cursor: usize,
+    pub change_cursor: usize,
+    /// Minutes within which a first-seen template is new (config `new_pattern_minutes`).
+    pub new_minutes: u32,
 }
 
 /// The ranges `t` cycles through (back from the newest data, or all of it).
@@ -293,6 +314,12 @@ pub struct State {
     pub drill: DrillState,
     /// The lines of a panel entered (`Screen::Lines`).
     pub lines: LinesState,
+    pub patterns: PatternsState,
+    /// The rule being written (`L` on an unknown template).
+    pub form: Option<super::label::RuleForm>,
+    /// The user's rule file, where labelled rules are appended (`rules.toml` in the config
+    /// directory).
+    pub rule_file: Option<std::path::PathBuf>,
     /// The line shown whole (`Overlay::Line`).
     pub detail: Option<OwnedEvent>,
     /// Columns the line lists are scrolled sideways (`←` / `→`).
@@ -361,6 +388,9 @@ impl State {
             tail: TailState::default(),
             drill: DrillState::default(),
             lines: LinesState::default(),
+            form: None,
+            rule_file: crate::config::config_dir().map(|d| d.join("rules.toml")),
+            patterns: PatternsState { new_minutes: config.new_pattern_minutes, ..PatternsState::default() },
             detail: None,
             hscroll: 0,
             focus: Panel::default(),

@@ -39,6 +39,13 @@ pub enum Effect {
     Related(String),
     /// Ask for the lines of a time span (context, a panel's lines).
     Lines(crate::backend::lines::LineQuery),
+    /// Ask for the templates of a range and what changed (the Patterns screen).
+    Patterns(crate::backend::PatternsQuery),
+    /// Save a rule to the user's rule file and apply it (the engine does both).
+    AddRule {
+        spec: Box<crate::enrich::rules::RuleSpec>,
+        path: std::path::PathBuf,
+    },
     /// Ask for every video of a code in a range.
     CodeVideos {
         code: String,
@@ -120,6 +127,12 @@ fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
                 }
             }
             clamp_selections(state);
+            // the patterns on screen follow the data
+            if state.screen == Screen::Patterns { super::patterns::request(state) } else { Vec::new() }
+        }
+        Update::RuleAdded { id, result } => super::label::saved(state, id, result),
+        Update::Patterns { query, view, took_ms } => {
+            super::patterns::receive(state, query, *view, took_ms);
             Vec::new()
         }
         Update::Tail(events) => {
@@ -182,6 +195,9 @@ fn clamp_selections(state: &mut State) {
 }
 
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if state.form.is_some() {
+        return super::label::on_key(state, key);
+    }
     if matches!(state.input, Input::Command(_)) {
         return super::prompt::on_key(state, key);
     }
@@ -314,7 +330,7 @@ pub fn open_drill(state: &mut State, video_id: String) -> Vec<Effect> {
     Vec::new()
 }
 
-const SCREENS: [Screen; 4] = [Screen::Overview, Screen::Drill, Screen::Tail, Screen::Codes];
+const SCREENS: [Screen; 5] = [Screen::Overview, Screen::Drill, Screen::Tail, Screen::Codes, Screen::Patterns];
 
 fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     use Action::*;
@@ -330,7 +346,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                 state.code_videos = false;
                 state.video_selected = 0;
             }
-            Screen::Lines => state.screen = state.previous,
+            Screen::Lines => state.screen = state.lines.back.unwrap_or(state.previous),
             Screen::Tail if !state.tail.query.is_empty() => {
                 state.tail.query.clear();
                 state.set_status("search cleared");
@@ -364,6 +380,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                 Some(id) => return open_drill(state, id),
                 None => state.set_status("the selected line names no video"),
             },
+            Screen::Patterns => return super::patterns::enter(state),
             Screen::Drill | Screen::Lines => {}
         },
         Up | Down | PageUp | PageDown | Top | Bottom => move_cursor(state, action),
@@ -371,7 +388,11 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             let at = SCREENS.iter().position(|s| *s == state.screen).unwrap_or(0);
             let step = if action == NextScreen { 1 } else { SCREENS.len() - 1 };
             state.screen = SCREENS[(at + step) % SCREENS.len()];
+            if state.screen == Screen::Patterns {
+                return super::patterns::open(state);
+            }
         }
+        GoTo(Screen::Patterns) => return super::patterns::open(state),
         GoTo(s) => state.screen = s,
         CycleWindow => {
             // the next preset after the one shown (an absolute range goes back to the first)
@@ -425,6 +446,12 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         CycleOrder => cycle_order(state),
         CommandLine => super::prompt::open(state),
         ViewLine | CopyLine | ScrollLeft | ScrollRight | ToggleContext => return super::lines::act(state, action),
+        FocusNext | FocusPrevious if state.screen == Screen::Patterns => super::patterns::switch_focus(state),
+        Label => super::label::open(state),
+        DrillLine => match super::lines::selected(state).and_then(|e| e.video_id.clone()) {
+            Some(id) => return open_drill(state, id),
+            None => state.set_status("the selected line names no video"),
+        },
         CursorEarlier | CursorLater | Zoom | ZoomOut | FocusNext | FocusPrevious | FilterVideos => {
             return super::zoom::act(state, action);
         }
@@ -457,6 +484,9 @@ pub fn set_range(state: &mut State, range: TimeRange) -> Vec<Effect> {
         && let Some(code) = state.selected_code()
     {
         effects.push(Effect::CodeVideos { code: code.to_string(), range });
+    }
+    if state.screen == Screen::Patterns {
+        effects.extend(super::patterns::request(state));
     }
     effects
 }
@@ -501,6 +531,7 @@ fn move_cursor(state: &mut State, action: Action) {
         Screen::Codes => (&mut state.code_selected, state.overview.as_ref().map_or(0, |o| o.codes.len())),
         Screen::Drill => (&mut state.drill.scroll, state.drill.related.as_ref().map_or(0, |r| r.events.len())),
         Screen::Tail => return tail::move_cursor(state, action),
+        Screen::Patterns => return super::patterns::move_cursor(state, action),
     };
     let last = len.saturating_sub(1);
     *cursor = match action {

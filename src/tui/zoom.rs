@@ -143,7 +143,7 @@ pub fn enter(state: &mut State) -> Vec<Effect> {
             let code = code.clone();
             let Some((from, to)) = point_span(state, point) else { return Vec::new() };
             let title = format!("{code} {} … {}", format_clock(from), format_clock(to));
-            LineQuery { from_ms: from, to_ms: to, code: Some(code), template: None, title }
+            LineQuery { from_ms: from, to_ms: to, code: Some(code), template: None, known_too: false, title }
         }
         Panel::Unknown => {
             let Some(p) = o.unknown_patterns.get(state.panel_selected) else {
@@ -152,7 +152,14 @@ pub fn enter(state: &mut State) -> Vec<Effect> {
             };
             let (from, to) = (p.first_seen.unwrap_or(whole.0), p.last_seen.unwrap_or(whole.1));
             let title = format!("unknown: {}", crate::text::sanitize_owned(&p.template, 80));
-            LineQuery { from_ms: from, to_ms: to, code: None, template: Some(p.template.clone()), title }
+            LineQuery {
+                from_ms: from,
+                to_ms: to,
+                code: None,
+                template: Some(p.template.clone()),
+                known_too: false,
+                title,
+            }
         }
         Panel::Alerts => {
             let Some(a) = o.alerts.get(state.panel_selected) else {
@@ -164,7 +171,7 @@ pub fn enter(state: &mut State) -> Vec<Effect> {
             let code = rule.and_then(|r| r.codes.clone());
             let from = a.from.saturating_sub(window);
             let title = format!("alert {} {} … {}", a.rule, format_clock(from), format_clock(a.to));
-            LineQuery { from_ms: from, to_ms: a.to, code, template: None, title }
+            LineQuery { from_ms: from, to_ms: a.to, code, template: None, known_too: false, title }
         }
     };
     super::lines::open(state, query)

@@ -13,10 +13,12 @@
 mod codes;
 mod drill;
 mod help;
+mod label;
 mod line;
 mod lines;
 mod messages;
 mod overview;
+mod patterns;
 mod search;
 mod tail;
 pub mod text;
@@ -56,9 +58,13 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         Screen::Drill => drill::draw(frame, body, state, theme),
         Screen::Tail => tail::draw(frame, body, state, theme),
         Screen::Codes => codes::draw(frame, body, state, theme),
+        Screen::Patterns => patterns::draw(frame, body, state, theme),
         Screen::Lines => lines::draw(frame, body, state, theme),
     }
     draw_status(frame, status, state, theme);
+    if let Some(form) = &state.form {
+        label::draw(frame, body, state, form, theme);
+    }
     if let Some(overlay) = state.overlay {
         draw_overlay(frame, body, state, theme, overlay);
     }
@@ -130,6 +136,7 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ("2", "Drill-down", Screen::Drill),
         ("3", "Tail", Screen::Tail),
         ("4", "Codes", Screen::Codes),
+        ("5", "Patterns", Screen::Patterns),
     ];
     let narrow = area.width < 120;
     let mut spans = Vec::new();
@@ -196,7 +203,8 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Screen::Tail => "Space pause · / search · n/N · l level · c comp · e errors · Enter · ? help",
         Screen::Codes if state.code_videos => "j/k · PgUp/PgDn page · s sort · Enter drill down · Esc back · ? help",
         Screen::Codes => "j/k move · Enter videos of code · Esc back · ? help",
-        Screen::Lines => "j/k · v whole line · Y copy · ←/→ scroll · Esc back · ? help",
+        Screen::Patterns => "j/k · Enter its lines · w templates/what changed · :baseline · t range · ? help",
+        Screen::Lines => "j/k · d drill down · v whole line · Y copy · ←/→ scroll · Esc back · ? help",
     };
     let line = match &state.input {
         Input::Search(text) => Line::from(vec![

@@ -1,0 +1,338 @@
+//! The Patterns screen's answer: the templates of errors and warnings in a window, grouped by the
+//! miner (messages differing in a variable word are one row), each with its count, trend, first
+//! seen, example, components, videos, the rule that explains it and whether it is **new**; and
+//! "what changed" against a baseline window ([`super::changes`]). Computed from [`Stats`] on files;
+//! a cluster answers from its aggregations ([`from_overviews`]).
+
+use super::Stats;
+use super::overview::{Explanation, Overview, Window};
+use crate::enrich::{Attribution, Enricher, RuleId};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+
+/// Rows kept in one answer (the screen says when more matched).
+pub const ROWS_CAP: usize = 500;
+/// Trend points per row at most.
+pub const TREND_POINTS: usize = 60;
+/// Grouped templates listed per row (to find its lines).
+const MEMBERS_KEPT: usize = 32;
+
+/// One template of errors and warnings in the window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TemplateRow {
+    /// The template (`<*>` where grouped messages differ).
+    pub template: String,
+    /// Lines in the window.
+    pub count: u64,
+    /// Lines per point over the window (oldest first).
+    pub trend: Vec<u64>,
+    /// First and last seen in all the data read (not only the window).
+    pub first_seen: Option<i64>,
+    pub last_seen: Option<i64>,
+    /// First seen within the last `new_minutes` of the data.
+    pub new: bool,
+    /// Some of its lines are errors (else warnings only).
+    pub errors: bool,
+    pub example: String,
+    pub components: Vec<String>,
+    /// Distinct videos its lines named in the window (`videos_at_least`: more were not kept).
+    pub videos: u64,
+    pub videos_at_least: bool,
+    /// The rule explaining most of its lines, if any, and how many error lines none explained.
+    pub explanation: Explanation,
+    pub unknown: u64,
+    /// The masked templates grouped into this row (at most [`MEMBERS_KEPT`]).
+    #[serde(skip)]
+    pub members: Vec<String>,
+    /// For a template no rule explains: a rule drafted for it (`L` labels it).
+    #[serde(skip)]
+    pub draft: Option<crate::enrich::rules::RuleSpec>,
+}
+
+/// A template or code whose rate changed between the baseline and the window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeRow {
+    /// `code` or `template`.
+    pub kind: &'static str,
+    pub name: String,
+    pub now: u64,
+    pub before: u64,
+    /// `new`, `gone`, `rose` or `fell`.
+    pub change: &'static str,
+    /// Rate in the window over rate in the baseline (`None` for new and gone).
+    pub factor: Option<f64>,
+    /// Lines more (or fewer) than the baseline's rate predicts: the sort key.
+    pub impact: f64,
+    /// For a template row: the grouped templates (to find its lines).
+    #[serde(skip)]
+    pub members: Vec<String>,
+}
+
+/// The Patterns screen's answer.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct PatternsView {
+    pub window: Window,
+    pub baseline: Window,
+    /// The times counted (whole buckets: a window's ends are widened to its buckets'), for a
+    /// row's lines; `None`: the window's ends.
+    pub span: Option<(i64, i64)>,
+    pub rows: Vec<TemplateRow>,
+    /// Rows before the cap ([`ROWS_CAP`]).
+    pub total_rows: usize,
+    /// Templates not kept while reading (a cap was reached).
+    pub over_cap: u64,
+    /// Error and warning lines in the window.
+    pub lines: u64,
+    pub changes: Vec<ChangeRow>,
+    /// Minutes within which a first-seen template is new.
+    pub new_minutes: u32,
+    /// What this backend cannot say (a cluster: templates of unknown errors only).
+    pub note: Option<String>,
+    pub data_to: Option<i64>,
+}
+
+/// Settings of the answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PatternOptions {
+    pub new_minutes: u32,
+    /// A rate must change by this factor to be listed.
+    pub factor: f64,
+    /// Lines a template or code needs (in the window or the baseline) to be listed as changed.
+    pub min_count: u64,
+}
+
+impl Default for PatternOptions {
+    fn default() -> Self {
+        PatternOptions { new_minutes: 15, factor: 2.0, min_count: 5 }
+    }
+}
+
+/// The window as inclusive bucket keys.
+pub(super) fn keys_of(stats: &Stats, window: Window) -> (i64, i64) {
+    let first = stats.first_ms.map_or(0, |f| stats.bucket_of(f));
+    let last = stats.last_ms.map_or(0, |l| stats.bucket_of(l));
+    (window.from_ms.map_or(first, |f| stats.bucket_of(f)), window.to_ms.map_or(last, |t| stats.bucket_of(t)))
+}
+
+/// Mines the keys (in the order of their text, so the answer is deterministic): the group id of
+/// each key, and each group's template text.
+pub(super) fn group(keys: &[&str]) -> (Vec<u64>, FxHashMap<u64, String>) {
+    let mut sorted: Vec<(usize, &str)> = keys.iter().copied().enumerate().collect();
+    sorted.sort_by(|a, b| a.1.cmp(b.1));
+    let settings = crate::patterns::Settings { max_templates: keys.len().max(8), ..Default::default() };
+    let mut miner = crate::patterns::Miner::new(settings);
+    let mut ids = vec![0; keys.len()];
+    for (at, key) in sorted {
+        ids[at] = miner.add(key, None).id;
+    }
+    // a group of one keeps its key as it is (the lines' own template); a group of several the
+    // miner's text, `<*>` where they differ
+    let mut members: FxHashMap<u64, usize> = FxHashMap::default();
+    for id in &ids {
+        *members.entry(*id).or_default() += 1;
+    }
+    let texts = ids
+        .iter()
+        .zip(keys)
+        .filter_map(|(id, key)| match members.get(id) {
+            Some(1) => Some((*id, (*key).to_string())),
+            _ => miner.get(*id).map(|t| (*id, crate::text::sanitize_owned(&t.text(), 512))),
+        })
+        .collect();
+    (ids, texts)
+}
+
+/// The rows of a window, most lines first.
+pub fn compute(
+    stats: &Stats,
+    enricher: &Enricher,
+    window: Window,
+    baseline: Window,
+    options: PatternOptions,
+) -> PatternsView {
+    let (from, to) = keys_of(stats, window);
+    let in_window = |k: i64| k >= from && k <= to;
+    let keys: Vec<&str> = stats.templates.keys().map(String::as_str).collect();
+    let (ids, texts) = group(&keys);
+    let points = usize::try_from((to - from).max(0) + 1).unwrap_or(1).clamp(1, TREND_POINTS);
+    let per_point = (((to - from).max(0) + 1) as usize).div_ceil(points).max(1);
+    struct Acc {
+        row: TemplateRow,
+        components: FxHashSet<u16>,
+        videos: FxHashSet<String>,
+        rules: FxHashMap<RuleId, u64>,
+    }
+    let mut groups: FxHashMap<u64, Acc> = FxHashMap::default();
+    let mut lines = 0u64;
+    for (key, id) in keys.iter().zip(&ids) {
+        let t = &stats.templates[*key];
+        let count: u64 = if window.is_all() {
+            t.count
+        } else {
+            t.by_bucket.iter().filter(|(k, _, _)| in_window(*k)).map(|(_, _, n)| u64::from(*n)).sum()
+        };
+        if count == 0 {
+            continue;
+        }
+        lines += count;
+        let acc = groups.entry(*id).or_insert_with(|| Acc {
+            row: TemplateRow {
+                template: texts.get(id).cloned().unwrap_or_default(),
+                count: 0,
+                trend: vec![0; points],
+                first_seen: None,
+                last_seen: None,
+                new: false,
+                errors: false,
+                example: String::new(),
+                components: Vec::new(),
+                videos: 0,
+                videos_at_least: false,
+                explanation: Explanation::none(),
+                unknown: 0,
+                members: Vec::new(),
+                draft: None,
+            },
+            components: FxHashSet::default(),
+            videos: FxHashSet::default(),
+            rules: FxHashMap::default(),
+        });
+        let row = &mut acc.row;
+        row.count += count;
+        for (k, c, n) in t.by_bucket.iter().filter(|(k, _, _)| in_window(*k)) {
+            let at = usize::try_from(k - from).unwrap_or(0) / per_point;
+            if let Some(p) = row.trend.get_mut(at) {
+                *p += u64::from(*n);
+            }
+            acc.components.insert(*c);
+        }
+        if t.first_ms.is_some() && (row.first_seen.is_none() || t.first_ms < row.first_seen) {
+            row.first_seen = t.first_ms;
+            row.example = t.example.clone();
+        } else if row.example.is_empty() {
+            row.example = t.example.clone();
+        }
+        row.last_seen = row.last_seen.max(t.last_ms);
+        row.errors |= t.errors > 0;
+        row.unknown += t.unknown;
+        for (_, v) in t.videos.iter().filter(|(k, _)| in_window(*k)) {
+            acc.videos.insert(v.to_string());
+        }
+        row.videos_at_least |= t.videos_over_cap;
+        for (r, n) in &t.rules {
+            *acc.rules.entry(*r).or_default() += u64::from(*n);
+        }
+        if row.members.len() < MEMBERS_KEPT {
+            row.members.push((*key).to_string());
+        }
+    }
+    let new_after = stats.last_ms.map(|l| l - i64::from(options.new_minutes) * 60_000);
+    let mut rows: Vec<TemplateRow> = groups
+        .into_values()
+        .map(|mut acc| {
+            let row = &mut acc.row;
+            let mut components: Vec<String> =
+                acc.components.iter().map(|c| enricher.components.name(*c).to_string()).collect();
+            components.sort();
+            row.components = components;
+            row.videos = acc.videos.len() as u64;
+            row.new = matches!((row.first_seen, new_after), (Some(f), Some(after)) if f > after);
+            let rule = acc.rules.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0))).map(|(r, _)| *r);
+            row.explanation = match rule {
+                Some(r) => Explanation::of(enricher, Attribution::Rule(r)),
+                None if row.unknown > 0 => Explanation::unknown(),
+                None => Explanation::none(),
+            };
+            row.members.sort();
+            if row.explanation.rule.is_none() && row.unknown > 0 {
+                row.draft = Some(crate::enrich::learn::draft(enricher, &row.template, &row.example));
+            }
+            acc.row
+        })
+        .collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.template.cmp(&b.template)));
+    let total_rows = rows.len();
+    rows.truncate(ROWS_CAP);
+    let changes = super::changes::compute(stats, window, baseline, options);
+    let note = super::changes::baseline_before_data(stats, baseline).then(|| {
+        let first = stats.first_ms.map(crate::clock::format_ms).unwrap_or_else(|| "-".into());
+        format!("the baseline holds no data (the data starts at {first}): nothing compared; :baseline FROM TO")
+    });
+    let b = stats.bucket_ms;
+    let span = stats.first_ms.map(|_| (from.saturating_mul(b), to.saturating_add(1).saturating_mul(b) - 1));
+    PatternsView {
+        window,
+        baseline,
+        span,
+        rows,
+        total_rows,
+        over_cap: stats.templates_over_cap,
+        lines,
+        changes,
+        new_minutes: options.new_minutes,
+        note,
+        data_to: stats.last_ms,
+    }
+}
+
+/// The answer from two overviews (a cluster's aggregations): the unknown-error templates its
+/// `unknown_template` field holds (grouped), and codes; errors a rule explains are not templated.
+pub fn from_overviews(
+    now: &Overview,
+    before: &Overview,
+    window: Window,
+    baseline: Window,
+    options: PatternOptions,
+) -> PatternsView {
+    let new_after = now.data_to.map(|l| l - i64::from(options.new_minutes) * 60_000);
+    let rows: Vec<TemplateRow> = now
+        .unknown_patterns
+        .iter()
+        .map(|p| TemplateRow {
+            template: p.template.clone(),
+            count: p.count,
+            trend: Vec::new(),
+            first_seen: p.first_seen,
+            last_seen: p.last_seen,
+            new: matches!((p.first_seen, new_after), (Some(f), Some(after)) if f > after),
+            errors: true,
+            example: p.example.clone(),
+            components: Vec::new(),
+            videos: 0,
+            videos_at_least: false,
+            explanation: Explanation::unknown(),
+            unknown: p.count,
+            members: vec![p.template.clone()],
+            draft: None,
+        })
+        .collect();
+    let count = |o: &Overview| o.codes.iter().map(|c| (c.code.clone(), c.count)).collect::<Vec<_>>();
+    let templates = |o: &Overview| o.unknown_patterns.iter().map(|p| (p.template.clone(), p.count)).collect::<Vec<_>>();
+    let mut changes = super::changes::classify("code", &count(now), &count(before), window, baseline, options);
+    changes.extend(super::changes::classify(
+        "template",
+        &templates(now),
+        &templates(before),
+        window,
+        baseline,
+        options,
+    ));
+    super::changes::sort(&mut changes);
+    PatternsView {
+        window,
+        baseline,
+        span: None,
+        total_rows: rows.len(),
+        lines: rows.iter().map(|r| r.count).sum(),
+        rows,
+        over_cap: 0,
+        changes,
+        new_minutes: options.new_minutes,
+        note: Some(
+            "cluster: only the templates of unknown errors (the unknown_template field ship writes, top 20); \
+             errors a rule explains are compared by code"
+                .into(),
+        ),
+        data_to: now.data_to,
+    }
+}

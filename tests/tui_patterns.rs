@@ -1,0 +1,187 @@
+//! The Patterns screen (issue 14): the templates of errors and warnings in the range with their
+//! rule, videos and a new flag; Enter lists a template's lines; what changed against a baseline —
+//! on ratatui's TestBackend with the demo data (and a generated incident) and the real local
+//! backend answering.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
+mod common;
+
+use common::render;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use foley_triage::backend::local::LocalBackend;
+use foley_triage::backend::worker::Update;
+use foley_triage::backend::{Backend, PatternsQuery, TimeRange};
+use foley_triage::config::Config;
+use foley_triage::simulate::{self, SimulateOptions};
+use foley_triage::tui::state::{Screen, State};
+use foley_triage::tui::update::{Effect, Msg, update};
+
+fn open(paths: Vec<std::path::PathBuf>) -> LocalBackend {
+    let config = Config::default();
+    LocalBackend::open(paths, config.enricher().expect("rules"), &config, 2, false, Vec::new())
+}
+
+fn state_on(backend: &mut LocalBackend, range: TimeRange) -> State {
+    let mut state = State::new("demo".into(), &Config::default());
+    update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });
+    update(&mut state, Msg::Resize { width: 160, height: 48 });
+    state.range = range;
+    let overview = backend.overview(range);
+    update(
+        &mut state,
+        Msg::Engine(Update::Overview {
+            overview: Box::new(overview),
+            range,
+            events_per_second: 0.0,
+            source: "demo".into(),
+        }),
+    );
+    state
+}
+
+fn press(state: &mut State, code: KeyCode) -> Vec<Effect> {
+    update(state, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+/// Answers the screen's request with the backend's, as the engine would.
+fn answer(state: &mut State, backend: &mut LocalBackend, effects: &[Effect]) {
+    let query: &PatternsQuery =
+        effects.iter().find_map(|e| if let Effect::Patterns(q) = e { Some(q) } else { None }).expect("a request");
+    let view = backend.patterns(query);
+    update(state, Msg::Engine(Update::Patterns { query: query.clone(), view: Box::new(view), took_ms: 1 }));
+}
+
+#[test]
+fn patterns_list_every_template_with_its_rule_videos_and_lines() {
+    let demo = foley_triage::demo::materialize().expect("demo");
+    let mut backend = open(demo.files());
+    let mut state = state_on(&mut backend, TimeRange::ALL);
+    let effects = press(&mut state, KeyCode::Char('5'));
+    assert_eq!(state.screen, Screen::Patterns);
+    assert!(render(&state, 160, 48).contains("asking the engine"), "the screen says it waits");
+    answer(&mut state, &mut backend, &effects);
+    let (_, view, _) = state.patterns.answer.clone().unwrap();
+    assert!(view.rows.len() >= 3, "{:?}", view.rows);
+    // every template, not only the unknown: some a rule explains, some none
+    assert!(view.rows.iter().any(|r| r.explanation.rule.is_some()), "attributed templates listed");
+    assert!(view.rows.iter().any(|r| r.explanation.rule.is_none() && r.unknown > 0), "unknown templates listed");
+    assert!(view.rows.iter().any(|r| r.videos > 0 && !r.components.is_empty()));
+    assert!(view.rows.windows(2).all(|w| w[0].count >= w[1].count), "most lines first");
+    // the demo ends in an incident whose unknown code starts late: first seen near the end → new
+    let overview = state.overview.clone().unwrap();
+    let end = overview.data_to.unwrap();
+    for row in &view.rows {
+        let recent = row.first_seen.is_some_and(|f| f > end - 15 * 60_000);
+        assert_eq!(row.new, recent, "{}", row.template);
+    }
+    let screen = render(&state, 160, 48);
+    assert!(screen.contains("Patterns ·") && screen.contains("What changed"), "{screen}");
+    assert!(screen.contains(&view.rows[0].template[..20]), "{screen}");
+    let small = render(&state, 80, 24);
+    assert!(small.contains("Patterns"), "{small}");
+    // Enter on each of the first rows lists exactly its lines (grouped templates included)
+    for at in 0..view.rows.len().min(6) {
+        state.patterns.cursor = at;
+        let effects = press(&mut state, KeyCode::Enter);
+        let [Effect::Lines(query)] = effects.as_slice() else { panic!("{effects:?}") };
+        assert_eq!(state.screen, Screen::Lines);
+        let lines = backend.lines(query);
+        assert_eq!(lines.events.len() as u64, view.rows[at].count, "lines of `{}`", view.rows[at].template);
+        // and a video among them drills down as usual (d)
+        update(&mut state, Msg::Engine(Update::Lines(Box::new(lines.clone()))));
+        if let Some(i) = lines.events.iter().position(|e| e.video_id.is_some()) {
+            state.lines.cursor = i;
+            let effects = press(&mut state, KeyCode::Char('d'));
+            assert!(matches!(effects.as_slice(), [Effect::Related(_)]), "{effects:?}");
+            assert_eq!(state.screen, Screen::Drill);
+            press(&mut state, KeyCode::Esc);
+        }
+        press(&mut state, KeyCode::Esc);
+        assert_eq!(state.screen, Screen::Patterns);
+    }
+}
+
+#[test]
+fn a_range_without_errors_says_nothing_is_wrong_and_an_empty_one_says_no_data() {
+    let demo = foley_triage::demo::materialize().expect("demo");
+    let mut backend = open(demo.files());
+    // before the data: nothing read
+    let mut state = state_on(&mut backend, TimeRange::between(1_000_000_000_000, 1_000_000_060_000));
+    let effects = press(&mut state, KeyCode::Char('5'));
+    answer(&mut state, &mut backend, &effects);
+    let screen = render(&state, 80, 24);
+    assert!(screen.contains("no events in this range"), "{screen}");
+    // only INFO lines: nothing wrong, said so
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ok.log");
+    let text: String =
+        (0..50).map(|i| format!("2025-09-01 14:00:{:02}.000 [INFO] worker-1 all good n={i}\n", i % 60)).collect();
+    std::fs::write(&path, text).unwrap();
+    let mut backend = open(vec![path]);
+    let mut state = state_on(&mut backend, TimeRange::ALL);
+    assert!(state.overview.as_ref().unwrap().events >= 50);
+    let effects = press(&mut state, KeyCode::Char('5'));
+    answer(&mut state, &mut backend, &effects);
+    let screen = render(&state, 80, 24);
+    assert!(screen.contains("nothing wrong"), "{screen}");
+}
+
+#[test]
+fn what_changed_puts_the_incidents_new_code_and_its_spiking_code_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = simulate::write_logs(dir.path(), &SimulateOptions::default()).unwrap();
+    let paths = simulate::FILE_NAMES.iter().map(|n| dir.path().join(n)).collect();
+    let mut backend = open(paths);
+    // minutes 20..30 of the run: the OOM storm (20–30) and the unknown code's start (25);
+    // the baseline is minutes 10..20
+    let start = manifest.start_ms;
+    let range = TimeRange::between(start + 20 * 60_000, start + 30 * 60_000 - 1);
+    let mut state = state_on(&mut backend, range);
+    let effects = press(&mut state, KeyCode::Char('5'));
+    answer(&mut state, &mut backend, &effects);
+    let (_, view, _) = state.patterns.answer.clone().unwrap();
+    let codes: Vec<(&str, &str)> =
+        view.changes.iter().filter(|c| c.kind == "code").map(|c| (c.name.as_str(), c.change)).collect();
+    assert!(codes.len() >= 2, "{:?}", view.changes);
+    assert_eq!(codes[0], (manifest.unknown_code.as_str(), "new"), "{codes:?}");
+    assert_eq!(codes[1], ("MODEL_INFER_FAIL", "rose"), "{codes:?}");
+    let spike = view.changes.iter().find(|c| c.kind == "code" && c.name == "MODEL_INFER_FAIL").unwrap();
+    assert!(spike.factor.unwrap() >= 2.0 && spike.before >= 1, "{spike:?}");
+    // codes come first in the list, then templates: the new code's own template is new too
+    assert_eq!(view.changes[0].name, manifest.unknown_code);
+    assert!(
+        view.changes
+            .iter()
+            .any(|c| c.kind == "template" && c.change == "new" && c.name.starts_with(&manifest.unknown_code)),
+        "{:?}",
+        view.changes
+    );
+    assert!(render(&state, 160, 48).contains(&format!("new   {:>7}", "-")), "the change and its factor shown");
+    // w and Enter: the new code's lines
+    press(&mut state, KeyCode::Char('w'));
+    state.patterns.change_cursor = view.changes.iter().position(|c| c.kind == "code").unwrap();
+    let effects = press(&mut state, KeyCode::Enter);
+    let [Effect::Lines(query)] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(query.code.as_deref(), Some(manifest.unknown_code.as_str()));
+    // a baseline before the data holds nothing: nothing is called new, and the screen says why
+    let early = PatternsQuery {
+        range: TimeRange::between(start, start + 10 * 60_000 - 1),
+        ..foley_triage::tui::patterns::query(&state)
+    };
+    let before = backend.patterns(&early);
+    assert!(before.changes.is_empty(), "{:?}", before.changes);
+    assert!(before.note.as_deref().is_some_and(|n| n.starts_with("the baseline holds no data")), "{:?}", before.note);
+    // :baseline FROM TO compares with another span
+    let effects = {
+        press(&mut state, KeyCode::Esc);
+        press(&mut state, KeyCode::Char(':'));
+        for c in "baseline 2025-09-01T14:20:00Z 2025-09-01T14:29:59Z".chars() {
+            press(&mut state, KeyCode::Char(c));
+        }
+        press(&mut state, KeyCode::Enter)
+    };
+    answer(&mut state, &mut backend, &effects);
+    let (_, view, _) = state.patterns.answer.clone().unwrap();
+    assert_eq!(view.baseline.from_ms, Some(start + 20 * 60_000));
+    assert!(view.changes.is_empty(), "the range against itself: nothing changed: {:?}", view.changes);
+}
