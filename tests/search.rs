@@ -481,10 +481,13 @@ fn a_search_in_the_console_finds_a_line_older_than_the_tail() {
     s.keys(b"/vid_638a61\r");
     let screen = s.wait_for("matches in 60 min");
     assert!(screen.contains("/vid_638a61:"), "{screen}");
-    let screen = s.wait_for_screen("the first video's line", |screen| {
+    // The terminal is read while frames are still being written, so wait for the finished
+    // state (the line is listed and the search has said it is done), not for a half frame.
+    let screen = s.wait_for_screen("the first video's line, search finished", |screen| {
         screen.lines().any(|l| l.contains("vid_638a61") && l.contains("14:00:0"))
+            && !screen.contains("searching every line")
     });
-    assert!(!screen.contains("searching every line"), "{screen}");
+    assert!(screen.contains("/vid_638a61:"), "{screen}");
     s.keys(b"q");
     s.wait_exit(std::time::Duration::from_secs(20));
 }

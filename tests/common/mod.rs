@@ -72,6 +72,8 @@ pub struct Pty {
     pub cols: u16,
     /// The private home / state / config / working directory.
     pub home: std::path::PathBuf,
+    /// Set when the reader has seen the end of the output (every writer to the terminal gone).
+    drained: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Pty {
@@ -121,6 +123,8 @@ impl Pty {
         let writer = pty.master.take_writer().expect("writer");
         let output = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&output);
+        let drained = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let done = Arc::clone(&drained);
         std::thread::spawn(move || {
             let _keep_master = pty.master;
             let mut buf = [0u8; 65536];
@@ -130,8 +134,9 @@ impl Pty {
                 }
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
         });
-        Pty { output, writer, child, rows, cols, home }
+        Pty { output, writer, child, rows, cols, home, drained }
     }
 
     /// The screen as the terminal shows it now.
@@ -192,6 +197,13 @@ impl Pty {
         let until = Instant::now() + deadline;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                // The program's last words may still be in the terminal's buffer: read them
+                // before anyone looks at the screen (a short deadline: a grandchild could keep
+                // the terminal open, and then the screen is what was read by then).
+                let read_until = Instant::now() + Duration::from_secs(10);
+                while !self.drained.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < read_until {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
                 return status;
             }
             assert!(Instant::now() < until, "the program did not exit; screen:\n{}", self.screen());
