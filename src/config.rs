@@ -172,7 +172,8 @@ pub struct Config {
     pub rule_files: Vec<PathBuf>,
     pub components: ComponentConfig,
     pub health: HealthConfig,
-    /// Alert rules; the seed's three by default.
+    /// Alert rules in the old form (`metric = "count"`…); none by default. Converted and applied
+    /// with a note; the rules live in alerts.toml ([`crate::alerts::rules`]).
     #[serde(rename = "alert")]
     pub alerts: Vec<AlertRule>,
     pub links: Links,
@@ -188,6 +189,19 @@ pub struct Config {
     pub elastic: ElasticConfig,
     /// Where `check --notify` sends alerts (`[[notify]]`: kind, and `url_env` or `url_file`).
     pub notify: Vec<crate::notify::NotifyTarget>,
+    /// What the console does when a rule starts firing (`[alerts]`).
+    #[serde(rename = "alerts")]
+    pub alerting: AlertingConfig,
+}
+
+/// `[alerts]`: the console's bell and notifications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertingConfig {
+    /// Ring the terminal bell (BEL) when a rule starts firing.
+    pub bell: bool,
+    /// The console sends to the `[[notify]]` targets when a rule starts firing or resolves.
+    pub notify_from_console: bool,
 }
 
 /// Cluster settings that are not secrets (those come from the environment).
@@ -273,7 +287,7 @@ impl Default for Config {
             rule_files: Vec::new(),
             components: ComponentConfig::default(),
             health: HealthConfig::default(),
-            alerts: alerts::default_rules(),
+            alerts: Vec::new(),
             links: Links::default(),
             clipboard: "auto".into(),
             theme: "dark".into(),
@@ -281,6 +295,7 @@ impl Default for Config {
             new_pattern_minutes: 15,
             elastic: ElasticConfig::default(),
             notify: Vec::new(),
+            alerting: AlertingConfig::default(),
         }
     }
 }

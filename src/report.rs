@@ -48,7 +48,7 @@ pub fn to_json(o: &Overview) -> Value {
         "unknown_errors": o.unknown_errors,
         "top_failing_videos": o.top_failing_videos,
         "alerts": o.alerts.iter().map(|a| json!({
-            "rule": a.rule, "from": format_ms(a.from), "to": format_ms(a.to),
+            "rule": a.rule, "severity": a.severity, "from": format_ms(a.from), "to": format_ms(a.to),
             "value": round4(a.value), "threshold": a.threshold, "active": a.active,
         })).collect::<Vec<_>>(),
         "unknown_patterns": o.unknown_patterns,
@@ -129,8 +129,9 @@ pub fn to_text(o: &Overview) -> String {
     for a in &o.alerts {
         let _ = writeln!(
             s,
-            "  {:<24} {} .. {}  peak {:.3} (threshold {}){}",
+            "  {:<24} {:<8} {} .. {}  peak {:.3} (threshold {}){}",
             a.rule,
+            a.severity,
             format_ms(a.from),
             format_ms(a.to),
             a.value,

@@ -31,7 +31,12 @@ fn demo_state(backend: &mut LocalBackend) -> State {
     // 2025-09-01T15:00:30Z: thirty seconds after the demo's last event
     update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });
     let range = state.range;
-    let overview = backend.overview(range);
+    let mut overview = backend.overview(range);
+    // the alert rules as the engine evaluates them over the range
+    let rules = foley_triage::alerts::rules::builtin();
+    let at = overview.window_to.or(overview.data_to);
+    let (alerts, _) = foley_triage::backend::alerts::evaluate_range(backend, &rules, range, overview.window_from, at);
+    overview.alerts = foley_triage::backend::alerts::rows_of(&alerts.alerts, at.unwrap());
     update(
         &mut state,
         Msg::Engine(Update::Overview {
@@ -41,6 +46,7 @@ fn demo_state(backend: &mut LocalBackend) -> State {
             source: "demo logs".into(),
         }),
     );
+    update(&mut state, Msg::Engine(Update::Alerts(Box::new(alerts))));
     update(&mut state, Msg::Engine(Update::Tail(backend.tail(0, 20_000))));
     state
 }
@@ -90,6 +96,20 @@ fn every_screen_at_two_sizes() {
         resize(&mut state, w, h);
         insta::assert_snapshot!(format!("patterns_{w}x{h}"), render(&state, w, h));
     }
+    // the alerts screen, and Enter: the selected firing's latest lines from the real backend
+    update(&mut state, key(KeyCode::Char('6')));
+    assert_eq!(state.screen, Screen::Alerts);
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        resize(&mut state, w, h);
+        insta::assert_snapshot!(format!("alerts_{w}x{h}"), render(&state, w, h));
+    }
+    let effects = update(&mut state, key(KeyCode::Enter));
+    let Some(Effect::Lines(query)) = effects.first() else { panic!("{effects:?}") };
+    assert!(query.filter.is_some(), "{query:?}");
+    update(&mut state, Msg::Engine(Update::Lines(Box::new(backend.lines(query)))));
+    resize(&mut state, 160, 48);
+    insta::assert_snapshot!("alerts_latest_160x48", render(&state, 160, 48));
+    update(&mut state, key(KeyCode::Esc));
     update(&mut state, key(KeyCode::Char('4')));
     for (w, h) in [(80u16, 24u16), (160, 48)] {
         resize(&mut state, w, h);
@@ -420,11 +440,14 @@ fn shift_tab_cycles_backwards() {
     let (_demo, mut backend) = demo_backend();
     let mut state = demo_state(&mut backend);
     let mut seen = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..6 {
         update(&mut state, Msg::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)));
         seen.push(state.screen);
     }
-    assert_eq!(seen, vec![Screen::Patterns, Screen::Codes, Screen::Tail, Screen::Drill, Screen::Overview]);
+    assert_eq!(
+        seen,
+        vec![Screen::Alerts, Screen::Patterns, Screen::Codes, Screen::Tail, Screen::Drill, Screen::Overview]
+    );
 }
 
 /// Item 19: while the engine reads, every screen says so (with its progress), none looks empty.

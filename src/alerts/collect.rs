@@ -84,17 +84,7 @@ impl<'a> Collector<'a> {
             return;
         }
         self.first_ms = Some(self.first_ms.map_or(ts, |f| f.min(ts)));
-        let rule_name = match enriched.attribution {
-            Attribution::Rule(id) => self.enricher.rule(id).map(|r| r.spec.id.as_str()),
-            _ => None,
-        };
-        let subject = Subject {
-            event,
-            component: self.enricher.components.name(enriched.component),
-            rule: rule_name,
-            is_error: enriched.is_error,
-            unexplained: enriched.attribution == Attribution::Unknown,
-        };
+        let subject = subject_of(self.enricher, event, enriched);
         let key = ts.div_euclid(self.bucket_ms);
         for (rule, data) in self.rules.iter().zip(self.data.iter_mut()) {
             let matched = rule.filter.as_ref().is_none_or(|f| f.matches(&subject));
@@ -161,6 +151,21 @@ impl<'a> Collector<'a> {
             }
             keep_latest(&mut data.latest, ts, raw, event.video_id.as_deref());
         }
+    }
+}
+
+/// An event with what enrichment said of it, as filters see it.
+pub fn subject_of<'s, 'e>(enricher: &'s Enricher, event: &'s Event<'e>, enriched: &Enriched) -> Subject<'s, 'e> {
+    let rule = match enriched.attribution {
+        Attribution::Rule(id) => enricher.rule(id).map(|r| r.spec.id.as_str()),
+        _ => None,
+    };
+    Subject {
+        event,
+        component: enricher.components.name(enriched.component),
+        rule,
+        is_error: enriched.is_error,
+        unexplained: enriched.attribution == Attribution::Unknown,
     }
 }
 

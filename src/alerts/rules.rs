@@ -72,6 +72,32 @@ pub struct Rule {
     pub origin: String,
 }
 
+impl Rule {
+    /// One line saying what the rule measures and when it fires (help, the Alerts screen).
+    pub fn describe(&self) -> String {
+        let filter = if self.filter_text.is_empty() { "every event".to_string() } else { self.filter_text.clone() };
+        let what = match &self.kind {
+            Kind::Count => format!("count of {filter}"),
+            Kind::Ratio { over } => format!("ratio of {filter} over {over}"),
+            Kind::Stat { field, stat } => {
+                let stat = match stat {
+                    Stat::Avg => "avg".to_string(),
+                    Stat::Max => "max".to_string(),
+                    Stat::Percentile(q) => format!("p{}", (q * 100.0).round()),
+                };
+                format!("{stat} of {} where {filter}", field.document_field())
+            }
+            Kind::NewValue { field } => format!("new {} in {filter}", field.document_field()),
+        };
+        let held = if self.for_ms > 0 {
+            format!(", for {}", crate::backend::range::duration_text(self.for_ms))
+        } else {
+            String::new()
+        };
+        format!("{what} over {} > {} [{}]{held}", self.window_text, self.threshold, self.severity.as_str())
+    }
+}
+
 /// A mistake in an alert rule file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", self.describe())]
@@ -315,7 +341,13 @@ pub fn load_file(path: &Path) -> Result<(Vec<Rule>, Vec<String>), AlertRuleError
 /// The rules in force: built in, then `alerts.toml` in the config directory (when present), then
 /// `extra` (`--rules FILE`).
 pub fn load(extra: Option<&Path>) -> Result<Vec<Rule>, AlertRuleError> {
-    let mut layers = vec![(builtin(), Vec::new())];
+    load_over(extra, Vec::new())
+}
+
+/// [`load`] with `config` (the config file's old `[[alert]]` tables, converted) between the
+/// built-in rules and the rule files.
+pub fn load_over(extra: Option<&Path>, config: Vec<Rule>) -> Result<Vec<Rule>, AlertRuleError> {
+    let mut layers = vec![(builtin(), Vec::new()), (config, Vec::new())];
     if let Some(user) = crate::config::config_dir().map(|d| d.join("alerts.toml")).filter(|p| p.exists()) {
         layers.push(load_file(&user)?);
     }
@@ -323,6 +355,39 @@ pub fn load(extra: Option<&Path>) -> Result<Vec<Rule>, AlertRuleError> {
         layers.push(load_file(path)?);
     }
     Ok(merge(layers))
+}
+
+/// The config file's `[[alert]]` tables (the old form: `metric = "count" | "share" |
+/// "avg_latency"`) as alert rules, and a note that says what to write instead.
+pub fn from_config(old: &[super::AlertRule]) -> Result<(Vec<Rule>, String), String> {
+    use super::AlertMetric;
+    let mut text = String::new();
+    for rule in old {
+        let name = toml::Value::String(rule.name.clone());
+        let codes = toml::Value::String(format!("error_code:{}", rule.codes.as_deref().unwrap_or("*")));
+        text.push_str(&format!("[[alert]]\nname = {name}\nwindow = {}\n", toml::Value::String(rule.window.clone())));
+        text.push_str(&format!("threshold = {}\nmin_count = {}\n", rule.threshold, rule.min_count));
+        match rule.metric {
+            AlertMetric::Count => text.push_str(&format!("kind = \"count\"\nfilter = {codes}\n")),
+            AlertMetric::Share => text.push_str(&format!("kind = \"ratio\"\nfilter = {codes}\nover = \"job:true\"\n")),
+            AlertMetric::AvgLatency => {
+                let component = toml::Value::String(format!(
+                    "component:{}",
+                    rule.component.as_deref().unwrap_or("model_inference")
+                ));
+                text.push_str(&format!("kind = \"avg\"\nfield = \"inference_time\"\nfilter = {component}\n"))
+            }
+        }
+        text.push('\n');
+    }
+    let (rules, _) = parse_alert_rules(&text, "config.toml [[alert]]").map_err(|e| e.to_string())?;
+    let names: Vec<&str> = old.iter().map(|r| r.name.as_str()).collect();
+    let note = format!(
+        "config.toml: [[alert]] ({}) is the old form, applied as alert rules; move them to alerts.toml in the \
+         config directory (kind = \"count\" | \"ratio\" | \"avg\", filter = \"error_code:…\"; see assets/alerts.toml)",
+        names.join(", ")
+    );
+    Ok((rules, note))
 }
 
 /// True when a TOML text holds alert rules (`[[alert]]` tables): how `rules --check` tells an

@@ -16,7 +16,6 @@ pub struct EsBackend {
     pub client: EsClient,
     enricher: Enricher,
     health: HealthConfig,
-    alert_rules: Vec<crate::alerts::AlertRule>,
     bucket_ms: i64,
     data_end: Option<i64>,
     lines: u64,
@@ -71,7 +70,6 @@ impl EsBackend {
             client,
             enricher,
             health: config.health.clone(),
-            alert_rules: config.alerts.clone(),
             bucket_ms: config.bucket_ms(),
             data_end: None,
             lines: 0,
@@ -182,7 +180,7 @@ impl EsBackend {
                 self.lines + answer.body["aggregations"]["newer"]["lines"]["value"].as_f64().unwrap_or(0.0) as u64
             }
         };
-        let options = OverviewOptions::console(&self.health, &self.alert_rules);
+        let options = OverviewOptions::console(&self.health, &[]);
         Ok(overview::compute(&stats, &self.enricher, window, options))
     }
 
@@ -211,7 +209,7 @@ impl EsBackend {
         let stats = derived.stats;
         self.data_end = stats.last_ms.or(self.data_end);
         self.lines = stats.lines.total;
-        let options = OverviewOptions::console(&self.health, &self.alert_rules);
+        let options = OverviewOptions::console(&self.health, &[]);
         Ok(overview::compute(&stats, &self.enricher, window, options))
     }
 
@@ -456,7 +454,7 @@ impl Backend for EsBackend {
                 // keep showing the last good data (its age is in the header)
                 self.last_good.clone().unwrap_or_else(|| {
                     let stats = crate::stats::Stats::new(self.enricher.components.len(), self.bucket_ms);
-                    let options = OverviewOptions::console(&self.health, &self.alert_rules);
+                    let options = OverviewOptions::console(&self.health, &[]);
                     overview::compute(&stats, &self.enricher, Window::ALL, options)
                 })
             }
@@ -552,11 +550,19 @@ impl Backend for EsBackend {
     fn lines(&mut self, query: &super::lines::LineQuery) -> super::lines::Lines {
         use super::lines::{GpuSample, LINES_CAP, Lines};
         let mut answer = Lines { query: query.clone(), ..Lines::default() };
+        let filter = match query.parsed_filter() {
+            Ok(f) => f,
+            Err(e) => {
+                answer.error = Some(e);
+                return answer;
+            }
+        };
         let body = queries::lines_in_span(
             query.from_ms,
             query.to_ms,
             query.code.as_deref(),
             query.template.as_deref(),
+            filter.as_ref(),
             LINES_CAP + 1,
         );
         match self.client.search(&body) {
@@ -579,7 +585,10 @@ impl Backend for EsBackend {
                     }
                 }
             }
-            Err(e) => self.failed(&e),
+            Err(e) => {
+                answer.error = Some(e.to_string());
+                self.failed(&e);
+            }
         }
         answer.files = self.files.clone();
         answer.finish()
@@ -587,6 +596,18 @@ impl Backend for EsBackend {
 
     fn lines_read(&self) -> u64 {
         self.lines
+    }
+
+    fn alert_data(
+        &mut self,
+        rules: &[crate::alerts::rules::Rule],
+        at_ms: i64,
+    ) -> Result<super::alerts::Gathered, String> {
+        let bucket_ms = self.bucket_ms.max(1000);
+        match crate::alerts::cluster::collect(&self.client, rules, bucket_ms, at_ms) {
+            Ok((data, first_ms)) => Ok(super::alerts::Gathered { data, first_ms, bucket_ms }),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     fn canceller(&self) -> Option<Canceller> {

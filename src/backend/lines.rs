@@ -21,6 +21,9 @@ pub struct LineQuery {
     /// With `template`: the lines of errors a rule explains and of warnings too (the Patterns
     /// screen lists every template, not only the unknown).
     pub known_too: bool,
+    /// A filter in the query language (an alert rule's): checked by the backend as it reads
+    /// each event (files: the matcher; a cluster: the query DSL), not by [`LineQuery::matches`].
+    pub filter: Option<String>,
     /// What the answer is called on screen (`MODEL_INFER_FAIL 14:20–14:21`, `context of …`).
     pub title: String,
 }
@@ -35,6 +38,7 @@ impl LineQuery {
             code: None,
             template: None,
             known_too: false,
+            filter: None,
             title,
         }
     }
@@ -48,13 +52,21 @@ impl LineQuery {
             let ceiling = now_ms.saturating_add(tolerance_ms);
             (ceiling.saturating_add(1), i64::MAX, "lines timed in the future (left out of every window)")
         };
-        LineQuery { from_ms, to_ms, code: None, template: None, known_too: false, title: title.into() }
+        LineQuery { from_ms, to_ms, code: None, template: None, known_too: false, filter: None, title: title.into() }
     }
 
     /// True when the GPU samples of the span are wanted (context: no filter; a panel's lines,
     /// filtered to a code or a pattern, carry none).
     pub fn wants_gpu(&self) -> bool {
-        self.code.is_none() && self.template.is_none()
+        self.code.is_none() && self.template.is_none() && self.filter.is_none()
+    }
+
+    /// The filter parsed (`Err`: why it is not a filter, with its column).
+    pub fn parsed_filter(&self) -> Result<Option<crate::query::Query>, String> {
+        match self.filter.as_deref() {
+            None => Ok(None),
+            Some(text) => crate::query::parse::parse(text).map(Some).map_err(|e| e.to_string()),
+        }
     }
 
     /// True when a timed line is inside the span.
@@ -125,6 +137,8 @@ pub struct Lines {
     pub truncated: bool,
     pub files: Vec<String>,
     pub gpu: Vec<GpuSample>,
+    /// Why the lines could not be read (a filter that does not parse, a cluster error).
+    pub error: Option<String>,
 }
 
 impl Lines {

@@ -34,6 +34,11 @@ struct Followed {
     indexed: bool,
 }
 
+/// True when a path names a gzip file (read again whole).
+fn is_gzip(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
+
 /// True when a path's lines can be read back at their byte offsets.
 fn positionable(path: &std::path::Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file())
@@ -44,7 +49,6 @@ pub struct LocalBackend {
     files: Vec<Followed>,
     enricher: Enricher,
     health: HealthConfig,
-    alert_rules: Vec<crate::alerts::AlertRule>,
     settings: IngestSettings,
     stats: Stats,
     tail: TailRing,
@@ -108,7 +112,6 @@ impl LocalBackend {
             stats: Stats::new(enricher.components.len(), settings.bucket_ms),
             enricher,
             health: config.health.clone(),
-            alert_rules: config.alerts.clone(),
             settings,
             tail: TailRing::new(),
             index: IdIndex::new(),
@@ -523,12 +526,7 @@ impl Backend for LocalBackend {
     fn overview(&mut self, range: TimeRange) -> Overview {
         self.stats.settle();
         let window = self.window_of(range);
-        overview::compute(
-            &self.stats,
-            &self.enricher,
-            window,
-            OverviewOptions::console(&self.health, &self.alert_rules),
-        )
+        overview::compute(&self.stats, &self.enricher, window, OverviewOptions::console(&self.health, &[]))
     }
 
     fn tail(&self, after: u64, limit: usize) -> Vec<(u64, OwnedEvent)> {
@@ -593,6 +591,13 @@ impl Backend for LocalBackend {
     fn lines(&mut self, query: &super::lines::LineQuery) -> super::lines::Lines {
         use super::lines::{GpuSample, LINES_CAP, Lines};
         let mut answer = Lines { query: query.clone(), ..Lines::default() };
+        let filter = match query.parsed_filter() {
+            Ok(f) => f,
+            Err(e) => {
+                answer.error = Some(e);
+                return answer;
+            }
+        };
         for (index, followed) in self.files.iter().enumerate() {
             if !std::fs::metadata(&followed.path).is_ok_and(|m| m.is_file()) {
                 continue;
@@ -604,6 +609,11 @@ impl Backend for LocalBackend {
             let enricher = &self.enricher;
             let mut sink = |event: &Event<'_>, enriched: &crate::enrich::Enriched, origin: Origin, raw: &[u8]| {
                 if !query.in_span(event.ts_ms) {
+                    return;
+                }
+                if let Some(f) = &filter
+                    && !f.matches(&crate::alerts::collect::subject_of(enricher, event, enriched))
+                {
                     return;
                 }
                 if query.wants_gpu() && (event.gpu_mem_bytes.is_some() || event.gpu_util_pct.is_some()) {
@@ -637,6 +647,20 @@ impl Backend for LocalBackend {
 
     fn lines_read(&self) -> u64 {
         self.stats.lines.total
+    }
+
+    /// Reads every input again with the rules' collector (the same reading `check` does).
+    fn alert_data(
+        &mut self,
+        rules: &[crate::alerts::rules::Rule],
+        at_ms: i64,
+    ) -> Result<super::alerts::Gathered, String> {
+        if self.files.iter().any(|f| !f.indexed && !positionable(&f.path) && !is_gzip(&f.path)) {
+            return Err("an input is a stream (stdin, a FIFO): the alert rules need files they can read again".into());
+        }
+        let inputs: Vec<(Input, Option<Format>)> =
+            self.files.iter().map(|f| (Input::File(f.path.clone()), f.format)).collect();
+        super::alerts::gather_files(&inputs, rules, &self.enricher, &self.settings, at_ms)
     }
 
     /// Reads every input again with the new rules (the statistics hold each line's attribution):

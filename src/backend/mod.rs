@@ -2,6 +2,7 @@
 //! the related lines of a video. The local backend answers from files through the engine; an
 //! Elasticsearch backend answers the same questions with aggregations and searches.
 
+pub mod alerts;
 pub mod cancel;
 pub mod elastic;
 pub mod index;
@@ -192,6 +193,12 @@ pub trait Backend: Send {
     fn set_enricher(&mut self, enricher: Enricher) -> Result<String, String> {
         let _ = enricher;
         Err("this backend cannot apply new rules".into())
+    }
+    /// What the alert rules need from the data up to `at_ms` (files: read with the rules'
+    /// collector; a cluster: aggregations), evaluated by the same code as `check`'s.
+    fn alert_data(&mut self, rules: &[crate::alerts::rules::Rule], at_ms: i64) -> Result<alerts::Gathered, String> {
+        let _ = (rules, at_ms);
+        Err("this backend cannot evaluate alert rules".into())
     }
     /// Lines read so far (for the events-per-second figure).
     fn lines_read(&self) -> u64;

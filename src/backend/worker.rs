@@ -23,6 +23,28 @@ const SEARCH_PROGRESS: Duration = Duration::from_millis(100);
 /// How often the engine publishes a fresh overview.
 const PUBLISH: Duration = Duration::from_millis(1000);
 
+/// How often the alert rules are evaluated again while new lines arrive (files are read again for
+/// them, so not on every overview).
+const ALERTS_EVERY: Duration = Duration::from_secs(5);
+
+/// What the engine does with the alert rules: evaluates them over the console's range (the same
+/// rules and code as `check`), and, when the config enables it, notifies the `[[notify]]` targets
+/// when a rule starts firing or resolves.
+#[derive(Debug, Clone, Default)]
+pub struct AlertSettings {
+    pub rules: Vec<crate::alerts::rules::Rule>,
+    pub notify: Option<ConsoleNotify>,
+}
+
+/// Where the console's notifications go (config `[alerts] notify_from_console = true`).
+#[derive(Debug, Clone)]
+pub struct ConsoleNotify {
+    pub targets: Vec<crate::notify::NotifyTarget>,
+    pub links: crate::config::Links,
+    /// The sent/resolved record (shared with `check --notify`).
+    pub state_path: std::path::PathBuf,
+}
+
 /// What the console asks the engine.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
@@ -80,6 +102,8 @@ pub enum Update {
     },
     /// What a search found (or, cancelled by a newer request, found so far).
     SearchResults(Box<super::SearchResult>),
+    /// The alert rules evaluated over the range (sent when the answer changed).
+    Alerts(Box<super::alerts::AlertsAnswer>),
     /// A rule was saved and applied (the text says where and what it cost), or why not.
     RuleAdded {
         id: String,
@@ -118,6 +142,11 @@ pub type Opener = Box<dyn FnOnce(&dyn Fn(String)) -> Result<Box<dyn Backend>, St
 /// console is already on screen and shows [`Update::Progress`]), then serves requests until the
 /// link is dropped. A backend that cannot be opened ends in [`Update::Failed`].
 pub fn spawn(open: Opener) -> (Link, mpsc::Receiver<Update>) {
+    spawn_with(open, AlertSettings::default())
+}
+
+/// [`spawn`], the engine evaluating (and, when enabled, notifying) these alert rules.
+pub fn spawn_with(open: Opener, alerts: AlertSettings) -> (Link, mpsc::Receiver<Update>) {
     let (request_tx, request_rx) = mpsc::channel::<Request>();
     let (update_tx, update_rx) = mpsc::channel::<Update>();
     let cancel = Arc::new(OnceLock::new());
@@ -133,7 +162,7 @@ pub fn spawn(open: Opener) -> (Link, mpsc::Receiver<Update>) {
                 // abandoned from the console
                 let c = backend.canceller().unwrap_or_default();
                 let _ = cancel.set(c.clone());
-                run_cancellable(backend, request_rx, update_tx, c);
+                run_with(backend, request_rx, update_tx, c, alerts);
             }
             Err(e) => {
                 tracing::error!("{}", crate::text::sanitize(&e));
@@ -160,11 +189,23 @@ pub fn run(backend: Box<dyn Backend>, requests: mpsc::Receiver<Request>, updates
 
 /// [`run`], a search abandoned when `search_cancel` (the one the console's [`Link`] fires) is.
 pub fn run_cancellable(
-    mut backend: Box<dyn Backend>,
+    backend: Box<dyn Backend>,
     requests: mpsc::Receiver<Request>,
     updates: mpsc::Sender<Update>,
     search_cancel: Canceller,
 ) {
+    run_with(backend, requests, updates, search_cancel, AlertSettings::default());
+}
+
+/// [`run_cancellable`] with alert rules.
+pub fn run_with(
+    mut backend: Box<dyn Backend>,
+    requests: mpsc::Receiver<Request>,
+    updates: mpsc::Sender<Update>,
+    search_cancel: Canceller,
+    alert_settings: AlertSettings,
+) {
+    let mut alerts = AlertEngine::new(alert_settings, updates.clone());
     let cancel = backend.canceller();
     let begin = || cancel.as_ref().map(|c| c.begin());
     let stale = |epoch: Option<u64>| matches!((&cancel, epoch), (Some(c), Some(e)) if c.is_stale(e));
@@ -336,11 +377,20 @@ pub fn run_cancellable(
         if publish_now || last_publish.is_some_and(|t| t.elapsed() >= PUBLISH) {
             let events_per_second = rate.measure(backend.lines_read());
             let epoch = begin();
-            let overview = backend.overview(range);
+            let mut overview = backend.overview(range);
             if stale(epoch) {
                 redo_overview = true;
                 continue;
             }
+            if let Some(answer) = alerts.refresh(backend.as_mut(), range, &overview) {
+                if stale(epoch) {
+                    // asked again with the next overview
+                    alerts.forget();
+                } else if updates.send(Update::Alerts(Box::new(answer))).is_err() {
+                    return;
+                }
+            }
+            overview.alerts = alerts.rows(range);
             let update = Update::Overview {
                 overview: Box::new(overview),
                 range,
@@ -352,6 +402,105 @@ pub fn run_cancellable(
             }
             last_publish = Some(Instant::now());
         }
+    }
+}
+
+/// The alert rules on the engine's side: evaluated over the range when the range or the data
+/// changed (at most every [`ALERTS_EVERY`] while lines arrive), the last answer kept for the
+/// overview's rows; notifications sent from a thread of their own, their outcome said as notices.
+struct AlertEngine {
+    settings: AlertSettings,
+    updates: mpsc::Sender<Update>,
+    /// What the last answer was computed for: (range, window start, moment, lines read).
+    key: Option<(TimeRange, Option<i64>, Option<i64>, u64)>,
+    at: Option<Instant>,
+    answer: Option<super::alerts::AlertsAnswer>,
+    /// A delivery is under way (the next evaluation catches up; the state file dedupes).
+    sending: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl AlertEngine {
+    fn new(settings: AlertSettings, updates: mpsc::Sender<Update>) -> AlertEngine {
+        AlertEngine { settings, updates, key: None, at: None, answer: None, sending: Arc::default() }
+    }
+
+    /// The rows the overview shows for `range` (the last answer's, when it was for this range).
+    fn rows(&self, range: TimeRange) -> Vec<crate::stats::overview::AlertRow> {
+        match &self.answer {
+            Some(a) if a.range == range => super::alerts::rows_of(&a.alerts, a.at_ms.unwrap_or(i64::MAX)),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Drops the last answer (it was not sent), so that the next overview evaluates again.
+    fn forget(&mut self) {
+        self.key = None;
+        self.answer = None;
+    }
+
+    /// Evaluates the rules over the overview's window when something changed; the new answer.
+    fn refresh(
+        &mut self,
+        backend: &mut dyn Backend,
+        range: TimeRange,
+        overview: &Overview,
+    ) -> Option<super::alerts::AlertsAnswer> {
+        if self.settings.rules.is_empty() {
+            return None;
+        }
+        let at_ms = overview.window_to.or(overview.data_to);
+        let key = (range, overview.window_from, at_ms, backend.lines_read());
+        let same_range = self.key.is_some_and(|k| k.0 == range && k.1 == overview.window_from);
+        if self.key == Some(key) || (same_range && self.at.is_some_and(|t| t.elapsed() < ALERTS_EVERY)) {
+            return None;
+        }
+        self.key = Some(key);
+        self.at = Some(Instant::now());
+        let rules = &self.settings.rules;
+        let (answer, all) = super::alerts::evaluate_range(backend, rules, range, overview.window_from, at_ms);
+        // notifications follow the newest data only (a range that ends earlier is a replay)
+        if let (Some(at), super::range::Bound::Open, None) = (answer.at_ms, range.to, &answer.error) {
+            self.notify(&all, at);
+        }
+        if self.answer.as_ref() == Some(&answer) {
+            return None;
+        }
+        self.answer = Some(answer.clone());
+        Some(answer)
+    }
+
+    /// Sends what started or resolved since the last delivery (console notifications enabled),
+    /// on a thread of its own; each outcome comes back as a notice.
+    fn notify(&self, alerts: &[crate::alerts::eval::Alert], at_ms: i64) {
+        use std::sync::atomic::Ordering;
+        let Some(notify) = self.settings.notify.clone() else { return };
+        if self.sending.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let (alerts, updates, sending) = (alerts.to_vec(), self.updates.clone(), Arc::clone(&self.sending));
+        std::thread::spawn(move || {
+            let deliveries = crate::notify::notify(
+                &alerts,
+                at_ms,
+                &notify.targets,
+                &notify.links,
+                &notify.state_path,
+                crate::notify::deliver::NotifyOptions::default(),
+            );
+            for d in deliveries {
+                let text = match &d.error {
+                    None => format!("notified {}: {} {}", d.target, d.status, d.rule),
+                    Some(e) => format!("notification to {} ({} {}) failed: {e}", d.target, d.status, d.rule),
+                };
+                if d.error.is_some() {
+                    tracing::error!("{}", crate::text::sanitize(&text));
+                } else {
+                    tracing::info!("{}", crate::text::sanitize(&text));
+                }
+                let _ = updates.send(Update::Notice(crate::text::sanitize_owned(&text, 300)));
+            }
+            sending.store(false, Ordering::SeqCst);
+        });
     }
 }
 

@@ -3,13 +3,12 @@
 //! evaluate); with `--notify`, sends them to the `[[notify]]` targets.
 
 use super::EXIT_USAGE;
-use crate::alerts::collect::Collector;
-use crate::alerts::eval::{self, Alert};
-use crate::alerts::rules::{self, Rule};
+use crate::alerts::eval::Alert;
+use crate::alerts::rules::Rule;
 use crate::cli::{CheckArgs, InputArgs};
 use crate::clock::format_ms;
 use crate::config::Config;
-use crate::source::{self, read};
+use crate::source;
 use anyhow::Result;
 use serde_json::json;
 
@@ -40,31 +39,9 @@ pub fn evaluate_files(
     at_ms: i64,
 ) -> Result<Checked, String> {
     let enricher = config.enricher().map_err(|e| e.to_string())?;
-    let settings = read_options.settings;
-    let mut collector = Collector::new(rules, &enricher, settings.bucket_ms, at_ms);
-    let mut problems = Vec::new();
-    let mut read_any = false;
-    for (index, input) in inputs.iter().enumerate() {
-        match read::open(input, read_options.format, settings.options.default_offset, &|w| crate::applog::info(w)) {
-            Ok(opened) => {
-                let (_, outcome) = read::read_events(opened, index as u32, &enricher, &settings, &mut collector);
-                for notice in outcome.notices {
-                    crate::applog::warn(&notice);
-                }
-                read_any = true;
-            }
-            Err(e) => problems.push(e.to_string()),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(problems.join("; "));
-    }
-    if !read_any {
-        return Err("no input could be read".into());
-    }
-    let bucket_ms = collector.bucket_ms;
-    let (data, first_ms) = collector.finish();
-    let alerts = eval::evaluate(rules, &data, first_ms, bucket_ms, at_ms);
+    let inputs: Vec<_> = inputs.iter().map(|i| (i.clone(), read_options.format)).collect();
+    let gathered = crate::backend::alerts::gather_files(&inputs, rules, &enricher, &read_options.settings, at_ms)?;
+    let alerts = gathered.evaluate(rules, at_ms);
     Ok(Checked { at_ms, rules: rules.len(), alerts })
 }
 
@@ -74,15 +51,21 @@ pub fn evaluate_cluster(es: &crate::cli::EsArgs, rules: &[Rule], config: &Config
     let client = crate::elastic::connect_with_fields(es, &config.elastic.fields)?;
     let bucket_ms = config.bucket.ms();
     let (data, first_ms) = crate::alerts::cluster::collect(&client, rules, bucket_ms, at_ms)?;
-    let alerts = eval::evaluate(rules, &data, first_ms, bucket_ms.max(1000), at_ms);
+    let alerts =
+        crate::backend::alerts::Gathered { data, first_ms, bucket_ms: bucket_ms.max(1000) }.evaluate(rules, at_ms);
     Ok(Checked { at_ms, rules: rules.len(), alerts })
 }
 
 pub fn run(args: &CheckArgs, es: &crate::cli::EsArgs, config: &Config) -> Result<i32> {
-    let rules = match rules::load(args.rules.as_deref()) {
-        Ok(r) => r,
+    let rules = match crate::backend::alerts::rules_in_force(args.rules.as_deref(), config) {
+        Ok((rules, notes)) => {
+            for note in notes {
+                crate::applog::warn(&note);
+            }
+            rules
+        }
         Err(e) => {
-            crate::applog::error(&e.to_string());
+            crate::applog::error(&e);
             return Ok(EXIT_USAGE);
         }
     };

@@ -69,6 +69,29 @@ pub fn run(cli: &Cli, config: &Config) -> Result<i32> {
             return Ok(EXIT_USAGE);
         }
     };
+    let (alert_rules, notes) = match crate::backend::alerts::rules_in_force(None, config) {
+        Ok(r) => r,
+        Err(e) => {
+            crate::applog::error(&e);
+            return Ok(EXIT_USAGE);
+        }
+    };
+    for note in notes {
+        crate::applog::warn(&note);
+    }
+    let notify = if config.alerting.notify_from_console {
+        if config.notify.is_empty() {
+            crate::applog::warn("[alerts] notify_from_console = true, but the config names no [[notify]] targets");
+        }
+        Some(crate::backend::worker::ConsoleNotify {
+            targets: config.notify.clone(),
+            links: config.links.clone(),
+            state_path: crate::config::state_dir().join("notify-state.json"),
+        })
+    } else {
+        None
+    };
+    let alert_settings = crate::backend::worker::AlertSettings { rules: alert_rules.clone(), notify };
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut companions = Companions::default();
     let (source, open): (String, Opener) = if cli.es.enabled() {
@@ -173,8 +196,8 @@ pub fn run(cli: &Cli, config: &Config) -> Result<i32> {
             }),
         )
     };
-    let (link, updates) = worker::spawn(open);
-    let ending = crate::tui::run(config, source, range, &link, &updates);
+    let (link, updates) = worker::spawn_with(open, alert_settings);
+    let ending = crate::tui::run(config, source, range, &alert_rules, &link, &updates);
     drop(companions);
     match ending? {
         Ending::Quit => Ok(0),

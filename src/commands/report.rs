@@ -76,6 +76,12 @@ fn run_es(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Result
     let client = crate::elastic::connect_with_fields(es, &config.elastic.fields)?;
     let mut backend = crate::backend::elastic::EsBackend::new(client, config.enricher()?, config);
     let mut overview = backend.overview_of(window, true)?;
+    let rules = alert_rules(config)?;
+    if let Some(at) = window.to_ms.or(overview.data_to) {
+        use crate::backend::Backend;
+        let gathered = backend.alert_data(&rules, at).map_err(anyhow::Error::msg)?;
+        overview.alerts = crate::backend::alerts::report_rows(&gathered, &rules, window, overview.data_to);
+    }
     for warning in &backend.warnings {
         crate::applog::warn(&warning.to_string());
     }
@@ -137,17 +143,39 @@ pub fn run(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Resul
     }
     let stats = read.stats;
     let window = resolved.read.settings.options.window;
-    let overview = overview::compute(
+    let mut overview = overview::compute(
         &stats,
         &enricher,
         window,
-        OverviewOptions { health: &config.health, alert_rules: &config.alerts, top_videos: args.top, top_patterns: 20 },
+        OverviewOptions { health: &config.health, alert_rules: &[], top_videos: args.top, top_patterns: 20 },
     );
+    // the alert rules as `check` evaluates them: every event up to the window's end
+    let rules = alert_rules(config)?;
+    if let Some(at) = window.to_ms.or(stats.last_ms) {
+        let mut settings = resolved.read.settings;
+        settings.options.window = Window::ALL;
+        let inputs: Vec<_> = resolved.inputs.iter().map(|i| (i.clone(), resolved.read.format)).collect();
+        match crate::backend::alerts::gather_files(&inputs, &rules, &enricher, &settings, at) {
+            Ok(gathered) => {
+                overview.alerts = crate::backend::alerts::report_rows(&gathered, &rules, window, stats.last_ms)
+            }
+            Err(e) => crate::applog::warn(&format!("the alert rules could not be evaluated: {e}")),
+        }
+    }
     if let Some(empty) = empty_result(&stats, window) {
         crate::applog::error(&empty.to_string());
     }
     print_overview(args, &overview)?;
     Ok(0)
+}
+
+/// The alert rules `check` evaluates (the config's old `[[alert]]` converted, said once).
+fn alert_rules(config: &Config) -> Result<Vec<crate::alerts::rules::Rule>> {
+    let (rules, notes) = crate::backend::alerts::rules_in_force(None, config).map_err(anyhow::Error::msg)?;
+    for note in notes {
+        crate::applog::warn(&note);
+    }
+    Ok(rules)
 }
 
 /// When the inputs held nothing to report, says what was found and what to try.

@@ -214,8 +214,18 @@ pub fn related_page(video_id: &str, page: usize, after: Option<&Value>, pit: Opt
 /// The lines of a time span (the console's context and the lines of a panel), in document order:
 /// a range on `@timestamp`, with the error code (exact, or a `PREFIX*` glob) and the unknown-error
 /// template when given; `size` at most.
-pub fn lines_in_span(from_ms: i64, to_ms: i64, code: Option<&str>, template: Option<&str>, size: usize) -> Value {
+pub fn lines_in_span(
+    from_ms: i64,
+    to_ms: i64,
+    code: Option<&str>,
+    template: Option<&str>,
+    query: Option<&crate::query::Query>,
+    size: usize,
+) -> Value {
     let mut filter = vec![json!({"range": {"@timestamp": {"gte": from_ms, "lte": to_ms, "format": "epoch_millis"}}})];
+    if let Some(q) = query {
+        filter.push(crate::query::dsl::to_dsl(q));
+    }
     match code.map(|c| (c, c.strip_suffix('*'))) {
         Some((_, Some(prefix))) => filter.push(json!({"prefix": {"error_code": prefix}})),
         Some((code, None)) => filter.push(json!({"term": {"error_code": code}})),

@@ -165,6 +165,8 @@ pub struct PatternRow {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlertRow {
     pub rule: String,
+    /// `info`, `warning` or `critical`.
+    pub severity: String,
     #[serde(serialize_with = "iso_required")]
     pub from: i64,
     #[serde(serialize_with = "iso_required")]
@@ -463,6 +465,7 @@ fn alert_rows(
     alerts::evaluate_stats(rules, stats, &enricher.components, keys.from, keys.to)
         .into_iter()
         .map(|f: Firing| AlertRow {
+            severity: "warning".into(),
             active: data_end.is_some_and(|end| f.to >= end),
             rule: f.rule,
             from: f.from,

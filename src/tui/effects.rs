@@ -35,6 +35,16 @@ pub fn run(effect: Effect, state: &mut State, clipboard_mode: ClipboardMode, lin
             link.send(Request::Search(crate::backend::SearchQuery::new(&text, from_ms, to_ms)))
         }
         Effect::CancelSearch => link.send(Request::CancelSearch),
+        Effect::SaveAlertMarks(marks) => {
+            let path = super::alert_marks::path();
+            if let Err(e) = super::alert_marks::save(&path, &marks) {
+                say(state, format!("acknowledgements and silences not kept: {}: {e}", crate::text::path_text(&path)));
+            }
+        }
+        Effect::Bell => {
+            let mut out = std::io::stdout();
+            let _ = out.write_all(b"\x07").and_then(|_| out.flush());
+        }
         Effect::Copy { text, label } => {
             let shown = text.lines().next().unwrap_or("").to_string();
             let done = copy(&text, &label, clipboard_mode);

@@ -60,6 +60,10 @@ pub enum Action {
     DrillLine,
     /// Write a rule for the selected unknown template (`L` on the patterns screen).
     Label,
+    /// Acknowledge the selected firing (`a` on the Alerts screen).
+    Acknowledge,
+    /// Silence the selected firing's rule for a while (`S` on the Alerts screen).
+    Silence,
 }
 
 /// The key table: (screen, key) → action; screen-specific keys first.
@@ -99,6 +103,8 @@ pub fn action_for(screen: Screen, key: &KeyEvent) -> Option<Action> {
         (Screen::Patterns, KeyCode::Char('W')) => Some(FocusPrevious),
         (Screen::Lines, KeyCode::Char('d')) => Some(DrillLine),
         (Screen::Patterns, KeyCode::Char('L')) => Some(Label),
+        (Screen::Alerts, KeyCode::Char('a')) => Some(Acknowledge),
+        (Screen::Alerts, KeyCode::Char('S')) => Some(Silence),
         (_, KeyCode::Char('Z')) => Some(ZoomOut),
         (Screen::Tail | Screen::Drill | Screen::Lines, KeyCode::Char('v')) => Some(ViewLine),
         (Screen::Tail | Screen::Drill | Screen::Lines, KeyCode::Char('Y')) => Some(CopyLine),
@@ -132,6 +138,7 @@ pub fn action_for(screen: Screen, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('3') => GoTo(Screen::Tail),
         KeyCode::Char('4') => GoTo(Screen::Codes),
         KeyCode::Char('5') => GoTo(Screen::Patterns),
+        KeyCode::Char('6') => GoTo(Screen::Alerts),
         KeyCode::Char('t') => CycleWindow,
         KeyCode::Char('/') => Search,
         KeyCode::Char(':') => CommandLine,
@@ -169,12 +176,15 @@ pub fn overlay_action(overlay: Overlay, key: &KeyEvent) -> Option<Action> {
 }
 
 /// The keys, as help shows them (the README's table says the same).
-pub const KEYS: [(&str, &str); 38] = [
-    ("Tab / Shift-Tab", "next / previous screen (1-5 jump: overview, drill-down, tail, codes, patterns)"),
+pub const KEYS: [(&str, &str); 40] = [
+    ("Tab / Shift-Tab", "next / previous screen (1-6 jump: overview, drill-down, tail, codes, patterns, alerts)"),
     ("j k ↓ ↑", "move / scroll"),
     ("g G", "top / bottom (G returns the tail to live)"),
     ("PgUp PgDn ^u ^d", "page"),
-    ("Enter", "drill down on the selected video (or list a code's videos); in a line list: the line whole"),
+    (
+        "Enter",
+        "drill down on the selected video (or list a code's videos); in a line list: the line whole; alerts: the 10 latest related lines, again: all",
+    ),
     ("Esc", "back"),
     (":", "command line (below); Tab completes ids, codes, components; ↑ ↓ history (kept across runs)"),
     ("t", "cycle the range: last 5m 15m 1h 24h, all"),
@@ -191,6 +201,8 @@ pub const KEYS: [(&str, &str); 38] = [
     ("w", "patterns: switch between the templates and what changed against the baseline (:baseline)"),
     ("L", "patterns: write a rule for the selected unknown template (saved to rules.toml, applied at once)"),
     ("d", "a line list (a pattern's lines): the drill-down of the selected line's video"),
+    ("a", "alerts: acknowledge the selected firing (again: take it back); kept in the state directory"),
+    ("S", "alerts: silence the selected firing's rule for 15m 1h 4h 1d (↑ ↓) or a typed duration; `off` lifts it"),
     ("v", "the selected line whole: every field, JSON pretty-printed, a traceback as its lines"),
     ("Y", "copy the selected line whole"),
     ("← →", "tail, drill-down, lines: scroll the lines sideways"),

@@ -142,9 +142,19 @@ pub fn receive(state: &mut State, lines: Lines) {
         state.drill.context_cursor = middle(&lines);
         state.drill.context = Some(lines);
     } else if state.lines.query == lines.query {
-        state.set_status(format!("{}: {} lines{}", lines.query.title, lines.events.len(), capped(&lines)));
+        match &lines.error {
+            Some(e) => state.set_status(format!("{}: the lines could not be read: {e}", lines.query.title)),
+            None => state.set_status(format!("{}: {} lines{}", lines.query.title, lines.events.len(), capped(&lines))),
+        }
         // a context opens on its middle line (the one it was opened around)
-        state.lines.cursor = if is_context(&lines.query) { middle(&lines) } else { 0 };
+        state.lines.cursor = if is_context(&lines.query) {
+            middle(&lines)
+        } else if state.screen == Screen::Lines && state.lines.back == Some(Screen::Alerts) {
+            // an alert's lines open on the newest
+            lines.events.len().saturating_sub(1)
+        } else {
+            0
+        };
         state.lines.answer = Some(lines);
     }
 }
@@ -161,7 +171,7 @@ fn capped(lines: &Lines) -> &'static str {
 
 /// True when a query is the context of the drill-down's selected line.
 fn is_context(query: &LineQuery) -> bool {
-    query.code.is_none() && query.template.is_none() && query.title.starts_with('±')
+    query.code.is_none() && query.template.is_none() && query.filter.is_none() && query.title.starts_with('±')
 }
 
 /// Opens the lines of a query on the lines screen.

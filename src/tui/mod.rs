@@ -5,6 +5,8 @@
 //! never once per log line.
 
 pub mod actions;
+pub mod alert_marks;
+pub mod alerts;
 pub mod command;
 pub mod effects;
 pub mod history;
@@ -74,6 +76,7 @@ pub fn run(
     config: &Config,
     source: String,
     range: crate::backend::TimeRange,
+    alert_rules: &[crate::alerts::rules::Rule],
     link: &Link,
     updates: &mpsc::Receiver<Update>,
 ) -> Result<Ending> {
@@ -82,6 +85,11 @@ pub fn run(
     let clipboard_mode = ClipboardMode::parse(&config.clipboard);
     let mut state = State::new(source, config);
     state.history = history::load(&history::path());
+    state.alert_rules = alert_rules.to_vec();
+    match alert_marks::load(&alert_marks::path()) {
+        Ok(marks) => state.alerts.marks = marks,
+        Err(e) => state.set_status(format!("acknowledgements and silences not read: {e}")),
+    }
     if range != state.range {
         state.range = range;
         link.send(crate::backend::worker::Request::Window(range));

@@ -111,6 +111,7 @@ pub fn enter(state: &mut State) -> Vec<Effect> {
                 code: Some(c.name.clone()),
                 template: None,
                 known_too: false,
+                filter: None,
                 title,
             },
             _ => template_query(from, to, &c.name, title),
@@ -127,5 +128,5 @@ pub fn enter(state: &mut State) -> Vec<Effect> {
 }
 
 fn template_query(from_ms: i64, to_ms: i64, template: &str, title: String) -> LineQuery {
-    LineQuery { from_ms, to_ms, code: None, template: Some(template.to_string()), known_too: true, title }
+    LineQuery { from_ms, to_ms, code: None, template: Some(template.to_string()), known_too: true, filter: None, title }
 }

@@ -17,6 +17,8 @@ pub enum Screen {
     /// The lines of a panel entered (a heatmap cell, an alert, an unknown-error pattern); not in
     /// the Tab cycle, Esc goes back.
     Lines,
+    /// Every firing of the alert rules in the range: acknowledge, silence, its lines.
+    Alerts,
 }
 
 /// The overview's panels, in focus order (`w`, Ctrl-arrows).
@@ -91,6 +93,8 @@ pub enum Input {
     Command(super::prompt::CommandLine),
     /// Typing the top videos' filter (`f`).
     Filter(String),
+    /// Typing how long to silence an alert rule (`S` on the Alerts screen).
+    Silence(String),
 }
 
 /// A scrollable overlay over the screen.
@@ -357,8 +361,10 @@ pub struct State {
     pub size: (u16, u16),
     /// Link settings (retry template, Kibana), for the actions.
     pub links: crate::config::Links,
-    /// Alert rules in force and the health formula, for help.
-    pub alert_rules: Vec<crate::alerts::AlertRule>,
+    /// The Alerts screen: the engine's last evaluation, acknowledgements and silences.
+    pub alerts: super::alerts::AlertsState,
+    /// Alert rules in force (as the engine evaluates them) and the health formula, for help.
+    pub alert_rules: Vec<crate::alerts::rules::Rule>,
     pub health_formula: String,
 }
 
@@ -413,7 +419,8 @@ impl State {
             now_ms: 0,
             size: (80, 24),
             links: config.links.clone(),
-            alert_rules: config.alerts.clone(),
+            alerts: super::alerts::AlertsState { bell: config.alerting.bell, ..Default::default() },
+            alert_rules: crate::alerts::rules::builtin(),
             health_formula: config.health.describe(),
         }
     }

@@ -75,6 +75,10 @@ pub enum Effect {
     },
     /// Abandon the search in flight.
     CancelSearch,
+    /// Keep the acknowledgements and silences (written to the state directory).
+    SaveAlertMarks(super::alerts::AlertMarks),
+    /// Ring the terminal bell (a rule started firing; config `[alerts] bell`).
+    Bell,
 }
 
 /// Rows a page moves on the overview's list (its height varies with the layout).
@@ -131,6 +135,7 @@ fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
             if state.screen == Screen::Patterns { super::patterns::request(state) } else { Vec::new() }
         }
         Update::RuleAdded { id, result } => super::label::saved(state, id, result),
+        Update::Alerts(answer) => super::alerts::receive(state, *answer),
         Update::Patterns { query, view, took_ms } => {
             super::patterns::receive(state, query, *view, took_ms);
             Vec::new()
@@ -201,6 +206,9 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if matches!(state.input, Input::Command(_)) {
         return super::prompt::on_key(state, key);
     }
+    if matches!(state.input, Input::Silence(_)) {
+        return super::alerts::on_prompt_key(state, key);
+    }
     if let Input::Filter(text) = &mut state.input {
         match key.code {
             KeyCode::Enter => {
@@ -269,6 +277,23 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     let Some(action) = action_for(state.screen, &key) else { return Vec::new() };
+    if state.screen == Screen::Alerts
+        && matches!(
+            action,
+            Action::Enter
+                | Action::Back
+                | Action::Acknowledge
+                | Action::Silence
+                | Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom
+        )
+    {
+        return super::alerts::act(state, action);
+    }
     if state.screen == Screen::Tail
         && state.search.shown
         && let Some(effects) = super::search::on_action(state, action)
@@ -330,7 +355,8 @@ pub fn open_drill(state: &mut State, video_id: String) -> Vec<Effect> {
     Vec::new()
 }
 
-const SCREENS: [Screen; 5] = [Screen::Overview, Screen::Drill, Screen::Tail, Screen::Codes, Screen::Patterns];
+const SCREENS: [Screen; 6] =
+    [Screen::Overview, Screen::Drill, Screen::Tail, Screen::Codes, Screen::Patterns, Screen::Alerts];
 
 fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     use Action::*;
@@ -381,7 +407,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                 None => state.set_status("the selected line names no video"),
             },
             Screen::Patterns => return super::patterns::enter(state),
-            Screen::Drill | Screen::Lines => {}
+            Screen::Drill | Screen::Lines | Screen::Alerts => {}
         },
         Up | Down | PageUp | PageDown | Top | Bottom => move_cursor(state, action),
         NextScreen | PreviousScreen => {
@@ -391,8 +417,12 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             if state.screen == Screen::Patterns {
                 return super::patterns::open(state);
             }
+            if state.screen == Screen::Alerts {
+                super::alerts::open(state);
+            }
         }
         GoTo(Screen::Patterns) => return super::patterns::open(state),
+        GoTo(Screen::Alerts) => super::alerts::open(state),
         GoTo(s) => state.screen = s,
         CycleWindow => {
             // the next preset after the one shown (an absolute range goes back to the first)
@@ -448,6 +478,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         ViewLine | CopyLine | ScrollLeft | ScrollRight | ToggleContext => return super::lines::act(state, action),
         FocusNext | FocusPrevious if state.screen == Screen::Patterns => super::patterns::switch_focus(state),
         Label => super::label::open(state),
+        Acknowledge | Silence => {}
         DrillLine => match super::lines::selected(state).and_then(|e| e.video_id.clone()) {
             Some(id) => return open_drill(state, id),
             None => state.set_status("the selected line names no video"),
@@ -532,6 +563,10 @@ fn move_cursor(state: &mut State, action: Action) {
         Screen::Drill => (&mut state.drill.scroll, state.drill.related.as_ref().map_or(0, |r| r.events.len())),
         Screen::Tail => return tail::move_cursor(state, action),
         Screen::Patterns => return super::patterns::move_cursor(state, action),
+        Screen::Alerts => {
+            super::alerts::act(state, action);
+            return;
+        }
     };
     let last = len.saturating_sub(1);
     *cursor = match action {

@@ -143,7 +143,15 @@ pub fn enter(state: &mut State) -> Vec<Effect> {
             let code = code.clone();
             let Some((from, to)) = point_span(state, point) else { return Vec::new() };
             let title = format!("{code} {} … {}", format_clock(from), format_clock(to));
-            LineQuery { from_ms: from, to_ms: to, code: Some(code), template: None, known_too: false, title }
+            LineQuery {
+                from_ms: from,
+                to_ms: to,
+                code: Some(code),
+                template: None,
+                known_too: false,
+                filter: None,
+                title,
+            }
         }
         Panel::Unknown => {
             let Some(p) = o.unknown_patterns.get(state.panel_selected) else {
@@ -158,6 +166,7 @@ pub fn enter(state: &mut State) -> Vec<Effect> {
                 code: None,
                 template: Some(p.template.clone()),
                 known_too: false,
+                filter: None,
                 title,
             }
         }
@@ -166,12 +175,20 @@ pub fn enter(state: &mut State) -> Vec<Effect> {
                 state.set_status("no alert fired in this range");
                 return Vec::new();
             };
-            let rule = state.alert_rules.iter().find(|r| r.name == a.rule);
-            let window = rule.and_then(|r| crate::alerts::parse_window(&r.window)).unwrap_or(0);
-            let code = rule.and_then(|r| r.codes.clone());
-            let from = a.from.saturating_sub(window);
-            let title = format!("alert {} {} … {}", a.rule, format_clock(from), format_clock(a.to));
-            LineQuery { from_ms: from, to_ms: a.to, code, template: None, known_too: false, title }
+            // the firing as the engine evaluated it: its rule's filter over its windows
+            let answer = state.alerts.answer.as_ref();
+            let firing = answer.and_then(|x| x.alerts.iter().find(|f| f.rule == a.rule && f.since_ms == a.from));
+            match firing {
+                Some(f) => crate::tui::alerts::related_query(
+                    f,
+                    answer.and_then(|x| x.at_ms).unwrap_or(a.to),
+                    &state.alert_rules,
+                ),
+                None => {
+                    let title = format!("alert {} {} … {}", a.rule, format_clock(a.from), format_clock(a.to));
+                    LineQuery { from_ms: a.from, to_ms: a.to, title, ..LineQuery::default() }
+                }
+            }
         }
     };
     super::lines::open(state, query)

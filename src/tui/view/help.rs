@@ -34,16 +34,7 @@ pub fn lines(state: &State, width: usize, key_style: Style) -> Vec<Line<'static>
     }
     lines.push(Line::from(Span::styled("Alert rules in force", key_style)));
     for rule in &state.alert_rules {
-        let what = match rule.metric {
-            crate::alerts::AlertMetric::Count => format!("count of {} errors", rule.codes.as_deref().unwrap_or("*")),
-            crate::alerts::AlertMetric::Share => {
-                format!("share of jobs failing with {}", rule.codes.as_deref().unwrap_or("*"))
-            }
-            crate::alerts::AlertMetric::AvgLatency => {
-                format!("average latency of {} (ms)", rule.component.as_deref().unwrap_or("model_inference"))
-            }
-        };
-        let text = format!("{:<24} {what} over {} > {}", rule.name, rule.window, rule.threshold);
+        let text = format!("{:<24} {}", rule.name, rule.describe());
         for (i, part) in wrap(&text, width.saturating_sub(2)).into_iter().enumerate() {
             lines.push(Line::from(format!("{}{part}", if i == 0 { "  " } else { "    " })));
         }

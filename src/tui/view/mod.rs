@@ -10,6 +10,7 @@
 //!  status message (cut with …; m shows it whole)                   m log · ? help
 //! ```
 
+mod alerts;
 mod codes;
 mod drill;
 mod help;
@@ -60,6 +61,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         Screen::Codes => codes::draw(frame, body, state, theme),
         Screen::Patterns => patterns::draw(frame, body, state, theme),
         Screen::Lines => lines::draw(frame, body, state, theme),
+        Screen::Alerts => alerts::draw(frame, body, state, theme),
     }
     draw_status(frame, status, state, theme);
     if let Some(form) = &state.form {
@@ -137,6 +139,7 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ("3", "Tail", Screen::Tail),
         ("4", "Codes", Screen::Codes),
         ("5", "Patterns", Screen::Patterns),
+        ("6", "Alerts", Screen::Alerts),
     ];
     let narrow = area.width < 120;
     let mut spans = Vec::new();
@@ -185,6 +188,19 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     ];
     let fits = |r: &String| used + text::width(r) + 1 + want <= width;
     let right = candidates.iter().find(|r| fits(r)).unwrap_or(&candidates[2]).clone();
+    // silences show while they last: the rules when they fit, else how many
+    let silences = state.alerts.marks.active_silences(state.now_ms);
+    let silenced = match silences.as_slice() {
+        [] => String::new(),
+        [one] => format!(" │ silenced: {} until {}", one.rule, format_clock(one.until_ms)),
+        many => format!(" │ {} rules silenced (6)", many.len()),
+    };
+    let silenced = if !silenced.is_empty() && used + text::width(&right) + text::width(&silenced) + 8 > width {
+        format!(" │ {} silenced", silences.len())
+    } else {
+        silenced
+    };
+    let right = format!("{}{right}", silenced);
     let error_mark = if error { " · ERROR (m)" } else { "" };
     let room = width.saturating_sub(used + text::width(&right) + 1 + text::width(error_mark));
     let source = if room >= 4 { fit(&source, room) } else { String::new() };
@@ -205,11 +221,23 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Screen::Codes => "j/k move · Enter videos of code · Esc back · ? help",
         Screen::Patterns => "j/k · Enter its lines · w templates/what changed · :baseline · t range · ? help",
         Screen::Lines => "j/k · d drill down · v whole line · Y copy · ←/→ scroll · Esc back · ? help",
+        Screen::Alerts => "j/k · Enter its lines · a acknowledge · S silence · t range · ? help",
     };
     let line = match &state.input {
         Input::Search(text) => Line::from(vec![
             Span::styled("/", theme.accent),
             Span::styled(text.clone(), theme.text),
+            Span::styled("▏", theme.accent),
+        ]),
+        Input::Silence(text) => Line::from(vec![
+            Span::styled(
+                format!(
+                    "silence `{}` for (15m 1h 4h 1d: ↑ ↓, or type; off lifts; Esc cancels): ",
+                    state.alerts.silencing.as_deref().unwrap_or("")
+                ),
+                theme.accent,
+            ),
+            Span::styled(crate::text::sanitize(text).into_owned(), theme.text),
             Span::styled("▏", theme.accent),
         ]),
         Input::Filter(text) => Line::from(vec![

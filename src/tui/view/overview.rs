@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let alerts = if state.focus == Panel::Alerts && !o.alerts.is_empty() {
         focused_alerts(state, o, area.width as usize)
     } else {
-        alert_lines(o, area.width as usize, if wide { 3 } else { 2 })
+        alert_lines(state, o, area.width as usize, if wide { 3 } else { 2 })
     };
     let [banner, top, middle, bottom] = Layout::vertical([
         Constraint::Length(alerts.len() as u16),
@@ -44,8 +44,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Constraint::Length(if wide && has_gpu { 4 } else { 0 }),
     ])
     .areas(area);
-    let style =
-        if o.alerts.iter().any(|a| a.active) { theme.critical.add_modifier(Modifier::REVERSED) } else { theme.warn };
+    let loud = o.alerts.iter().any(|a| a.active && !silenced(state, &a.rule));
+    let style = if loud { theme.critical.add_modifier(Modifier::REVERSED) } else { theme.warn };
     let lines: Vec<Line> = alerts.into_iter().map(|l| Line::from(Span::styled(l, style))).collect();
     frame.render_widget(Paragraph::new(lines), banner);
     let [rates, health] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
@@ -71,14 +71,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
+/// True when the rule is silenced now (`S` on the Alerts screen).
+fn silenced(state: &State, rule: &str) -> bool {
+    state.alerts.marks.silenced_until(rule, state.now_ms).is_some()
+}
+
 /// The alerts line, wrapped to `width` on at most `max_lines` lines (the message log, `m`, shows
-/// them all when they do not fit): the rules firing at the newest data, else those that fired in
-/// the window.
-fn alert_lines(o: &crate::stats::overview::Overview, width: usize, max_lines: usize) -> Vec<String> {
+/// them all when they do not fit): the rules firing at the end of the range (each with its value
+/// and since when; silenced ones only counted), else those that fired in the range.
+fn alert_lines(state: &State, o: &crate::stats::overview::Overview, width: usize, max_lines: usize) -> Vec<String> {
     if o.alerts.is_empty() {
         return Vec::new();
     }
-    let active: Vec<_> = o.alerts.iter().filter(|a| a.active).collect();
+    let active: Vec<_> = o.alerts.iter().filter(|a| a.active && !silenced(state, &a.rule)).collect();
+    let quiet = o.alerts.iter().filter(|a| a.active && silenced(state, &a.rule)).count();
+    let quiet = if quiet > 0 { format!("  ·  {quiet} silenced (6)") } else { String::new() };
     let text = if active.is_empty() {
         let fired: Vec<String> = o
             .alerts
@@ -93,15 +100,21 @@ fn alert_lines(o: &crate::stats::overview::Overview, width: usize, max_lines: us
                 )
             })
             .collect();
-        format!("fired in this window: {}", fired.join("  ·  "))
+        format!("fired in this window: {}{quiet}", fired.join("  ·  "))
     } else {
         let firing: Vec<String> = active
             .iter()
             .map(|a| {
-                format!("{} {} > {}", a.rule, alert_value(a.value, a.threshold), alert_value(a.threshold, a.threshold))
+                format!(
+                    "{} {} > {} since {}",
+                    a.rule,
+                    alert_value(a.value, a.threshold),
+                    alert_value(a.threshold, a.threshold),
+                    format_clock(a.from)
+                )
             })
             .collect();
-        format!("ALERT  {}", firing.join("  ·  "))
+        format!("ALERT  {}{quiet}", firing.join("  ·  "))
     };
     let mut lines = wrap(&text, width.saturating_sub(2));
     if lines.len() > max_lines {
