@@ -181,26 +181,24 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let width = area.width as usize;
     // the fullest right-hand side that leaves the source its name (or 20 columns)
     let want = text::width(&source).min(20);
+    // silences show while they last: the rule and until when, else how many
+    let silences = state.alerts.marks.active_silences(state.now_ms);
+    let (silenced_long, silenced_short) = match silences.as_slice() {
+        [] => (String::new(), String::new()),
+        [one] => (
+            format!(" │ silenced: {} until {}", one.rule, format_clock(one.until_ms)),
+            format!(" │ 1 silenced until {}", format_clock(one.until_ms)),
+        ),
+        many => (format!(" │ {} rules silenced", many.len()), format!(" │ {} silenced", many.len())),
+    };
     let candidates = [
-        format!(" │ {window} │ {rate} │ {} ", lag(true)),
-        format!(" │ {window} │ {rate} │ {} ", lag(false)),
-        format!(" │ {window} │ {} ", lag(false)),
+        format!("{silenced_long} │ {window} │ {rate} │ {} ", lag(true)),
+        format!("{silenced_long} │ {window} │ {rate} │ {} ", lag(false)),
+        format!("{silenced_long} │ {window} │ {} ", lag(false)),
+        format!("{silenced_short} │ {window} │ {} ", lag(false)),
     ];
     let fits = |r: &String| used + text::width(r) + 1 + want <= width;
-    let right = candidates.iter().find(|r| fits(r)).unwrap_or(&candidates[2]).clone();
-    // silences show while they last: the rules when they fit, else how many
-    let silences = state.alerts.marks.active_silences(state.now_ms);
-    let silenced = match silences.as_slice() {
-        [] => String::new(),
-        [one] => format!(" │ silenced: {} until {}", one.rule, format_clock(one.until_ms)),
-        many => format!(" │ {} rules silenced (6)", many.len()),
-    };
-    let silenced = if !silenced.is_empty() && used + text::width(&right) + text::width(&silenced) + 8 > width {
-        format!(" │ {} silenced", silences.len())
-    } else {
-        silenced
-    };
-    let right = format!("{}{right}", silenced);
+    let right = candidates.iter().find(|r| fits(r)).unwrap_or(&candidates[3]).clone();
     let error_mark = if error { " · ERROR (m)" } else { "" };
     let room = width.saturating_sub(used + text::width(&right) + 1 + text::width(error_mark));
     let source = if room >= 4 { fit(&source, room) } else { String::new() };
