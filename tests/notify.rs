@@ -278,3 +278,63 @@ fn a_url_in_the_config_is_refused() {
         "{stderr}"
     );
 }
+
+/// Console notifications (`[alerts] notify_from_console`): the engine, not the UI, sends when a
+/// rule starts firing, and says how each delivery went as a notice (a failed one too).
+#[test]
+fn the_console_engine_notifies_when_a_rule_fires_and_says_failures() {
+    use foley_triage::backend::worker::{AlertSettings, ConsoleNotify, Update, spawn_with};
+    let dir = tempfile::tempdir().unwrap();
+    // a burst of model errors at the end of the data: firing at the newest event
+    let log = dir.path().join("burst.log");
+    let text: String = (0..20)
+        .map(|i| {
+            format!("2025-09-01 14:00:{i:02} [ERROR] video_id=vid_b{i} error_code=MODEL_INFER_FAIL cuda says no\n")
+        })
+        .collect();
+    std::fs::write(&log, text).unwrap();
+    let server = Server::start(vec![]);
+    let good = target(NotifyKind::Webhook, dir.path(), &server.url);
+    let broken = NotifyTarget { url_file: Some(dir.path().join("missing.url")), ..good.clone() };
+    let config = foley_triage::config::Config::default();
+    let backend = foley_triage::backend::local::LocalBackend::open(
+        vec![log],
+        config.enricher().unwrap(),
+        &config,
+        1,
+        false,
+        Vec::new(),
+    );
+    let settings = AlertSettings {
+        rules: foley_triage::alerts::rules::builtin(),
+        notify: Some(ConsoleNotify {
+            targets: vec![good, broken],
+            links: Links::default(),
+            state_path: dir.path().join("notify-state.json"),
+        }),
+    };
+    let (_link, updates) = spawn_with(Box::new(move |_: &dyn Fn(String)| Ok(Box::new(backend) as _)), settings);
+    let mut notices = Vec::new();
+    let mut alerts = None;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while notices.len() < 2 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        assert!(!left.is_zero(), "timed out waiting for two delivery notices; got {notices:?}");
+        match updates.recv_timeout(left) {
+            Ok(Update::Notice(text)) => notices.push(text),
+            Ok(Update::Alerts(answer)) => alerts = Some(answer),
+            Ok(_) => {}
+            Err(e) => panic!("the engine stopped: {e}; notices {notices:?}"),
+        }
+    }
+    let answer = alerts.expect("the alerts answer before the deliveries");
+    assert!(answer.firing().any(|a| a.rule == "model error burst"), "{answer:?}");
+    assert!(
+        notices.iter().any(|n| n.starts_with("notified webhook") && n.contains("model error burst")),
+        "{notices:?}"
+    );
+    assert!(notices.iter().any(|n| n.contains("failed") && n.contains("missing.url")), "{notices:?}");
+    let bodies = server.bodies();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    assert_eq!(bodies[0]["rule"], "model error burst");
+}
