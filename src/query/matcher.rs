@@ -33,6 +33,33 @@ impl Query {
     }
 }
 
+/// True when a kept event (the tail's) matches. Its fields are those it kept; the GPU figures and
+/// whether it was a job's outcome are not kept, so filters on them see none.
+pub fn matches_owned(query: &Query, e: &crate::event::OwnedEvent) -> bool {
+    use crate::event::Field;
+    let event = Event {
+        ts_ms: e.ts_ms,
+        level: e.level,
+        source: e.source,
+        parsed: e.parsed,
+        video_id: e.video_id.as_deref().map(Cow::Borrowed),
+        request_id: e.request_id.as_deref().map(Cow::Borrowed),
+        error_code: e.error_code.as_deref().map(Cow::Borrowed),
+        message: Cow::Borrowed(&e.message),
+        latency_ms: e.latency_ms,
+        fields: e.fields.iter().map(|(k, v)| Field { key: Cow::Borrowed(k), value: Cow::Borrowed(v) }).collect(),
+        ..Event::default()
+    };
+    let subject = Subject {
+        event: &event,
+        component: &e.component,
+        rule: e.rule.as_deref(),
+        is_error: e.is_error(),
+        unexplained: e.is_error() && e.rule.is_none(),
+    };
+    query.matches(&subject)
+}
+
 /// The text of a field of the event, when it has one.
 pub fn text_of<'a>(subject: &'a Subject<'_, '_>, field: &FieldName) -> Option<Cow<'a, str>> {
     let event = subject.event;

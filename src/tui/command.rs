@@ -29,7 +29,9 @@ pub enum Command {
     Theme(String),
     Help,
     Quit,
-    /// Drops the code, component and level filters (`:clear`).
+    /// Only tail lines that match a filter in the query language (`None`: every line).
+    Filter(Option<String>),
+    /// Drops the code, component, level and query filters (`:clear`).
     Clear,
     /// The lines whose time cannot be right: in the future (`:suspect`), or before 1990
     /// (`:suspect past`).
@@ -42,10 +44,14 @@ pub enum Command {
 }
 
 /// The command words, with what each takes (help and the unknown-command message list them).
-pub const COMMANDS: [(&str, &str); 15] = [
+pub const COMMANDS: [(&str, &str); 16] = [
     ("video", "ID: the drill-down of a video or request id (a bare vid_… or req_… too)"),
     ("code", "CODE: the tail and the lists filtered to an error code (no CODE: all)"),
     ("component", "NAME: the tail filtered to a component (no NAME: all)"),
+    (
+        "filter",
+        "QUERY: the tail filtered by the query language: error_code:MODEL_* and inference_time>3s (no QUERY: all)",
+    ),
     ("level", "LEVEL: the tail from this level up: trace debug info warn error fatal (no LEVEL: all)"),
     ("since", "TIME: the range starts at TIME (2025-09-01 14:00:00, or 30m back from the newest data)"),
     ("until", "TIME: the range ends at TIME"),
@@ -55,7 +61,7 @@ pub const COMMANDS: [(&str, &str); 15] = [
     ("theme", "NAME: dark, light, high-contrast, solarized, or a theme file"),
     ("help", "every key and command"),
     ("q", "quit"),
-    ("clear", "drop the :code, :component and :level filters"),
+    ("clear", "drop the :code, :component, :level and :filter filters"),
     ("baseline", "FROM TO: what the patterns screen compares the range with (alone: the same length just before)"),
     ("suspect", "the lines timed in the future, left out of every window (past: those dated before 1990)"),
 ];
@@ -86,6 +92,15 @@ pub fn parse(text: &str, offset: i64) -> Result<Command, String> {
         "video" => Command::Open(arg("a video or request id (vid_…, req_…)")?),
         "code" => Command::Code(optional()),
         "component" => Command::Component(optional()),
+        "filter" => match optional() {
+            None => Command::Filter(None),
+            Some(q) => match crate::query::parse::parse(&q) {
+                Ok(_) => Command::Filter(Some(q)),
+                Err(e) => {
+                    return Err(format!(":filter `{}`: column {}: {}", shown(&q), e.column, e.message));
+                }
+            },
+        },
         "level" => match optional() {
             None => Command::Level(None),
             Some(l) => Command::Level(Some(Level::parse(&l).ok_or_else(|| {

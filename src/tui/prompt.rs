@@ -3,7 +3,7 @@
 //! the state. The parsing itself is [`super::command`]'s.
 
 use super::command::{self, Command, Seen};
-use super::state::{Input, Overlay, State};
+use super::state::{Input, Overlay, Screen, State};
 use super::update::{Effect, set_range};
 use crate::backend::TimeRange;
 use crate::backend::range::Bound;
@@ -172,11 +172,26 @@ pub fn apply(state: &mut State, command: Command) -> Vec<Effect> {
             });
             state.tail.min_level = level;
         }
+        Command::Filter(None) => {
+            state.tail.filter = None;
+            state.set_status("filter: every line");
+        }
+        Command::Filter(Some(text)) => match crate::query::parse::parse(&text) {
+            Ok(query) => {
+                state.tail.filter = Some((text.clone(), query));
+                let n = state.tail_visible().len();
+                state.screen = Screen::Tail;
+                let shown = crate::text::sanitize(&text);
+                state.set_status(format!("filter `{shown}`: {n} tail lines match (:filter alone shows all)"));
+            }
+            Err(e) => state.set_status(format!(":filter: column {}: {}", e.column, e.message)),
+        },
         Command::Clear => {
             state.tail.code = None;
             state.tail.component = None;
             state.tail.min_level = None;
-            state.set_status("filters cleared: every code, component and level");
+            state.tail.filter = None;
+            state.set_status("filters cleared: every code, component, level and query");
         }
         Command::Since(from) => return change_range(state, state.range.with_from(from)),
         Command::Until(to) => return change_range(state, state.range.with_to(to)),

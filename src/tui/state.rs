@@ -174,6 +174,8 @@ pub struct TailState {
     pub errors_only: bool,
     /// Only events with this error code (`:code`; the top videos too).
     pub code: Option<String>,
+    /// Only events matching this filter in the query language (`:filter`), as typed and parsed.
+    pub filter: Option<(String, crate::query::Query)>,
     pub query: String,
     /// Paused: the sequence number of the selected line.
     pub cursor: u64,
@@ -495,6 +497,7 @@ impl State {
             && t.component.as_deref().is_none_or(|c| e.component == c)
             && (!t.errors_only || e.is_error())
             && t.code.as_deref().is_none_or(|c| e.error_code.as_deref() == Some(c))
+            && t.filter.as_ref().is_none_or(|(_, q)| crate::query::matcher::matches_owned(q, e))
     }
 
     /// The overview's top failing videos that the `:code` filter lets through, with their index

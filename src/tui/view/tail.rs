@@ -75,6 +75,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if t.errors_only {
         title.push_str(" · errors only");
     }
+    if let Some((text, _)) = &t.filter {
+        title.push_str(&format!(" · filter: {}", crate::text::sanitize(text)));
+    }
     if !t.query.is_empty() {
         let n = visible.iter().filter(|(_, e)| state.tail_matches(e)).count();
         title.push_str(&format!(" · /{}: {n} matches", t.query));
