@@ -280,3 +280,52 @@ fn watch_prints_a_rule_that_starts_firing_once() {
     let lines = lines.lock().unwrap().clone();
     assert_eq!(firing(&lines), 1, "printed once: {lines:?}");
 }
+
+/// A config.toml with the old `[[alert]]` form still works: converted into rules (replacing the
+/// built-in rule of the same name), with a warning that says what to write instead; `check` and
+/// `report` list the same firings.
+#[test]
+fn the_old_config_alert_form_is_converted_with_a_message() {
+    let (dir, m) = incident();
+    let config = dir.path().join("old.toml");
+    // the model error burst made much harder to fire; a share rule of the old form added
+    std::fs::write(
+        &config,
+        "[[alert]]\nname = \"model error burst\"\nmetric = \"count\"\ncodes = \"MODEL_*\"\nwindow = \"5m\"\nthreshold = 100000\n\n\
+         [[alert]]\nname = \"decode share\"\nmetric = \"share\"\ncodes = \"VIDEO_DECODE_ERR\"\nwindow = \"5m\"\nthreshold = 0.05\nmin_count = 20\n",
+    )
+    .unwrap();
+    let at = iso(m.start_ms + 59 * MINUTE);
+    let out = binary()
+        .env("FOLEY_TRIAGE_CONFIG", &config)
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+        .args(["check", dir.path().to_str().unwrap(), "--json", "--at", &at])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("[[alert]]") && stderr.contains("old form") && stderr.contains("alerts.toml"), "{stderr}");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["rules"], 4, "three built in, one added: {json}");
+    let all: Vec<String> = ["firing", "resolved"]
+        .iter()
+        .flat_map(|k| json[*k].as_array().unwrap().iter().map(|a| a["rule"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(!all.iter().any(|r| r == "model error burst"), "the config's threshold applies: {all:?}");
+    assert!(all.iter().any(|r| r == "decode share"), "the old share rule fires as a ratio: {all:?}");
+    // report: the same firings, as of its end
+    let out = binary()
+        .env("FOLEY_TRIAGE_CONFIG", &config)
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+        .args(["report", dir.path().to_str().unwrap(), "--json", "--until", &at])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut reported: Vec<String> =
+        report["alerts"].as_array().unwrap().iter().map(|a| a["rule"].as_str().unwrap().to_string()).collect();
+    let mut checked = all.clone();
+    reported.sort();
+    checked.sort();
+    assert_eq!(reported, checked, "report and check agree");
+}

@@ -158,3 +158,54 @@ threshold = "9s"
         assert!(names.contains(rule), "{rule} fired somewhere: {names:?}");
     }
 }
+
+/// The console's engine on a cluster evaluates the same rules as on the files: the firings of the
+/// same range (as of its end) agree.
+#[test]
+fn the_console_fires_the_same_on_files_and_on_a_cluster() {
+    use foley_triage::backend::Backend;
+    use foley_triage::backend::TimeRange;
+    use foley_triage::backend::alerts::evaluate_range;
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let m = simulate::write_logs(&logs, &SimulateOptions { rate: 0.6, ..SimulateOptions::default() }).unwrap();
+    std::fs::remove_file(logs.join("manifest.json")).unwrap();
+    let config_file = dir.path().join("config.toml");
+    std::fs::write(&config_file, "").unwrap();
+    let shipped = common::binary()
+        .env("FOLEY_TRIAGE_CONFIG", &config_file)
+        .args(["ship", logs.to_str().unwrap(), "--es", &server.url, "--refresh"])
+        .output()
+        .unwrap();
+    assert!(shipped.status.success(), "{}", String::from_utf8_lossy(&shipped.stderr));
+    let config = foley_triage::config::Config::default();
+    let paths: Vec<std::path::PathBuf> =
+        std::fs::read_dir(&logs).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
+    let mut files = foley_triage::backend::local::LocalBackend::open(
+        paths,
+        config.enricher().unwrap(),
+        &config,
+        1,
+        false,
+        Vec::new(),
+    );
+    let args = foley_triage::cli::EsArgs { es: vec![server.url.clone()], es_timeout: 30, ..Default::default() };
+    let client = foley_triage::elastic::connect(&args).expect("connect");
+    let mut cluster = foley_triage::backend::elastic::EsBackend::new(client, config.enricher().unwrap(), &config);
+    let rules = foley_triage::alerts::rules::builtin();
+    let mut seen = 0;
+    for (from, to) in [(10, 40), (0, 59), (35, 50)] {
+        let (from, to) = (m.start_ms + from * 60_000, m.start_ms + to * 60_000);
+        let range = TimeRange::between(from, to);
+        let on = |backend: &mut dyn Backend| {
+            let (answer, _) = evaluate_range(backend, &rules, range, Some(from), Some(to));
+            assert!(answer.error.is_none(), "{answer:?}");
+            answer.alerts.iter().map(|a| (a.rule.clone(), a.since_ms, a.until_ms)).collect::<Vec<_>>()
+        };
+        let (a, b) = (on(&mut files), on(&mut cluster));
+        assert_eq!(a, b, "{range:?}");
+        seen += a.len();
+    }
+    assert!(seen >= 3, "the incident fires ({seen} firings)");
+}
