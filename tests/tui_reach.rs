@@ -23,8 +23,14 @@ fn demo_backend() -> (foley_triage::demo::DemoDir, LocalBackend) {
     (demo, backend)
 }
 
+/// The overview of `range` and the alert rules' firings in it, as the engine sends them.
 fn overview(state: &mut State, backend: &mut LocalBackend, range: TimeRange) {
-    let overview = backend.overview(range);
+    let mut overview = backend.overview(range);
+    let rules = foley_triage::alerts::rules::builtin();
+    let at = overview.window_to.or(overview.data_to);
+    let (alerts, _) = foley_triage::backend::alerts::evaluate_range(backend, &rules, range, overview.window_from, at);
+    overview.alerts = foley_triage::backend::alerts::rows_of(&alerts.alerts, at.unwrap_or(i64::MAX));
+    update(state, Msg::Engine(Update::Alerts(Box::new(alerts))));
     update(
         state,
         Msg::Engine(Update::Overview {
@@ -296,13 +302,16 @@ fn every_panel_can_be_entered_and_the_top_list_filtered_and_sorted() {
     assert!(answer.events.len() as u64 >= template.count.min(1), "the pattern's lines");
     assert!(answer.events.iter().all(|e| foley_triage::backend::lines::template_of(e) == template.template));
     press(&mut state, KeyCode::Esc);
-    // a fired alert: the lines of its codes over its interval
+    // a fired alert: the lines of its rule's filter over its windows
     press(&mut state, KeyCode::Char('w'));
     assert_eq!(state.focus, Panel::Alerts);
     assert!(render(&state, 160, 48).contains("▶ model error burst"), "the alerts listed, one selected");
     let effects = press(&mut state, KeyCode::Enter);
     let [Effect::Lines(query)] = effects.as_slice() else { panic!("{effects:?}") };
-    assert_eq!(query.code.as_deref(), Some("MODEL_*"));
+    assert_eq!(query.filter.as_deref(), Some("error_code:MODEL_*"));
+    let answer = backend.lines(query);
+    assert!(!answer.events.is_empty());
+    assert!(answer.events.iter().all(|e| e.error_code.as_deref().is_some_and(|c| c.starts_with("MODEL_"))));
     press(&mut state, KeyCode::Esc);
     press(&mut state, KeyCode::Char('w'));
     assert_eq!(state.focus, Panel::Videos);
