@@ -37,6 +37,11 @@ pub struct Cli {
     /// The console's range ends here (a time, or a duration back from the newest data).
     #[arg(long)]
     pub until: Option<String>,
+    /// An alert rule file for the console: its rules are added to the built-in ones and
+    /// alerts.toml in the config directory (a rule with the same name replaces one), as `check
+    /// --rules` does.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
 }
 
 /// Settings that override the config file (flags win over the environment, which wins over the file).

@@ -155,3 +155,31 @@ fn the_alerts_screen_in_a_pty_acknowledges_and_silences_on_the_demo() {
     again.keys(b"q");
     assert!(again.wait_exit(Duration::from_secs(30)).success());
 }
+
+/// `--rules FILE` adds rules to the console as it does to `check`: the Alerts screen lists their
+/// firings and help lists the rule.
+#[test]
+fn the_console_takes_a_rule_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("mine.toml");
+    std::fs::write(
+        &rules,
+        "[[alert]]\nname = \"decode storm\"\nfilter = \"error_code:VIDEO_DECODE_ERR\"\nwindow = \"2m\"\nthreshold = 5\nseverity = \"info\"\n",
+    )
+    .unwrap();
+    let mut s = Session::start_with(&["--rules", rules.to_str().unwrap()], 160, 48, &[]);
+    s.wait_for("Top failing videos");
+    s.keys(b"6");
+    s.wait_for_screen("the file's rule fired", |screen| {
+        screen.lines().any(|l| l.contains("decode storm") && l.contains("info"))
+    });
+    s.wait_for("4 rules as of");
+    s.keys(b"?");
+    s.wait_for("Help ·");
+    s.keys(b"G");
+    s.wait_for("Alert rules in force");
+    s.wait_for("count of error_code:VIDEO_DECODE_ERR over 2m > 5 [info]");
+    s.keys(b"q");
+    s.keys(b"q");
+    assert!(s.wait_exit(Duration::from_secs(30)).success());
+}

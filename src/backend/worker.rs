@@ -414,6 +414,8 @@ struct AlertEngine {
     /// What the last answer was computed for: (range, window start, moment, lines read).
     key: Option<(TimeRange, Option<i64>, Option<i64>, u64)>,
     at: Option<Instant>,
+    /// How long the last evaluation took.
+    took: Duration,
     answer: Option<super::alerts::AlertsAnswer>,
     /// A delivery is under way (the next evaluation catches up; the state file dedupes).
     sending: Arc<std::sync::atomic::AtomicBool>,
@@ -421,7 +423,15 @@ struct AlertEngine {
 
 impl AlertEngine {
     fn new(settings: AlertSettings, updates: mpsc::Sender<Update>) -> AlertEngine {
-        AlertEngine { settings, updates, key: None, at: None, answer: None, sending: Arc::default() }
+        AlertEngine {
+            settings,
+            updates,
+            key: None,
+            at: None,
+            took: Duration::ZERO,
+            answer: None,
+            sending: Arc::default(),
+        }
     }
 
     /// The rows the overview shows for `range` (the last answer's, when it was for this range).
@@ -451,13 +461,18 @@ impl AlertEngine {
         let at_ms = overview.window_to.or(overview.data_to);
         let key = (range, overview.window_from, at_ms, backend.lines_read());
         let same_range = self.key.is_some_and(|k| k.0 == range && k.1 == overview.window_from);
-        if self.key == Some(key) || (same_range && self.at.is_some_and(|t| t.elapsed() < ALERTS_EVERY)) {
+        // while lines arrive: every ALERTS_EVERY, or ten times what the last evaluation took
+        // (big files are read again for it), so the engine mostly serves the screens
+        let every = ALERTS_EVERY.max(self.took * 10);
+        if self.key == Some(key) || (same_range && self.at.is_some_and(|t| t.elapsed() < every)) {
             return None;
         }
         self.key = Some(key);
-        self.at = Some(Instant::now());
+        let started = Instant::now();
         let rules = &self.settings.rules;
         let (answer, all) = super::alerts::evaluate_range(backend, rules, range, overview.window_from, at_ms);
+        self.took = started.elapsed();
+        self.at = Some(Instant::now());
         // notifications follow the newest data only (a range that ends earlier is a replay)
         if let (Some(at), super::range::Bound::Open, None) = (answer.at_ms, range.to, &answer.error) {
             self.notify(&all, at);

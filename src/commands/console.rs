@@ -69,7 +69,7 @@ pub fn run(cli: &Cli, config: &Config) -> Result<i32> {
             return Ok(EXIT_USAGE);
         }
     };
-    let (alert_rules, notes) = match crate::backend::alerts::rules_in_force(None, config) {
+    let (alert_rules, notes) = match crate::backend::alerts::rules_in_force(cli.rules.as_deref(), config) {
         Ok(r) => r,
         Err(e) => {
             crate::applog::error(&e);
