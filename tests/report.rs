@@ -221,3 +221,39 @@ fn a_video_failing_twice_in_one_millisecond_is_explained_the_same_whatever_the_l
         assert_eq!(video["request_id"], "req_b", "{}: {video}", path.display());
     }
 }
+
+/// The report's alerts are `check`'s evaluation, on a file and on a stream alike (a stream is
+/// gathered in its one pass; a file is read again).
+#[test]
+fn alerts_are_the_same_from_a_file_and_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = foley_triage::demo::materialize().unwrap();
+    let inference = demo.path().join("inference.log");
+    let bytes = std::fs::read(&inference).unwrap();
+    let run = |args: &[&str], stdin: Option<&[u8]>| {
+        use std::io::Write;
+        let mut child = common::binary()
+            .env("XDG_CONFIG_HOME", dir.path())
+            .env("HOME", dir.path())
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(bytes) = stdin {
+            input.write_all(bytes).unwrap();
+        }
+        drop(input);
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["alerts"].clone()
+    };
+    let from_file = run(&["report", "--json", inference.to_str().unwrap()], None);
+    let from_stdin = run(&["report", "--json", "-"], Some(&bytes));
+    assert_eq!(from_file, from_stdin);
+    let rules: Vec<&str> = from_file.as_array().unwrap().iter().map(|a| a["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"model error burst") && rules.contains(&"inference latency"), "{rules:?}");
+}

@@ -125,7 +125,9 @@ pub fn run(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Resul
     }
     let enricher = config.enricher()?;
     let waiting = |what: &str| crate::applog::info(what);
-    let read = source::read_all(&resolved.inputs, &enricher, resolved.read, &waiting);
+    let rules = alert_rules(config)?;
+    let window = resolved.read.settings.options.window;
+    let (read, gathered) = read_with_rules(&resolved.inputs, &enricher, resolved.read, &rules, window, &waiting);
     for notice in &read.notices {
         crate::applog::warn(&notice.to_string());
     }
@@ -142,31 +144,75 @@ pub fn run(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Resul
         return Ok(EXIT_USAGE);
     }
     let stats = read.stats;
-    let window = resolved.read.settings.options.window;
     let mut overview = overview::compute(
         &stats,
         &enricher,
         window,
         OverviewOptions { health: &config.health, alert_rules: &[], top_videos: args.top, top_patterns: 20 },
     );
-    // the alert rules as `check` evaluates them: every event up to the window's end
-    let rules = alert_rules(config)?;
-    if let Some(at) = window.to_ms.or(stats.last_ms) {
-        let mut settings = resolved.read.settings;
-        settings.options.window = Window::ALL;
-        let inputs: Vec<_> = resolved.inputs.iter().map(|i| (i.clone(), resolved.read.format)).collect();
-        match crate::backend::alerts::gather_files(&inputs, &rules, &enricher, &settings, at) {
-            Ok(gathered) => {
-                overview.alerts = crate::backend::alerts::report_rows(&gathered, &rules, window, stats.last_ms)
-            }
-            Err(e) => crate::applog::warn(&format!("the alert rules could not be evaluated: {e}")),
-        }
-    }
+    // the alert rules as `check` evaluates them, as of the window's end
+    overview.alerts = crate::backend::alerts::report_rows(&gathered, &rules, window, stats.last_ms);
     if let Some(empty) = empty_result(&stats, window) {
         crate::applog::error(&empty.to_string());
     }
     print_overview(args, &overview)?;
     Ok(0)
+}
+
+/// Reads the inputs into one set of statistics, as [`source::read_all`] does, and gathers what the
+/// alert rules need: a regular file is read again whole afterwards (every event up to the window's
+/// end: a rule's window reaches back before the report's), a stream (stdin, a FIFO), which cannot
+/// be read again, in the same pass (its events inside the window).
+fn read_with_rules(
+    inputs: &[source::Input],
+    enricher: &crate::enrich::Enricher,
+    options: source::ReadOptions,
+    rules: &[crate::alerts::rules::Rule],
+    window: Window,
+    waiting: &dyn Fn(&str),
+) -> (source::ReadAll, crate::backend::alerts::Gathered) {
+    use crate::source::read;
+    let settings = &options.settings;
+    let mut collector =
+        crate::alerts::collect::Collector::new(rules, enricher, settings.bucket_ms, window.to_ms.unwrap_or(i64::MAX));
+    let mut all = source::ReadAll {
+        stats: crate::stats::Stats::new(enricher.components.len(), settings.bucket_ms),
+        problems: Vec::new(),
+        notices: Vec::new(),
+        read: 0,
+    };
+    let mut again = Vec::new();
+    for (index, input) in inputs.iter().enumerate() {
+        let regular = matches!(input, source::Input::File(p) if std::fs::metadata(p).is_ok_and(|m| m.is_file()));
+        match read::open(input, options.format, settings.options.default_offset, waiting) {
+            Ok(opened) => {
+                let (stats, outcome) = if regular {
+                    again.push((index, input));
+                    read::read_stats(opened, index as u32, enricher, settings, options.threads)
+                } else {
+                    read::read_events(opened, index as u32, enricher, settings, &mut collector)
+                };
+                all.stats.merge(stats);
+                all.notices.extend(outcome.notices);
+                all.read += 1;
+            }
+            Err(e) => all.problems.push(e),
+        }
+    }
+    all.stats.settle();
+    let mut whole = *settings;
+    whole.options.window = Window::ALL;
+    for (index, input) in again {
+        match read::open(input, options.format, settings.options.default_offset, waiting) {
+            Ok(opened) => {
+                read::read_events(opened, index as u32, enricher, &whole, &mut collector);
+            }
+            Err(e) => crate::applog::warn(&format!("the alert rules miss an input: {e}")),
+        }
+    }
+    let bucket_ms = collector.bucket_ms;
+    let (data, first_ms) = collector.finish();
+    (all, crate::backend::alerts::Gathered { data, first_ms, bucket_ms })
 }
 
 /// The alert rules `check` evaluates (the config's old `[[alert]]` converted, said once).

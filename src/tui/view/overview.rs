@@ -81,7 +81,14 @@ fn silenced(state: &State, rule: &str) -> bool {
 /// and since when; silenced ones only counted), else those that fired in the range.
 fn alert_lines(state: &State, o: &crate::stats::overview::Overview, width: usize, max_lines: usize) -> Vec<String> {
     if o.alerts.is_empty() {
-        return Vec::new();
+        // rules that could not be evaluated are not "all clear"
+        return match state.alerts.answer.as_ref().and_then(|a| a.error.as_deref()) {
+            Some(e) => vec![format!(
+                " {}",
+                fit(&format!("the alert rules could not be evaluated: {e} (6)"), width.saturating_sub(2))
+            )],
+            None => Vec::new(),
+        };
     }
     let active: Vec<_> = o.alerts.iter().filter(|a| a.active && !silenced(state, &a.rule)).collect();
     let quiet = o.alerts.iter().filter(|a| a.active && silenced(state, &a.rule)).count();
