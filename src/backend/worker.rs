@@ -455,9 +455,6 @@ impl AlertEngine {
         range: TimeRange,
         overview: &Overview,
     ) -> Option<super::alerts::AlertsAnswer> {
-        if self.settings.rules.is_empty() {
-            return None;
-        }
         let at_ms = overview.window_to.or(overview.data_to);
         let key = (range, overview.window_from, at_ms, backend.lines_read());
         let same_range = self.key.is_some_and(|k| k.0 == range && k.1 == overview.window_from);
@@ -470,7 +467,13 @@ impl AlertEngine {
         self.key = Some(key);
         let started = Instant::now();
         let rules = &self.settings.rules;
-        let (answer, all) = super::alerts::evaluate_range(backend, rules, range, overview.window_from, at_ms);
+        let (answer, all) = if rules.is_empty() {
+            // every rule turned off: said, without reading anything
+            let answer = super::alerts::in_range(range, 0, Vec::new(), overview.window_from, at_ms.unwrap_or(0));
+            (super::alerts::AlertsAnswer { at_ms, ..answer }, Vec::new())
+        } else {
+            super::alerts::evaluate_range(backend, rules, range, overview.window_from, at_ms)
+        };
         self.took = started.elapsed();
         self.at = Some(Instant::now());
         // notifications follow the newest data only (a range that ends earlier is a replay)
