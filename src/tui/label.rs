@@ -87,7 +87,7 @@ fn open_for_code(state: &mut State) {
         state.set_status(format!("a rule already explains {} (see the cause column)", row.code));
         return;
     };
-    state.form = Some(RuleForm::from_spec(&format!("{}: ", row.code), draft));
+    state.form = Some(RuleForm::from_spec(&row.code, draft));
     state
         .set_status("label: ↑/↓ or Tab move between fields, type to edit, Enter saves to your rules.toml, Esc cancels");
 }
