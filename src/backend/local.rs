@@ -349,7 +349,12 @@ impl LocalBackend {
                 }
             }
             Reloaded::Failed(e) => {
-                vec![format!("the edited rule file does not read; the previous rules stay in force: {e}")]
+                // one line for the status: the parser's words (where and what), not its quoted source
+                let words: Vec<&str> = e.lines().map(str::trim).filter(|l| !l.is_empty() && !l.contains('|')).collect();
+                vec![format!(
+                    "the edited rule file does not read; the previous rules stay in force: {}",
+                    words.join(" ")
+                )]
             }
         }
     }
