@@ -458,13 +458,18 @@ impl Config {
         }
     }
 
+    /// The user's rule files, in the order they apply: `rules.toml` in the config directory (which
+    /// may not exist yet), then `rule_files`.
+    pub fn rule_paths(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = config_dir().map(|d| d.join("rules.toml")).into_iter().collect();
+        files.extend(self.rule_files.iter().cloned());
+        files
+    }
+
     /// The rule base: built-in rules, then `rules.toml` in the config directory, then `rule_files`.
     pub fn enricher(&self) -> Result<Enricher, ConfigError> {
         let mut all = rules::parse_rules(rules::BUILTIN_RULES, "assets/rules.toml (built in)")?;
-        let mut files: Vec<PathBuf> =
-            config_dir().map(|d| d.join("rules.toml")).filter(|p| p.exists()).into_iter().collect();
-        files.extend(self.rule_files.iter().cloned());
-        for file in files {
+        for file in self.rule_paths().into_iter().filter(|p| p.exists()) {
             all = rules::merge_rules(all, rules::load_rules_file(&file)?);
         }
         Ok(Enricher::new(ComponentTable::new(&self.components), all))

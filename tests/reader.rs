@@ -361,3 +361,61 @@ mod feeding {
         }
     }
 }
+
+/// `report` on a named pipe nobody writes to yet says it waits for a writer (instead of looking
+/// hung), then reads what the writer sends and ends when the writer closes.
+#[test]
+fn report_on_a_fifo_without_a_writer_says_it_waits_then_reads_the_writer() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.log");
+    let status = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(status.success());
+    let mut child = binary()
+        .args(["report", "--json"])
+        .arg(&fifo)
+        .env("HOME", dir.path())
+        .env("XDG_STATE_HOME", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stderr = child.stderr.take().unwrap();
+    let said = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&said);
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !String::from_utf8_lossy(&said.lock().unwrap()).contains("waiting for a writer") {
+        assert!(child.try_wait().unwrap().is_none(), "report ended without a writer");
+        assert!(Instant::now() < deadline, "never said it waits: {}", String::from_utf8_lossy(&said.lock().unwrap()));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).expect("open the pipe for writing");
+    for i in 0..50 {
+        writeln!(writer, "2025-09-01 14:00:{:02} [ERROR] video_id=vid_p{i:03} error_code=MODEL_INFER_FAIL", i % 60)
+            .unwrap();
+    }
+    drop(writer);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "report did not end when the writer closed");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    reader.join().unwrap();
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert!(status.success(), "{status:?}: {}", String::from_utf8_lossy(&said.lock().unwrap()));
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(report["errors"].as_u64(), Some(50), "{out}");
+}

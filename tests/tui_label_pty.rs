@@ -9,10 +9,9 @@ mod common;
 use common::Pty as Session;
 use std::time::Duration;
 
-#[test]
-fn an_unknown_pattern_labelled_in_the_console_is_saved_and_attributed_everywhere() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("frob.log");
+/// Thirty errors with a code no rule knows, between ordinary lines.
+fn frob_log(dir: &std::path::Path) -> std::path::PathBuf {
+    let log = dir.join("frob.log");
     let text: String = (0..30)
         .map(|i| {
             format!(
@@ -22,6 +21,13 @@ fn an_unknown_pattern_labelled_in_the_console_is_saved_and_attributed_everywhere
         })
         .collect();
     std::fs::write(&log, text).unwrap();
+    log
+}
+
+#[test]
+fn an_unknown_pattern_labelled_in_the_console_is_saved_and_attributed_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = frob_log(dir.path());
     let mut s = Session::start(&[log.to_str().unwrap()]);
     let rules = s.home.join("foley-triage").join("rules.toml");
     // a previous rule file: kept as .bak
@@ -64,4 +70,41 @@ fn an_unknown_pattern_labelled_in_the_console_is_saved_and_attributed_everywhere
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(report.contains("frobnicator firmware bug"), "{report}");
     assert!(!report.contains("UNKNOWN ERRORS (30"), "{report}");
+}
+
+/// A rule file edited by hand while the console runs (saved by rename, as editors do) is applied
+/// without a restart; a broken edit says where it is wrong and the rules in force stay.
+#[test]
+fn a_rule_file_edited_by_hand_is_reloaded_and_a_broken_edit_keeps_the_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = frob_log(dir.path());
+    let mut s = Session::start(&[log.to_str().unwrap()]);
+    let rules = s.home.join("foley-triage").join("rules.toml");
+    std::fs::create_dir_all(rules.parent().unwrap()).unwrap();
+    s.wait_for("Top failing videos");
+    s.keys(b"5");
+    s.wait_for_screen("the unknown template", |screen| {
+        screen.lines().any(|l| l.contains("E_FROB_BROKEN:") && l.contains("unknown"))
+    });
+    let save = |text: &str| {
+        let tmp = rules.with_file_name(".rules.toml.swp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, &rules).unwrap();
+    };
+    save(
+        "[[rule]]\nid = \"hand-frob\"\nerror_code = \"E_FROB_BROKEN\"\ncategory = \"Frobnicator\"\n\
+         severity = \"high\"\ncause = \"frobnicator worn out\"\nfix = \"replace the frobnicator\"\n",
+    );
+    s.wait_for("rules reloaded from");
+    s.wait_for_screen("the template attributed by the edited file", |screen| {
+        screen.lines().any(|l| l.contains("E_FROB_BROKEN:") && l.contains("hand-frob"))
+    });
+    // a broken edit: said with its line, the rule in force stays
+    save("[[rule]]\nid = \"hand-frob\"\nerror_code = \n");
+    let screen = s.wait_for("does not read");
+    assert!(screen.contains("line 3"), "{screen}");
+    s.keys(b"4");
+    s.wait_for("frobnicator worn out");
+    s.keys(b"q");
+    assert!(s.wait_exit(Duration::from_secs(30)).success());
 }

@@ -185,3 +185,42 @@ fn what_changed_puts_the_incidents_new_code_and_its_spiking_code_first() {
     assert_eq!(view.baseline.from_ms, Some(start + 20 * 60_000));
     assert!(view.changes.is_empty(), "the range against itself: nothing changed: {:?}", view.changes);
 }
+
+/// `L` on the codes screen: a code no rule explains gets the form, pre-filled with a rule for the
+/// code; a code a rule explains says so and opens nothing.
+#[test]
+fn l_on_a_code_no_rule_explains_opens_the_form_for_that_code() {
+    let dir = tempfile::tempdir().expect("dir");
+    let log = dir.path().join("app.log");
+    let mut text = String::new();
+    for i in 0..20 {
+        text.push_str(&format!(
+            "2025-09-01 14:{i:02}:01.000 [ERROR] worker-1 video_id=vid_a{i:04}b error_code=E_FROB_BROKEN frobnicator broke\n"
+        ));
+    }
+    for i in 0..5 {
+        text.push_str(&format!(
+            "2025-09-01 14:{i:02}:03.000 [ERROR] worker-1 video_id=vid_c{i:04}d error_code=VIDEO_DECODE_ERR bad codec\n"
+        ));
+    }
+    std::fs::write(&log, text).expect("write");
+    let mut backend = open(vec![log]);
+    let mut state = state_on(&mut backend, TimeRange::ALL);
+    press(&mut state, KeyCode::Char('4'));
+    assert_eq!(state.screen, Screen::Codes);
+    let codes: Vec<String> = state.overview.as_ref().unwrap().codes.iter().map(|c| c.code.clone()).collect();
+    assert_eq!(codes, ["E_FROB_BROKEN", "VIDEO_DECODE_ERR"]);
+    press(&mut state, KeyCode::Char('L'));
+    let form = state.form.clone().expect("the form for the unknown code");
+    assert_eq!(form.values[0], "learned-frob-broken");
+    assert_eq!(form.values[1], "E_FROB_BROKEN");
+    let screen = render(&state, 160, 48);
+    assert!(screen.contains("E_FROB_BROKEN"), "{screen}");
+    press(&mut state, KeyCode::Esc);
+    assert!(state.form.is_none());
+    // the known code: no form, and the status says why
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Char('L'));
+    assert!(state.form.is_none());
+    assert!(state.status.contains("a rule already explains VIDEO_DECODE_ERR"), "{:?}", state.status);
+}

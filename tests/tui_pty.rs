@@ -410,3 +410,30 @@ fn at_80x24_the_header_the_link_and_the_messages_are_whole() {
     s.keys(b"q");
     s.keys(b"q");
 }
+
+/// Issue 16 item 1 on the screen: the demo with one line dated 2099 appended still opens on its
+/// incident (error rate, top videos), says that a line is timed in the future, and `:suspect`
+/// lists it; the window is never anchored on the future line.
+#[test]
+fn one_line_dated_2099_is_said_and_the_screen_still_shows_the_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in foley_triage::demo::FILES {
+        let mut bytes = bytes.to_vec();
+        if name == "inference.log" {
+            bytes.extend_from_slice(
+                b"2099-01-01 00:00:00 [ERROR] video_id=vid_future error_code=MODEL_INFER_FAIL worker=gpu-1\n",
+            );
+        }
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let mut s = Session::start(&[dir.path().to_str().unwrap()]);
+    let screen = s.wait_for("1 line with a time in the future");
+    let screen = if screen.contains("vid_fa9b63") { screen } else { s.wait_for("vid_fa9b63") };
+    assert!(screen.contains("13:59:59 … 14:59:59"), "the window ends at the demo's last line:\n{screen}");
+    assert!(!screen.contains("2099"), "{screen}");
+    s.keys(b":suspect\r");
+    let screen = s.wait_for("vid_future");
+    assert!(screen.contains("2099"), "the suspect line is listed with its own time:\n{screen}");
+    s.keys(b"\x1bq");
+    assert!(s.wait_exit(Duration::from_secs(30)).success());
+}

@@ -64,6 +64,8 @@ pub struct LocalBackend {
     /// How the inputs were read, to read them again when the rules change.
     threads: usize,
     follow_specs: Vec<String>,
+    /// The user's rule files, read again when edited (see [`super::rule_watch`]).
+    rule_watch: Option<super::rule_watch::RuleWatch>,
 }
 
 impl LocalBackend {
@@ -121,8 +123,14 @@ impl LocalBackend {
             pending_notices: Vec::new(),
             threads,
             follow_specs,
+            rule_watch: None,
         };
         backend.read_inputs(paths, progress);
+        let rebuild_from = config.clone();
+        backend.rule_watch = Some(super::rule_watch::RuleWatch::new(
+            config.rule_paths(),
+            Box::new(move || rebuild_from.enricher().map_err(|e| e.to_string())),
+        ));
         backend
     }
 
@@ -327,6 +335,33 @@ impl LocalBackend {
 }
 
 impl LocalBackend {
+    /// A rule file edited by hand: the rule base built again and every input read again under it;
+    /// a file that no longer reads leaves the rules in force and says where it is wrong.
+    fn reload_edited_rules(&mut self) -> Vec<String> {
+        use super::rule_watch::Reloaded;
+        let Some(reloaded) = self.rule_watch.as_mut().and_then(|w| w.check()) else {
+            return Vec::new();
+        };
+        match reloaded {
+            Reloaded::Rules(enricher, changed) => {
+                let names: Vec<String> = changed.iter().map(|p| crate::text::path_text(p)).collect();
+                let count = enricher.rules.len();
+                match self.set_enricher(*enricher) {
+                    Ok(done) => vec![format!("rules reloaded from {} ({count} rules); {done}", names.join(", "))],
+                    Err(e) => vec![format!("rules changed in {} but not applied: {e}", names.join(", "))],
+                }
+            }
+            Reloaded::Failed(e) => {
+                // one line for the status: the parser's words (where and what), not its quoted source
+                let words: Vec<&str> = e.lines().map(str::trim).filter(|l| !l.is_empty() && !l.contains('|')).collect();
+                vec![format!(
+                    "the edited rule file does not read; the previous rules stay in force: {}",
+                    words.join(" ")
+                )]
+            }
+        }
+    }
+
     /// The lines whose video or request id is `id`, in input and offset order: from the id
     /// index by positioned reads, and by a rescan of the inputs that cannot be read at an offset.
     pub fn lines_of(&self, id: &str) -> (Vec<OwnedEvent>, bool) {
@@ -520,6 +555,7 @@ impl Backend for LocalBackend {
         if self.live {
             notices.extend(self.follow_once());
         }
+        notices.extend(self.reload_edited_rules());
         notices
     }
 
@@ -678,6 +714,10 @@ impl Backend for LocalBackend {
         let started = std::time::Instant::now();
         let paths: Vec<PathBuf> = self.files.drain(..).map(|f| f.path).collect();
         self.enricher = enricher;
+        // the files as they are now are the ones applied (a rule saved by the console is not an edit)
+        if let Some(watch) = self.rule_watch.as_mut() {
+            watch.restamp();
+        }
         self.stats = Stats::new(self.enricher.components.len(), self.settings.bucket_ms);
         self.tail = TailRing::new();
         self.index = IdIndex::new();

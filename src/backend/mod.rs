@@ -10,6 +10,7 @@ pub mod lines;
 pub mod lines_at;
 pub mod local;
 pub mod range;
+pub mod rule_watch;
 pub mod scan;
 pub mod tail;
 pub mod worker;

@@ -125,6 +125,9 @@ pub struct CodeRow {
     /// Counts per series point, for the trend sparkline.
     #[serde(skip)]
     pub trend: Vec<u64>,
+    /// For a code no rule explains: a rule for it, pre-filled from the closest existing one (`L`).
+    #[serde(skip)]
+    pub draft: Option<crate::enrich::rules::RuleSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -332,7 +335,10 @@ fn code_rows(stats: &Stats, enricher: &Enricher, total: &Bucket) -> Vec<CodeRow>
             let component =
                 components.of_code(&code).map(|c| components.name(c).to_string()).unwrap_or_else(|| "unknown".into());
             let explanation = Explanation::of(enricher, enricher.attribute_code(&code));
+            let draft =
+                explanation.rule.is_none().then(|| crate::enrich::learn::draft(enricher, &format!("{code}: "), &code));
             CodeRow {
+                draft,
                 error_category: crate::enrich::component::error_category(&code).to_string(),
                 code,
                 count: *n as u64,

@@ -77,10 +77,29 @@ impl RuleForm {
     }
 }
 
-/// `L`: the form for the selected template, when no rule explains it.
+/// `L` on the codes screen: the form for the selected code, when no rule explains it.
+fn open_for_code(state: &mut State) {
+    let Some(row) = state.overview.as_ref().and_then(|o| o.codes.get(state.code_selected)) else {
+        state.set_status("no code selected");
+        return;
+    };
+    let Some(draft) = &row.draft else {
+        state.set_status(format!("a rule already explains {} (see the cause column)", row.code));
+        return;
+    };
+    state.form = Some(RuleForm::from_spec(&row.code, draft));
+    state
+        .set_status("label: ↑/↓ or Tab move between fields, type to edit, Enter saves to your rules.toml, Esc cancels");
+}
+
+/// `L`: the form for the selected template (or code), when no rule explains it.
 pub fn open(state: &mut State) {
+    if state.screen == Screen::Codes && !state.code_videos {
+        return open_for_code(state);
+    }
     if state.screen != Screen::Patterns || state.patterns.on_changes {
-        state.set_status("L labels a template: select one on the patterns screen (5)");
+        state
+            .set_status("L labels a template or a code: select one on the patterns screen (5) or the codes screen (4)");
         return;
     }
     let Some((_, view, _)) = &state.patterns.answer else { return };

@@ -129,6 +129,12 @@ fn init_terminal() -> std::io::Result<ratatui::DefaultTerminal> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore_quietly();
+        // the console itself fails: its demo directory goes too (unwinding may not reach the
+        // owner's destructor, a panic while panicking aborts); another thread's panic leaves the
+        // console running, with its files
+        if std::thread::current().name() == Some("main") {
+            crate::demo::remove_registered();
+        }
         previous(info);
     }));
     crossterm::terminal::enable_raw_mode()?;
