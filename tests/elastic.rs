@@ -809,3 +809,43 @@ fn the_first_screen_shows_the_counts_while_the_lists_load_or_fail() {
         assert!(o.top_failing_videos.is_empty() && o.codes.is_empty() && o.alerts.is_empty());
     }
 }
+
+/// Issue 13 item 8, the ship side: Kubernetes events whose only time is a top-level `time` (or
+/// `@timestamp`, `timestamp`) go to the index of their day with `@timestamp`, never to
+/// `<prefix>-undated`.
+#[test]
+fn a_kubernetes_event_with_only_a_top_level_time_is_shipped_to_its_day() {
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let events: String = ["time", "@timestamp", "timestamp"]
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            format!(
+                "{{\"kind\":\"Event\",\"type\":\"Warning\",\"reason\":\"OOMKilled\",\"message\":\"Container foley-infer was OOM killed\",\"involvedObject\":{{\"kind\":\"Pod\",\"name\":\"foley-infer-{i}\",\"namespace\":\"foley\"}},\"{field}\":\"2025-09-03T10:00:0{i}Z\"}}\n"
+            )
+        })
+        .collect();
+    let path = dir.path().join("k8s_events.jsonl");
+    std::fs::write(&path, events).unwrap();
+    let out = binary(&["ship", path.to_str().unwrap(), "--es", &server.url, "--refresh"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let es = backend(&server.url);
+    let answer = es.client.search(&serde_json::json!({"size": 100, "query": {"match_all": {}}})).unwrap();
+    let hits = answer.body["hits"]["hits"].as_array().unwrap().clone();
+    assert_eq!(hits.len(), 3, "{}", answer.body);
+    let day_start = chrono::DateTime::parse_from_rfc3339("2025-09-03T10:00:00Z").unwrap().timestamp_millis();
+    let mut times: Vec<i64> = Vec::new();
+    for hit in &hits {
+        assert_eq!(hit["_index"], "hunyuan-foley-2025.09.03", "{hit}");
+        times.push(hit["_source"]["@timestamp"].as_i64().unwrap_or_else(|| panic!("no @timestamp: {hit}")));
+    }
+    times.sort();
+    assert_eq!(times, [day_start, day_start + 1000, day_start + 2000]);
+    let undated = es
+        .client
+        .search(&serde_json::json!({"size": 0, "query": {"bool": {"must_not": {"exists": {"field": "@timestamp"}}}}}))
+        .unwrap();
+    assert_eq!(undated.body["hits"]["total"]["value"], 0, "nothing shipped without a time");
+}
+
