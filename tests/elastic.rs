@@ -849,3 +849,66 @@ fn a_kubernetes_event_with_only_a_top_level_time_is_shipped_to_its_day() {
     assert_eq!(undated.body["hits"]["total"]["value"], 0, "nothing shipped without a time");
 }
 
+/// Issue 10 item 4 on a cluster: the drill-down of a video outside the overview's top list, and of
+/// a video that never failed, gives the same lines, facts and explanation from the cluster as from
+/// the files (the bundled demo, shipped).
+#[test]
+fn the_drill_down_of_any_video_is_the_same_on_the_cluster() {
+    use foley_triage::backend::{Backend, Related, TimeRange};
+    let server = start_server();
+    let demo = foley_triage::demo::materialize().unwrap();
+    let config = foley_triage::config::Config::default();
+    let mut files = foley_triage::backend::local::LocalBackend::open(
+        demo.files(),
+        config.enricher().unwrap(),
+        &config,
+        2,
+        false,
+        Vec::new(),
+    );
+    for path in demo.files() {
+        let out = binary(&["ship", path.to_str().unwrap(), "--es", &server.url, "--refresh", "--keep-raw"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut cluster = backend(&server.url);
+    let top: Vec<String> =
+        files.overview(TimeRange::ALL).top_failing_videos.iter().map(|v| v.video_id.clone()).collect();
+    // the demo's only MODEL_TIMEOUT is far down the ranking (see tests/drill_facts.rs)
+    let outside = "vid_cf2945";
+    assert!(!top.iter().any(|v| v == outside), "the video is outside the top list");
+    let cluster_top: Vec<String> =
+        cluster.overview(TimeRange::ALL).top_failing_videos.iter().map(|v| v.video_id.clone()).collect();
+    assert_eq!(cluster_top, top, "the same top list");
+    // a video that never failed: in the inference log with a success, with no error code anywhere
+    let failed: std::collections::BTreeSet<String> = files
+        .overview(TimeRange::ALL)
+        .codes
+        .iter()
+        .flat_map(|c| files.videos_with_code(&c.code, TimeRange::ALL))
+        .map(|v| v.video_id)
+        .collect();
+    assert!(failed.contains(outside));
+    let text = String::from_utf8_lossy(foley_triage::demo::FILES[0].1);
+    let healthy = text
+        .lines()
+        .filter(|l| l.contains("audio_gen_success=True"))
+        .filter_map(|l| l.split("video_id=").nth(1))
+        .map(|v| v.chars().take_while(|c| !c.is_whitespace()).collect::<String>())
+        .find(|v| !failed.contains(v))
+        .expect("a video that never failed");
+    let raw = |r: &Related| r.events.iter().map(|e| e.raw.clone()).collect::<Vec<_>>();
+    for video in [outside, healthy.as_str()] {
+        let (a, b) = (files.related(video), cluster.related(video));
+        assert!(!a.events.is_empty(), "{video} has lines");
+        assert_eq!(raw(&b), raw(&a), "the lines of {video}");
+        assert_eq!(b.row, a.row, "the facts of {video}");
+        assert_eq!(b.explanation, a.explanation, "the explanation of {video}");
+        assert_eq!(b.truncated, a.truncated);
+    }
+    let row = cluster.related(outside).row.expect("facts on the cluster");
+    assert_eq!((row.failures, row.codes.clone()), (1, vec!["MODEL_TIMEOUT".to_string()]));
+    assert_eq!(row.request_id.as_deref(), Some("req_68c3ae75"));
+    let healthy_row = cluster.related(&healthy);
+    assert_eq!(healthy_row.row.as_ref().map(|r| r.failures), Some(0));
+    assert_eq!(healthy_row.explanation.cause, "no failure in these lines");
+}
