@@ -43,9 +43,14 @@ fn measure(args: &foley_triage::cli::EsArgs) -> String {
     let started = Instant::now();
     let client = foley_triage::elastic::connect(args).unwrap();
     let mut backend = foley_triage::backend::elastic::EsBackend::new(client, config.enricher().unwrap(), &config);
+    // the console's first screen comes in two parts: the counts, then the lists
+    let counts = backend.overview_counts(foley_triage::backend::TimeRange::last(HOUR_MS));
+    let counts_screen = started.elapsed();
+    assert!(counts.is_some_and(|c| c.events > 0), "the counts show events");
     let first = backend.overview(foley_triage::backend::TimeRange::last(HOUR_MS));
     let first_screen = started.elapsed();
     assert!(first.events > 0, "the first screen shows events");
+    let drill = drill_and_search(&mut backend, &first);
     let mut refresh_bytes = Vec::new();
     let mut refresh_ms = Vec::new();
     for span in [300_000, 900_000, HOUR_MS] {
@@ -54,15 +59,61 @@ fn measure(args: &foley_triage::cli::EsArgs) -> String {
         refresh_ms.push(t.elapsed().as_millis());
         refresh_bytes.push(backend.bytes_last_refresh);
     }
+    // a refresh is one request; a range the console had not shown comes in two parts: the counts
+    // (on screen at once), then the lists
+    let t = Instant::now();
+    backend.overview_counts(foley_triage::backend::TimeRange::last(HOUR_MS)).unwrap();
+    let counts_ms = t.elapsed().as_millis();
+    backend.overview(foley_triage::backend::TimeRange::last(HOUR_MS));
+    let parts_ms = t.elapsed().as_millis();
     let t = Instant::now();
     let report = backend.overview_of(foley_triage::stats::overview::Window::ALL, true).unwrap();
     let report_ms = t.elapsed().as_millis();
     format!(
-        "{} documents: first screen {:.0} ms; refresh 5m/15m/1h: {refresh_bytes:?} bytes, {refresh_ms:?} ms; \
-         whole-index report {report_ms} ms",
+        "{} documents: first screen: counts {:.0} ms, whole {:.0} ms; refresh 5m/15m/1h: {refresh_bytes:?} bytes, \
+         {refresh_ms:?} ms; a new 1h range in parts: counts {counts_ms} ms, lists too {parts_ms} ms; whole-index report {report_ms} ms; {drill}",
         report.events,
+        counts_screen.as_secs_f64() * 1000.0,
         first_screen.as_secs_f64() * 1000.0,
     )
+}
+
+/// Milliseconds per query (the median of `ROUNDS`) of a drill-down (`Backend::related`) on the top
+/// failing video and on a video outside the top list, and of a free-text search over the last hour
+/// (a phrase, then a word that matches few lines).
+fn drill_and_search(
+    backend: &mut foley_triage::backend::elastic::EsBackend,
+    first: &foley_triage::stats::overview::Overview,
+) -> String {
+    const ROUNDS: usize = 5;
+    fn median(mut f: impl FnMut() -> usize) -> (f64, usize) {
+        let mut times: Vec<f64> = Vec::new();
+        let mut found = 0;
+        for _ in 0..ROUNDS {
+            let t = Instant::now();
+            found = f();
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        (times[ROUNDS / 2], found)
+    }
+    let Some(top) = first.top_failing_videos.first().map(|v| v.video_id.clone()) else {
+        return "no failing video: no drill-down measured".into();
+    };
+    let last = first.top_failing_videos.last().map(|v| v.video_id.clone()).unwrap_or_else(|| top.clone());
+    let cancel = foley_triage::backend::cancel::Canceller::default();
+    let (to, from) = (first.data_to, first.data_to.map(|t| t - HOUR_MS));
+    let mut out = Vec::new();
+    for (label, video) in [("top video", top), ("last listed video", last)] {
+        let (ms, lines) = median(|| backend.related(&video).events.len());
+        out.push(format!("drill-down {label} {ms:.1} ms ({lines} lines)"));
+    }
+    for text in ["CUDA out of memory", "Invalid data found"] {
+        let query = foley_triage::backend::SearchQuery::new(text, from, to);
+        let (ms, found) = median(|| backend.search(&query, &cancel, &mut |_, _| {}).total as usize);
+        out.push(format!("search {text:?} {ms:.1} ms ({found} matches)"));
+    }
+    out.join("; ")
 }
 
 fn main() {
@@ -86,7 +137,12 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let end_ms = foley_triage::simulate::SimulateOptions::default().start_ms + HOUR_MS;
     let mut hours = 0i64;
-    for target in [1i64, 4, 8] {
+    // FOLEY_BENCH_HOURS=1 measures the 1-hour index only
+    let targets: Vec<i64> = std::env::var("FOLEY_BENCH_HOURS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|h| h.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 4, 8]);
+    for target in targets {
         // older hours go in front of the newest one: the last hour stays the same logs
         while hours < target {
             let options = foley_triage::simulate::SimulateOptions {
@@ -118,6 +174,9 @@ fn main() {
         println!("elastic/{hours} hours (loaded in {load_s:.1} s): {}", measure(&args));
         let _ = server.kill();
         let _ = server.wait();
+    }
+    if std::env::var("FOLEY_BENCH_HOURS").is_ok() {
+        return;
     }
     // the newest hour as Filebeat would index it (ECS names, a document per line, none of the
     // fields ship computes): the overview is derived here from the window's documents

@@ -650,3 +650,265 @@ fn a_document_from_2099_does_not_empty_the_last_hour() {
     assert_eq!(newest.format("%Y-%m-%d").to_string(), "2025-09-02", "the window is anchored on the real data");
     assert!(overview.events >= 200, "the last hour holds the incident's lines: {}", overview.events);
 }
+
+/// One HTTP/1.1 request from a connection: the request line, header lines, body; `None` when the
+/// client hung up.
+fn read_http_request(reader: &mut BufReader<std::net::TcpStream>) -> Option<(String, Vec<String>, Vec<u8>)> {
+    use std::io::Read;
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+        return None;
+    }
+    let mut length = 0usize;
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return None;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        headers.push(line.trim().to_string());
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).ok()?;
+    Some((request_line.trim().to_string(), headers, body))
+}
+
+/// A proxy on 127.0.0.1 in front of `upstream` that passes every request on, except those for
+/// which `stall` holds: those get no answer for `hold` (the client gives up first).
+fn stalling_proxy(upstream: &str, hold: std::time::Duration, stall: fn(&str) -> bool) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = upstream.trim_start_matches("http://").to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            let upstream = upstream.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut stream = stream;
+                // one request per connection: the answer says `connection: close`
+                if let Some((line, headers, body)) = read_http_request(&mut reader) {
+                    if stall(&String::from_utf8_lossy(&body)) {
+                        std::thread::sleep(hold);
+                        return;
+                    }
+                    // one upstream connection per request, closed after the answer
+                    let mut to = std::net::TcpStream::connect(&upstream).unwrap();
+                    let mut head = format!("{line}\r\n");
+                    for h in headers.iter().filter(|h| !h.to_ascii_lowercase().starts_with("connection:")) {
+                        head.push_str(&format!("{h}\r\n"));
+                    }
+                    head.push_str("connection: close\r\n\r\n");
+                    to.write_all(head.as_bytes()).unwrap();
+                    to.write_all(&body).unwrap();
+                    let mut answer = Vec::new();
+                    to.read_to_end(&mut answer).unwrap();
+                    let _ = stream.write_all(&answer);
+                }
+            });
+        }
+    });
+    url
+}
+
+/// Issue 13 item 2: the console's first screen arrives in parts. Behind a proxy that answers the
+/// counts and holds the lists past `--es-timeout`, the engine sends the counts first (the same
+/// numbers as the whole overview, shown on screen while the list panels say "loading…", never
+/// "all clear"), then the counts again with the lists' failure in plain words naming
+/// `--es-timeout`.
+#[test]
+fn the_first_screen_shows_the_counts_while_the_lists_load_or_fail() {
+    use foley_triage::backend::Backend;
+    use foley_triage::backend::worker::{DEFAULT_RANGE, Update, spawn_open};
+    use foley_triage::stats::overview::Lists;
+    use foley_triage::tui::state::{Screen, State};
+    use foley_triage::tui::update::{Msg, update};
+    use std::time::{Duration, Instant};
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    simulate::write_logs(dir.path(), &SimulateOptions { rate: 0.6, minutes: 20, ..SimulateOptions::default() })
+        .unwrap();
+    std::fs::remove_file(dir.path().join("manifest.json")).unwrap();
+    let out = binary(&["ship", dir.path().to_str().unwrap(), "--es", &server.url, "--refresh", "--keep-raw"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let whole = backend(&server.url).overview(DEFAULT_RANGE);
+    assert_eq!(whole.lists, Lists::Complete);
+    assert!(!whole.top_failing_videos.is_empty() && !whole.codes.is_empty(), "the incident has lists");
+
+    // the lists' request is the one with the failing videos' aggregation
+    let proxy = stalling_proxy(&server.url, Duration::from_secs(8), |body| body.contains("\"videos\""));
+    let args = foley_triage::cli::EsArgs {
+        es: vec![proxy],
+        index: Some("hunyuan-foley-*".into()),
+        es_timeout: 2,
+        ..Default::default()
+    };
+    let client = foley_triage::elastic::connect(&args).expect("connect");
+    let config = foley_triage::config::Config::default();
+    let es = foley_triage::backend::elastic::EsBackend::new(client, config.enricher().unwrap(), &config);
+    let (_link, from_engine) = spawn_open(Box::new(es));
+    let mut state = State::new("x".into(), &config);
+    update(&mut state, Msg::Tick { now_ms: 1_756_738_830_000 });
+    let until = Instant::now() + Duration::from_secs(60);
+    let mut overviews = Vec::new();
+    while overviews.len() < 2 {
+        let left = until.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "two overviews within 60 s: got {}", overviews.len());
+        let Ok(message) = from_engine.recv_timeout(left) else { continue };
+        if let Update::Overview { overview, .. } = &message {
+            let lists = overview.lists.clone();
+            overviews.push((**overview).clone());
+            update(&mut state, Msg::Engine(message));
+            let screens: Vec<String> = [Screen::Overview, Screen::Codes]
+                .into_iter()
+                .map(|screen| {
+                    state.screen = screen;
+                    common::render(&state, 160, 48)
+                })
+                .collect();
+            state.screen = Screen::Overview;
+            let screen = screens.join("\n");
+            assert!(!screen.contains("explained by a rule"), "no all clear without the lists:\n{screen}");
+            assert!(!screen.contains("no failing videos"), "no all clear without the lists:\n{screen}");
+            assert!(!screen.contains("no error codes"), "no all clear without the lists:\n{screen}");
+            assert!(screen.contains("Component health"), "{screen}");
+            let percent = format!("{:.1}%", 100.0 * whole.errors as f64 / whole.events as f64);
+            assert!(screen.contains(&percent), "the error rate {percent} is on screen:\n{screen}");
+            match &lists {
+                Lists::Loading => {
+                    assert_eq!(overviews.len(), 1, "the counts come first");
+                    assert!(screen.contains("loading…"), "{screen}");
+                }
+                Lists::Failed(why) => {
+                    assert!(why.contains("--es-timeout"), "{why}");
+                    let flat: String = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+                    assert!(flat.contains("did not load") && flat.contains("--es-timeout"), "{screen}");
+                }
+                Lists::Complete => panic!("the lists were held back, yet came"),
+            }
+        }
+    }
+    let (counts, failed) = (&overviews[0], &overviews[1]);
+    assert_eq!(counts.lists, Lists::Loading);
+    assert!(matches!(failed.lists, Lists::Failed(_)), "{:?}", failed.lists);
+    for o in [counts, failed] {
+        assert_eq!(
+            (o.events, o.errors, o.jobs, o.job_failures),
+            (whole.events, whole.errors, whole.jobs, whole.job_failures)
+        );
+        assert_eq!(o.by_component, whole.by_component, "components");
+        assert_eq!(o.health, whole.health, "health");
+        assert_eq!(o.series.errors, whole.series.errors, "the sparkline's buckets");
+        assert!(o.top_failing_videos.is_empty() && o.codes.is_empty() && o.alerts.is_empty());
+    }
+}
+
+/// Issue 13 item 8, the ship side: Kubernetes events whose only time is a top-level `time` (or
+/// `@timestamp`, `timestamp`) go to the index of their day with `@timestamp`, never to
+/// `<prefix>-undated`.
+#[test]
+fn a_kubernetes_event_with_only_a_top_level_time_is_shipped_to_its_day() {
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let events: String = ["time", "@timestamp", "timestamp"]
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            format!(
+                "{{\"kind\":\"Event\",\"type\":\"Warning\",\"reason\":\"OOMKilled\",\"message\":\"Container foley-infer was OOM killed\",\"involvedObject\":{{\"kind\":\"Pod\",\"name\":\"foley-infer-{i}\",\"namespace\":\"foley\"}},\"{field}\":\"2025-09-03T10:00:0{i}Z\"}}\n"
+            )
+        })
+        .collect();
+    let path = dir.path().join("k8s_events.jsonl");
+    std::fs::write(&path, events).unwrap();
+    let out = binary(&["ship", path.to_str().unwrap(), "--es", &server.url, "--refresh"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let es = backend(&server.url);
+    let answer = es.client.search(&serde_json::json!({"size": 100, "query": {"match_all": {}}})).unwrap();
+    let hits = answer.body["hits"]["hits"].as_array().unwrap().clone();
+    assert_eq!(hits.len(), 3, "{}", answer.body);
+    let day_start = chrono::DateTime::parse_from_rfc3339("2025-09-03T10:00:00Z").unwrap().timestamp_millis();
+    let mut times: Vec<i64> = Vec::new();
+    for hit in &hits {
+        assert_eq!(hit["_index"], "hunyuan-foley-2025.09.03", "{hit}");
+        times.push(hit["_source"]["@timestamp"].as_i64().unwrap_or_else(|| panic!("no @timestamp: {hit}")));
+    }
+    times.sort();
+    assert_eq!(times, [day_start, day_start + 1000, day_start + 2000]);
+    let undated = es
+        .client
+        .search(&serde_json::json!({"size": 0, "query": {"bool": {"must_not": {"exists": {"field": "@timestamp"}}}}}))
+        .unwrap();
+    assert_eq!(undated.body["hits"]["total"]["value"], 0, "nothing shipped without a time");
+}
+
+/// Issue 10 item 4 on a cluster: the drill-down of a video outside the overview's top list, and of
+/// a video that never failed, gives the same lines, facts and explanation from the cluster as from
+/// the files (the bundled demo, shipped).
+#[test]
+fn the_drill_down_of_any_video_is_the_same_on_the_cluster() {
+    use foley_triage::backend::{Backend, Related, TimeRange};
+    let server = start_server();
+    let demo = foley_triage::demo::materialize().unwrap();
+    let config = foley_triage::config::Config::default();
+    let mut files = foley_triage::backend::local::LocalBackend::open(
+        demo.files(),
+        config.enricher().unwrap(),
+        &config,
+        2,
+        false,
+        Vec::new(),
+    );
+    for path in demo.files() {
+        let out = binary(&["ship", path.to_str().unwrap(), "--es", &server.url, "--refresh", "--keep-raw"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut cluster = backend(&server.url);
+    let top: Vec<String> =
+        files.overview(TimeRange::ALL).top_failing_videos.iter().map(|v| v.video_id.clone()).collect();
+    // the demo's only MODEL_TIMEOUT is far down the ranking (see tests/drill_facts.rs)
+    let outside = "vid_cf2945";
+    assert!(!top.iter().any(|v| v == outside), "the video is outside the top list");
+    let cluster_top: Vec<String> =
+        cluster.overview(TimeRange::ALL).top_failing_videos.iter().map(|v| v.video_id.clone()).collect();
+    assert_eq!(cluster_top, top, "the same top list");
+    // a video that never failed: in the inference log with a success, with no error code anywhere
+    let failed: std::collections::BTreeSet<String> = files
+        .overview(TimeRange::ALL)
+        .codes
+        .iter()
+        .flat_map(|c| files.videos_with_code(&c.code, TimeRange::ALL))
+        .map(|v| v.video_id)
+        .collect();
+    assert!(failed.contains(outside));
+    let text = String::from_utf8_lossy(foley_triage::demo::FILES[0].1);
+    let healthy = text
+        .lines()
+        .filter(|l| l.contains("audio_gen_success=True"))
+        .filter_map(|l| l.split("video_id=").nth(1))
+        .map(|v| v.chars().take_while(|c| !c.is_whitespace()).collect::<String>())
+        .find(|v| !failed.contains(v))
+        .expect("a video that never failed");
+    let raw = |r: &Related| r.events.iter().map(|e| e.raw.clone()).collect::<Vec<_>>();
+    for video in [outside, healthy.as_str()] {
+        let (a, b) = (files.related(video), cluster.related(video));
+        assert!(!a.events.is_empty(), "{video} has lines");
+        assert_eq!(raw(&b), raw(&a), "the lines of {video}");
+        assert_eq!(b.row, a.row, "the facts of {video}");
+        assert_eq!(b.explanation, a.explanation, "the explanation of {video}");
+        assert_eq!(b.truncated, a.truncated);
+    }
+    let row = cluster.related(outside).row.expect("facts on the cluster");
+    assert_eq!((row.failures, row.codes.clone()), (1, vec!["MODEL_TIMEOUT".to_string()]));
+    assert_eq!(row.request_id.as_deref(), Some("req_68c3ae75"));
+    let healthy_row = cluster.related(&healthy);
+    assert_eq!(healthy_row.row.as_ref().map(|r| r.failures), Some(0));
+    assert_eq!(healthy_row.explanation.cause, "no failure in these lines");
+}

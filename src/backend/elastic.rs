@@ -37,7 +37,22 @@ pub struct EsBackend {
     /// Errors in a row, and when the cluster may be asked again (see [`backoff`]).
     failures: u32,
     retry_at: Option<std::time::Instant>,
+    /// The counts part of the console's last overview, kept for its lists (see [`Counts`]).
+    counts: Option<Counts>,
 }
+
+/// The counts part of a console overview (the first answer), kept until its lists arrive.
+struct Counts {
+    range: TimeRange,
+    window: Window,
+    keys: Option<(i64, i64)>,
+    scope: es_overview::Scope,
+    answer: Value,
+    at: std::time::Instant,
+}
+
+/// How long a counts answer stays good for the lists that follow it.
+const COUNTS_FRESH: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The wait after `failures` errors in a row: 1 s doubling up to a minute, jittered down by up to
 /// half so that consoles started together do not ask together.
@@ -49,6 +64,17 @@ pub fn backoff(failures: u32) -> std::time::Duration {
     // a cheap spread from the clock's low bits (no randomness needed)
     let spread = (nanos as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54; // 0..1023
     std::time::Duration::from_millis(full / 2 + (full / 2) * spread / 1023)
+}
+
+/// What a list panel says when the lists' request failed: what failed, and the option that gives
+/// a slow cluster more time.
+pub fn lists_failure(e: &EsError) -> String {
+    let mut text = format!("the lists (codes, causes, failing videos, templates, alerts) did not load: {e}");
+    if !text.contains("--es-timeout") {
+        text.push_str("; a slow cluster may need a longer --es-timeout SECONDS");
+    }
+    text.push_str(" (the counts are current; the next refresh asks again)");
+    crate::text::sanitize_owned(&text, 600)
 }
 
 /// How far behind the newest tail position each poll looks again for documents that became
@@ -85,6 +111,7 @@ impl EsBackend {
             retry_at: None,
             settings: config.ingest(),
             derived_note: None,
+            counts: None,
         }
     }
 
@@ -146,10 +173,10 @@ impl EsBackend {
         Ok(())
     }
 
-    /// The overview of an explicit window. With `exact`, only documents inside it count (the
-    /// report's `--since/--until`, which filter events); without, whole buckets count (the
-    /// console's windows), exactly as the file engine does in each case.
-    pub fn overview_of(&mut self, window: Window, exact: bool) -> Result<Overview, crate::elastic::EsError> {
+    /// The bucket keys' bounds of a window (whole buckets unless `exact`) and what the query
+    /// covers besides: the report wants whole-index totals, a console refresh only what its
+    /// window needs.
+    fn plan(&self, window: Window, exact: bool) -> (Option<(i64, i64)>, es_overview::Scope) {
         let b = self.bucket_ms;
         let keys = match (window.from_ms, window.to_ms) {
             (None, None) => None,
@@ -158,30 +185,110 @@ impl EsBackend {
                 Some((f.map_or(0, |f| f.div_euclid(b) * b), t.map_or(i64::MAX / 2, |t| (t.div_euclid(b) + 1) * b - 1)))
             }
         };
-        if self.client.preset.derived() {
-            return self.derived_overview(window, keys, exact);
-        }
-        // the report wants whole-index totals; a console refresh only what its window needs
         let scope = match (exact, keys, self.data_end) {
             (false, Some(_), Some(end)) => {
                 es_overview::Scope::Live { newer_than: end, ceiling: self.settings.options.times.resolve().ceiling_ms }
             }
             _ => es_overview::Scope::Report,
         };
+        (keys, scope)
+    }
+
+    /// Takes in what an answer with the counts says about the data: its newest time, the lines
+    /// read (for a live refresh: those newer than the last refresh's newest, the rate of arrival).
+    fn note_counts(&mut self, stats: &crate::stats::Stats, answer: &Value, scope: es_overview::Scope) {
+        self.data_end = stats.last_ms.or(self.data_end);
+        self.lines = match scope {
+            es_overview::Scope::Report => stats.lines.total,
+            es_overview::Scope::Live { .. } => {
+                self.lines + answer["aggregations"]["newer"]["lines"]["value"].as_f64().unwrap_or(0.0) as u64
+            }
+        };
+    }
+
+    /// The overview of an explicit window in one request. With `exact`, only documents inside it
+    /// count (the report's `--since/--until`, which filter events); without, whole buckets count
+    /// (the console's windows), exactly as the file engine does in each case.
+    pub fn overview_of(&mut self, window: Window, exact: bool) -> Result<Overview, crate::elastic::EsError> {
+        let (keys, scope) = self.plan(window, exact);
+        if self.client.preset.derived() {
+            return self.derived_overview(window, keys, exact);
+        }
         let answer = self.client.search(&queries::overview(self.bucket_ms, keys, scope))?;
         self.bytes_last_refresh = answer.bytes;
         self.warnings = answer.warnings;
         let stats = es_overview::stats_from_answer(&answer.body, &self.enricher, self.bucket_ms);
-        self.data_end = stats.last_ms.or(self.data_end);
-        self.lines = match scope {
-            es_overview::Scope::Report => stats.lines.total,
-            // lines of documents newer than the last refresh's newest: the rate of arrival
-            es_overview::Scope::Live { .. } => {
-                self.lines + answer.body["aggregations"]["newer"]["lines"]["value"].as_f64().unwrap_or(0.0) as u64
-            }
-        };
+        self.note_counts(&stats, &answer.body, scope);
         let options = OverviewOptions::console(&self.health, &[]);
         Ok(overview::compute(&stats, &self.enricher, window, options))
+    }
+
+    /// The counts part of a console overview (one cheap request), kept for its lists.
+    fn fetch_counts(&mut self, range: TimeRange) -> Result<Counts, EsError> {
+        self.resolve_newest(range)?;
+        let window = range.window(self.data_end);
+        let (keys, scope) = self.plan(window, false);
+        let answer = self.client.search(&queries::overview_part(self.bucket_ms, keys, scope, queries::Part::Counts))?;
+        self.bytes_last_refresh = answer.bytes;
+        self.warnings = answer.warnings;
+        let stats = es_overview::stats_from_parts(&answer.body, None, &self.enricher, self.bucket_ms);
+        self.note_counts(&stats, &answer.body, scope);
+        Ok(Counts { range, window, keys, scope, answer: answer.body, at: std::time::Instant::now() })
+    }
+
+    /// The overview of the counts with the lists' answer when there is one (else the lists are
+    /// empty and marked as `lists`).
+    fn overview_of_parts(&self, counts: &Counts, lists: Option<&Value>, state: overview::Lists) -> Overview {
+        let stats = es_overview::stats_from_parts(&counts.answer, lists, &self.enricher, self.bucket_ms);
+        let options = OverviewOptions::console(&self.health, &[]);
+        let mut o = overview::compute(&stats, &self.enricher, counts.window, options);
+        o.lists = state;
+        o
+    }
+
+    /// A console overview in two requests: the counts (those just fetched by
+    /// [`Backend::overview_counts`] for this range, else fetched now), then the lists; a refresh
+    /// after a complete screen without error is one whole request instead. When the
+    /// lists fail (not cancelled), the counts are answered with the lists marked as failed, in
+    /// plain words naming `--es-timeout`, and the error is recorded (the next try waits).
+    fn console_overview(&mut self, range: TimeRange) -> Result<Overview, EsError> {
+        if self.client.preset.derived() {
+            return self.try_overview(range);
+        }
+        let counts = match self.counts.take() {
+            Some(c) if c.range == range && c.at.elapsed() < COUNTS_FRESH => c,
+            // a refresh of a screen whose lists came: one request (about a fifth cheaper than
+            // two); a slow one fails whole and the last good screen stays
+            _ if self.last_good.as_ref().is_some_and(|o| o.lists == overview::Lists::Complete)
+                && self.last_error.is_none() =>
+            {
+                return self.try_overview(range);
+            }
+            _ => self.fetch_counts(range)?,
+        };
+        let body = queries::overview_part(self.bucket_ms, counts.keys, counts.scope, queries::Part::Lists);
+        match self.client.search(&body) {
+            Ok(answer) => {
+                self.bytes_last_refresh += answer.bytes;
+                self.warnings.extend(answer.warnings);
+                Ok(self.overview_of_parts(&counts, Some(&answer.body), overview::Lists::Complete))
+            }
+            Err(EsError::Cancelled) => Err(EsError::Cancelled),
+            Err(e) => {
+                let why = lists_failure(&e);
+                self.failed(&e);
+                Ok(self.overview_of_parts(&counts, None, overview::Lists::Failed(why)))
+            }
+        }
+    }
+
+    /// The last good overview, else an empty one.
+    fn last_good_or_empty(&self) -> Overview {
+        self.last_good.clone().unwrap_or_else(|| {
+            let stats = crate::stats::Stats::new(self.enricher.components.len(), self.bucket_ms);
+            let options = OverviewOptions::console(&self.health, &[]);
+            overview::compute(&stats, &self.enricher, Window::ALL, options)
+        })
     }
 
     /// The overview of an index without the fields `ship` computes: its lines read back and
@@ -435,14 +542,36 @@ impl Backend for EsBackend {
         }
     }
 
+    /// The counts first (one cheap request): the engine shows them while the lists load.
+    fn overview_counts(&mut self, range: TimeRange) -> Option<Overview> {
+        if self.client.preset.derived() || self.next_try_in().is_some() {
+            return None;
+        }
+        match self.fetch_counts(range) {
+            Ok(counts) => {
+                let o = self.overview_of_parts(&counts, None, overview::Lists::Loading);
+                self.counts = Some(counts);
+                Some(o)
+            }
+            Err(e) => {
+                // a cancel is no error (the engine asks again); an error waits for the next try
+                self.failed(&e);
+                None
+            }
+        }
+    }
+
     fn overview(&mut self, range: TimeRange) -> Overview {
         let result = match self.next_try_in() {
             Some(_) => None,
-            None => Some(self.try_overview(range)),
+            None => Some(self.console_overview(range)),
         };
         match result {
             Some(Ok(o)) => {
-                self.succeeded();
+                // the counts without their lists are good data, but the error stays said
+                if o.lists == overview::Lists::Complete {
+                    self.succeeded();
+                }
                 self.last_good = Some(o.clone());
                 o
             }
@@ -452,11 +581,7 @@ impl Backend for EsBackend {
                     self.failed(e);
                 }
                 // keep showing the last good data (its age is in the header)
-                self.last_good.clone().unwrap_or_else(|| {
-                    let stats = crate::stats::Stats::new(self.enricher.components.len(), self.bucket_ms);
-                    let options = OverviewOptions::console(&self.health, &[]);
-                    overview::compute(&stats, &self.enricher, Window::ALL, options)
-                })
+                self.last_good_or_empty()
             }
         }
     }

@@ -134,6 +134,14 @@ pub trait Backend: Send {
     fn refresh(&mut self) -> Vec<String>;
     /// The overview of a time range (resolved against the newest data).
     fn overview(&mut self, range: TimeRange) -> Overview;
+    /// The counts of a range's overview alone (totals, error rate, series, components and health;
+    /// the lists empty, marked [`crate::stats::overview::Lists::Loading`]), for a backend whose whole
+    /// answer can be slow: the engine shows them first, then asks [`Backend::overview`] for the
+    /// rest. `None` (the default): this backend answers whole at once.
+    fn overview_counts(&mut self, range: TimeRange) -> Option<Overview> {
+        let _ = range;
+        None
+    }
     /// Tail events with a sequence number above `after`, oldest first, at most `limit`.
     fn tail(&self, after: u64, limit: usize) -> Vec<(u64, OwnedEvent)>;
     /// Everything related to a video.

@@ -212,6 +212,8 @@ pub fn run_with(
     let mut range: TimeRange = DEFAULT_RANGE;
     let mut last_seq = 0u64;
     let mut last_publish: Option<Instant> = None;
+    // the range of the last whole overview sent (a new one gets its counts first)
+    let mut published_range: Option<TimeRange> = None;
     let mut rate = EventRate::new(backend.lines_read());
     // work that was cancelled before it finished and is still wanted
     let mut redo_related: Option<String> = None;
@@ -376,6 +378,28 @@ pub fn run_with(
         }
         if publish_now || last_publish.is_some_and(|t| t.elapsed() >= PUBLISH) {
             let events_per_second = rate.measure(backend.lines_read());
+            if published_range != Some(range) {
+                // a range not shown yet: the counts first where the backend answers in parts
+                // (a cluster), so that a slow list does not hold the whole screen back
+                let epoch = begin();
+                if let Some(mut counts) = backend.overview_counts(range) {
+                    if stale(epoch) {
+                        redo_overview = true;
+                        continue;
+                    }
+                    // the alerts already evaluated for this range, if any, until the lists come
+                    counts.alerts = alerts.rows(range);
+                    let update = Update::Overview {
+                        overview: Box::new(counts),
+                        range,
+                        events_per_second,
+                        source: crate::text::sanitize_owned(&backend.describe(), 120),
+                    };
+                    if updates.send(update).is_err() {
+                        return;
+                    }
+                }
+            }
             let epoch = begin();
             let mut overview = backend.overview(range);
             if stale(epoch) {
@@ -400,6 +424,7 @@ pub fn run_with(
             if updates.send(update).is_err() {
                 return;
             }
+            published_range = Some(range);
             last_publish = Some(Instant::now());
         }
     }

@@ -74,15 +74,7 @@ fn fill_bucket(bucket: &mut Bucket, agg: &Value, stats_codes: &mut dyn FnMut(&st
             h.merge(&rebuilt);
         }
     }
-    for b in buckets(&agg["codes"]) {
-        let id = stats_codes(&key_str(b));
-        bucket.codes.push((id, count(b) as u32));
-    }
-    for b in buckets(&agg["rules"]) {
-        if let Some(id) = enricher.rule_id(&key_str(b)) {
-            bucket.rules.push((id, count(b) as u32));
-        }
-    }
+    fill_lists(bucket, agg, stats_codes, enricher);
     bucket.unknown_errors += count(&agg["unknown"]) as u32;
     bucket.errors += count(&agg["errors"]) as u32;
     bucket.jobs += count(&agg["jobs"]) as u32;
@@ -102,10 +94,60 @@ fn fill_bucket(bucket: &mut Bucket, agg: &Value, stats_codes: &mut dyn FnMut(&st
     bucket.gpu_util_pct.merge(&gauge(&agg["gpu_util"]));
 }
 
-/// Rebuilds statistics from the answer to [`query`].
+/// Fills one statistics bucket's codes and rules from its aggregation results (absent from the
+/// counts part: none then).
+fn fill_lists(bucket: &mut Bucket, agg: &Value, stats_codes: &mut dyn FnMut(&str) -> u32, enricher: &Enricher) {
+    for b in buckets(&agg["codes"]) {
+        let id = stats_codes(&key_str(b));
+        bucket.codes.push((id, count(b) as u32));
+    }
+    for b in buckets(&agg["rules"]) {
+        if let Some(id) = enricher.rule_id(&key_str(b)) {
+            bucket.rules.push((id, count(b) as u32));
+        }
+    }
+}
+
+/// Rebuilds statistics from the answer to [`query`] (the whole overview in one answer).
 pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) -> Stats {
     let aggs = &answer["aggregations"];
     let mut stats = Stats::new(enricher.components.len(), bucket_ms);
+    read_counts(aggs, &mut stats, enricher, bucket_ms);
+    read_named_lists(aggs, &mut stats, enricher, bucket_ms);
+    stats.settle();
+    stats
+}
+
+/// Rebuilds statistics from the answers to the two parts of the overview
+/// ([`super::queries::Part::Counts`], then [`super::queries::Part::Lists`] when it came): without
+/// the lists, codes, rules, failing videos and templates are empty.
+pub fn stats_from_parts(counts: &Value, lists: Option<&Value>, enricher: &Enricher, bucket_ms: i64) -> Stats {
+    let mut stats = Stats::new(enricher.components.len(), bucket_ms);
+    read_counts(&counts["aggregations"], &mut stats, enricher, bucket_ms);
+    if let Some(lists) = lists {
+        let aggs = &lists["aggregations"];
+        for b in buckets(&aggs["series"]) {
+            let Some(start) = b["key"].as_i64().or_else(|| b["key"].as_f64().map(|f| f as i64)) else { continue };
+            let mut bucket = Bucket::new(enricher.components.len());
+            let mut codes = |code: &str| stats.code_id_or_insert(code);
+            fill_lists(&mut bucket, b, &mut codes, enricher);
+            stats.bucket_entry(start.div_euclid(bucket_ms)).merge(&bucket, &[]);
+        }
+        if !aggs["untimed_events"].is_null() {
+            let mut bucket = Bucket::new(enricher.components.len());
+            let mut codes = |code: &str| stats.code_id_or_insert(code);
+            fill_lists(&mut bucket, &aggs["untimed_events"], &mut codes, enricher);
+            stats.untimed.merge(&bucket, &[]);
+        }
+        read_named_lists(aggs, &mut stats, enricher, bucket_ms);
+    }
+    stats.settle();
+    stats
+}
+
+/// The totals, first and last times and the time series of an answer (with the codes and rules
+/// per bucket when it holds them).
+fn read_counts(aggs: &Value, stats: &mut Stats, enricher: &Enricher, bucket_ms: i64) {
     let all = &aggs["all"];
     let events = count(all);
     stats.lines.total = all["lines"]["value"].as_f64().unwrap_or(0.0) as u64;
@@ -138,7 +180,11 @@ pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) ->
         fill_bucket(&mut bucket, &aggs["untimed_events"], &mut codes, enricher);
         stats.untimed.merge(&bucket, &[]);
     }
-    read_videos(aggs, &mut stats, enricher, bucket_ms);
+}
+
+/// The failing videos and the unknown templates of an answer.
+fn read_named_lists(aggs: &Value, stats: &mut Stats, enricher: &Enricher, bucket_ms: i64) {
+    read_videos(aggs, stats, enricher, bucket_ms);
     for p in buckets(&aggs["patterns"]) {
         let mut pattern = PatternStats {
             count: count(p),
@@ -157,8 +203,6 @@ pub fn stats_from_answer(answer: &Value, enricher: &Enricher, bucket_ms: i64) ->
         }
         stats.patterns.insert(key_str(p), pattern);
     }
-    stats.settle();
-    stats
 }
 
 /// The failing videos of an answer's `videos` aggregation ([`super::queries::code_videos`] or the

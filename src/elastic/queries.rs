@@ -13,7 +13,34 @@ const NO_RULE: &str = "(no rule)";
 pub const TOP_VIDEOS: usize = 500;
 pub const TOP_PATTERNS: usize = 200;
 
-fn per_bucket_aggs() -> Value {
+/// Which part of the overview a query asks for: the console asks for the cheap counts first and
+/// the lists after (a slow cluster then shows the counts while the lists load, or fail alone);
+/// the report asks for the whole in one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Totals, the time series (events, errors, levels, sources, components, latency, jobs, GPU),
+    /// first and last times: what the error rate, the sparklines and the health need.
+    Counts,
+    /// Codes and rules per bucket, the failing videos, the unknown templates: what the codes,
+    /// causes, top videos, templates and alerts need.
+    Lists,
+    /// Both in one request.
+    Whole,
+}
+
+fn per_bucket_aggs(part: Part) -> Value {
+    let mut aggs = per_bucket_counts();
+    if part == Part::Lists {
+        aggs = json!({});
+    }
+    if part != Part::Counts {
+        aggs["codes"] = json!({"terms": {"field": "error_code", "size": 500}});
+        aggs["rules"] = json!({"terms": {"field": "rule", "size": 500}});
+    }
+    aggs
+}
+
+fn per_bucket_counts() -> Value {
     json!({
         "levels": {"terms": {"field": "level", "size": 10}},
         "sources": {"terms": {"field": "source", "size": 10}},
@@ -22,8 +49,6 @@ fn per_bucket_aggs() -> Value {
             "bins": {"terms": {"field": "latency_bin", "size": 700}},
             "latency": {"stats": {"field": "latency_ms"}}
         }},
-        "codes": {"terms": {"field": "error_code", "size": 500}},
-        "rules": {"terms": {"field": "rule", "size": 500}},
         "unknown": {"filter": {"exists": {"field": "unknown_template"}}},
         "errors": {"filter": {"term": {"is_error": true}}},
         "jobs": {"filter": {"term": {"job_outcome": true}}, "aggs": {
@@ -51,6 +76,11 @@ pub enum Scope {
 
 /// The aggregation query for documents with times in `[from, to]` (ms, inclusive), or everything.
 pub fn overview(bucket_ms: i64, range: Option<(i64, i64)>, scope: Scope) -> Value {
+    overview_part(bucket_ms, range, scope, Part::Whole)
+}
+
+/// One [`Part`] of [`overview`]'s query: the same filter, the aggregations of that part only.
+pub fn overview_part(bucket_ms: i64, range: Option<(i64, i64)>, scope: Scope, part: Part) -> Value {
     let interval = format!("{bucket_ms}ms");
     let filter = match (range, scope) {
         (Some((from, _)), Scope::Live { ceiling, .. }) => {
@@ -62,18 +92,22 @@ pub fn overview(bucket_ms: i64, range: Option<(i64, i64)>, scope: Scope) -> Valu
         (None, _) => json!({"match_all": {}}),
     };
     let mut aggs = json!({
-        "series": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}, "aggs": per_bucket_aggs()},
-        "videos": {"filter": {"bool": {"filter": [{"exists": {"field": "error_code"}}, {"exists": {"field": "video_id"}}]}}, "aggs": {
+        "series": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}, "aggs": per_bucket_aggs(part)},
+    });
+    if part != Part::Counts {
+        aggs["videos"] = json!({"filter": {"bool": {"filter": [{"exists": {"field": "error_code"}}, {"exists": {"field": "video_id"}}]}}, "aggs": {
             "ids": video_ids(&interval, TOP_VIDEOS)
-        }},
-        "patterns": {"terms": {"field": "unknown_template", "size": TOP_PATTERNS}, "aggs": {
+        }});
+        aggs["patterns"] = json!({"terms": {"field": "unknown_template", "size": TOP_PATTERNS}, "aggs": {
             "first": {"min": {"field": "@timestamp"}},
             "last": {"max": {"field": "@timestamp"}},
             "earliest": {"top_hits": {"size": 1, "sort": [{"@timestamp": {"order": "asc"}}], "_source": ["message"]}},
             "per_bucket": {"date_histogram": {"field": "@timestamp", "fixed_interval": interval, "min_doc_count": 1}}
-        }}
-    });
+        }});
+    }
     match scope {
+        // the lists need no totals
+        _ if part == Part::Lists => {}
         Scope::Report => {
             aggs["all"] = json!({"global": {}, "aggs": {
                 "first": {"min": {"field": "@timestamp"}},
@@ -102,11 +136,11 @@ pub fn overview(bucket_ms: i64, range: Option<(i64, i64)>, scope: Scope) -> Valu
         }
     }
     if range.is_none() {
-        aggs["untimed_events"] =
-            json!({"filter": {"bool": {"must_not": {"exists": {"field": "@timestamp"}}}}, "aggs": per_bucket_aggs()});
+        aggs["untimed_events"] = json!({"filter": {"bool": {"must_not": {"exists": {"field": "@timestamp"}}}}, "aggs": per_bucket_aggs(part)});
     }
     // the live refresh counts from its aggregations; only the report wants the exact total
-    json!({"size": 0, "track_total_hits": scope == Scope::Report, "query": filter, "aggs": aggs})
+    let exact_total = scope == Scope::Report && part != Part::Lists;
+    json!({"size": 0, "track_total_hits": exact_total, "query": filter, "aggs": aggs})
 }
 
 /// Failing videos by id (`size` at most), each with what its row needs: codes, first and last
@@ -369,6 +403,31 @@ mod tests {
         assert_eq!(page["query"]["range"]["@timestamp"]["lte"], 2);
         assert_eq!(page["pit"]["id"], "p");
         assert_eq!(page["_source"][3], "log.file.path");
+    }
+
+    #[test]
+    fn the_parts_split_the_whole_between_counts_and_lists() {
+        let scope = Scope::Live { newer_than: 50, ceiling: 1_000 };
+        let counts = overview_part(60_000, Some((0, 100)), scope, Part::Counts);
+        let lists = overview_part(60_000, Some((0, 100)), scope, Part::Lists);
+        let whole = overview(60_000, Some((0, 100)), scope);
+        assert_eq!(counts["query"], whole["query"]);
+        assert_eq!(lists["query"], whole["query"]);
+        let per_bucket =
+            |q: &Value| q["aggs"]["series"]["aggs"].as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert!(!per_bucket(&counts).contains(&"codes".to_string()) && per_bucket(&counts).contains(&"errors".into()));
+        assert_eq!(per_bucket(&lists), ["codes", "rules"]);
+        assert!(counts["aggs"].get("videos").is_none() && counts["aggs"].get("newer").is_some());
+        assert!(lists["aggs"].get("videos").is_some() && lists["aggs"].get("patterns").is_some());
+        assert!(lists["aggs"].get("newer").is_none() && lists["aggs"].get("last").is_none());
+        let mut both: Vec<String> = per_bucket(&counts);
+        both.extend(per_bucket(&lists));
+        both.sort();
+        let mut all = per_bucket(&whole);
+        all.sort();
+        assert_eq!(both, all, "every per-bucket aggregation in exactly one part");
+        let report = overview_part(60_000, None, Scope::Report, Part::Lists);
+        assert!(report["aggs"].get("all").is_none() && report["track_total_hits"] == false);
     }
 
     #[test]

@@ -229,6 +229,33 @@ pub struct Overview {
     pub unknown_patterns: Vec<PatternRow>,
     #[serde(skip)]
     pub series: Series,
+    /// Whether the lists above (codes, causes, failing videos, unknown templates, alerts) are in:
+    /// a cluster sends the counts first and the lists after, and the lists can fail alone.
+    #[serde(skip)]
+    pub lists: Lists,
+}
+
+/// What an overview's lists (codes, causes, failing videos, unknown templates, alerts) hold.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Lists {
+    /// Everything is in (files always; a cluster once its second answer came).
+    #[default]
+    Complete,
+    /// Only the counts are in; the lists are on their way (empty, never "all clear").
+    Loading,
+    /// The counts are in; the lists could not be loaded, for this reason (plain words).
+    Failed(String),
+}
+
+impl Lists {
+    /// What a list panel says instead of its rows, when it has none to show yet.
+    pub fn missing(&self) -> Option<String> {
+        match self {
+            Lists::Complete => None,
+            Lists::Loading => Some("loading… (the counts are in; the lists follow)".into()),
+            Lists::Failed(why) => Some(why.clone()),
+        }
+    }
 }
 
 /// Settings that shape an overview.
@@ -294,6 +321,7 @@ pub fn compute(stats: &Stats, enricher: &Enricher, window: Window, options: Over
         alerts,
         unknown_patterns,
         series,
+        lists: Lists::Complete,
     }
 }
 

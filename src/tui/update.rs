@@ -104,10 +104,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     }
 }
 
+/// The status while an overview's counts are shown and its lists are on their way.
+const LISTS_LOADING: &str = "the counts are in; loading the lists (codes, videos, templates, alerts)…";
+
 fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
     match update {
         Update::Overview { overview, range, events_per_second, source } => {
             let suspect = overview.lines.suspect;
+            let lists_loading = overview.lists == crate::stats::overview::Lists::Loading;
             let said_before = state.suspect_said;
             state.overview = Some(*overview);
             state.overview_range = Some(range);
@@ -117,7 +121,9 @@ fn on_engine(state: &mut State, update: Update) -> Vec<Effect> {
             if error.is_some() && error != state.backend_error {
                 let text = format!("the backend reported an error: {}", error.as_deref().unwrap_or_default());
                 state.set_status(text);
-            } else if state.status == "loading…" || state.loading.is_some() {
+            } else if lists_loading {
+                state.set_status(LISTS_LOADING);
+            } else if state.status == "loading…" || state.status == LISTS_LOADING || state.loading.is_some() {
                 state.set_status("ready: ? for help");
             }
             state.backend_error = error;

@@ -36,7 +36,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     }
     if o.codes.is_empty() {
-        let message = no_data(state).unwrap_or_else(|| {
+        let message = no_data(state).or_else(|| o.lists.missing()).unwrap_or_else(|| {
             format!("no error codes in this window ({} events read, {} errors without a code)", o.events, o.errors)
         });
         draw_no_data(frame, area, "Errors by code", &message, theme);

@@ -272,7 +272,9 @@ fn draw_heatmap(frame: &mut Frame, area: Rect, state: &State, o: &crate::stats::
         let span = format!("{} … {}", format_clock(first), format_clock(end));
         lines.push(Line::from(Span::styled(format!("{:>w$}", span, w = inner), theme.dim)));
     }
-    if o.series.heatmap.is_empty() {
+    if let (true, Some(why)) = (o.series.heatmap.is_empty(), o.lists.missing()) {
+        lines = missing_lines(&o.lists, &why, inner, theme);
+    } else if o.series.heatmap.is_empty() {
         let text = format!("no error codes in this window ({} events)", o.events);
         lines = vec![Line::from(Span::styled(fit(&text, inner), theme.good))];
     }
@@ -307,7 +309,9 @@ fn draw_videos(frame: &mut Frame, area: Rect, state: &State, o: &crate::stats::o
         );
         lines.push(Line::from(Span::styled(super::text::pad(&text, inner), style)));
     }
-    if o.top_failing_videos.is_empty() {
+    if let (true, Some(why)) = (o.top_failing_videos.is_empty(), o.lists.missing()) {
+        lines.extend(missing_lines(&o.lists, &why, inner, theme));
+    } else if o.top_failing_videos.is_empty() {
         let text = format!("no failing videos in this window ({} events, {} errors)", o.events, o.errors);
         lines.push(Line::from(Span::styled(fit(&text, inner), theme.good)));
     } else if shown.is_empty() {
@@ -350,7 +354,9 @@ fn draw_unknown(frame: &mut Frame, area: Rect, state: &State, o: &crate::stats::
             Span::styled(fit(&p.template, inner.saturating_sub(7 + head.chars().count())), theme.text),
         ]));
     }
-    if lines.is_empty() {
+    if let (true, Some(why)) = (lines.is_empty(), o.lists.missing()) {
+        lines = missing_lines(&o.lists, &why, inner, theme);
+    } else if lines.is_empty() {
         // "all clear" only when there were errors and a rule explained each one
         let text = if o.errors == 0 {
             format!("no errors in this window ({} events)", o.events)
@@ -367,6 +373,18 @@ fn draw_unknown(frame: &mut Frame, area: Rect, state: &State, o: &crate::stats::
         format!("Unknown errors: {} (no rule matches; add one to rules.toml)", o.unknown_errors)
     };
     frame.render_widget(Paragraph::new(lines).block(panel_block(&title, area, focused, theme)), area);
+}
+
+/// What a list panel shows while the overview's lists are missing (loading, or why they failed),
+/// wrapped to the panel: never "all clear".
+pub(super) fn missing_lines<'a>(
+    lists: &crate::stats::overview::Lists,
+    why: &str,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    let style = if matches!(lists, crate::stats::overview::Lists::Failed(_)) { theme.warn } else { theme.dim };
+    wrap(why, width).into_iter().map(|l| Line::from(Span::styled(l, style))).collect()
 }
 
 fn draw_gpu(frame: &mut Frame, area: Rect, o: &crate::stats::overview::Overview, theme: &Theme) {
