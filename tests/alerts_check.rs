@@ -169,7 +169,7 @@ fn could_not_evaluate_exits_2_and_says_where() {
     std::fs::write(&good, rules::BUILTIN_ALERTS).unwrap();
     let out = binary().args(["rules", "--check", good.to_str().unwrap()]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("3 alert rules, all valid"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("4 alert rules, all valid"));
 }
 
 /// The built-in rule files give the same firing windows as the console's own evaluation
@@ -306,7 +306,7 @@ fn the_old_config_alert_form_is_converted_with_a_message() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("[[alert]]") && stderr.contains("old form") && stderr.contains("alerts.toml"), "{stderr}");
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["rules"], 4, "three built in, one added: {json}");
+    assert_eq!(json["rules"], 5, "four built in, one added: {json}");
     let all: Vec<String> = ["firing", "resolved"]
         .iter()
         .flat_map(|k| json[*k].as_array().unwrap().iter().map(|a| a["rule"].as_str().unwrap().to_string()))

@@ -173,7 +173,7 @@ fn the_console_takes_a_rule_file() {
     s.wait_for_screen("the file's rule fired", |screen| {
         screen.lines().any(|l| l.contains("decode storm") && l.contains("info"))
     });
-    s.wait_for("4 rules as of");
+    s.wait_for("5 rules as of");
     s.keys(b"?");
     s.wait_for("Help ·");
     s.keys(b"G");

@@ -403,10 +403,14 @@ fn at_80x24_the_header_the_link_and_the_messages_are_whole() {
         .concat();
     assert!(inside.contains(&link), "the retry link {link} whole on the drill-down:\n{screen}");
     s.keys(b"m");
-    let log = s.wait_for("Messages");
-    let inside: String =
-        log.lines().map(|l| l.chars().skip(5).take(70).collect::<String>().trim().to_string()).collect();
-    assert!(inside.contains(&link), "the copy's message whole in the log:\n{log}");
+    // the log opens at its newest lines: the copy's message whole, under the alerts of the range
+    let inside = |log: &str| -> String {
+        log.lines().map(|l| l.chars().skip(5).take(70).collect::<String>().trim().to_string()).collect()
+    };
+    let log = s.wait_for_screen("the copy's message whole in the log", |log| {
+        log.contains("Messages") && inside(log).contains(&link)
+    });
+    assert!(log.contains("newest last"), "{log}");
     s.keys(b"q");
     s.keys(b"q");
 }

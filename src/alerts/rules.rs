@@ -401,10 +401,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builtin_rules_are_the_seeds_three() {
+    fn builtin_rules_are_the_seeds_three_and_new_templates() {
         let (rules, _) = parse_alert_rules(BUILTIN_ALERTS, "built in").expect("built-in rules parse");
         let names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["model error burst", "video decode failures", "inference latency"]);
+        assert_eq!(names, ["model error burst", "video decode failures", "inference latency", "new error templates"]);
+        assert!(matches!(rules[3].kind, Kind::NewValue { field: FieldName::Template }));
+        assert_eq!((rules[3].threshold, rules[3].window_ms), (2.0, 600_000));
         assert_eq!(rules[2].threshold, 3000.0, "3s in milliseconds");
         assert!(matches!(rules[1].kind, Kind::Ratio { .. }));
         assert_eq!(rules[0].window_ms, 300_000);
@@ -433,9 +435,9 @@ threshold = "5s"
 "#;
         let merged = merge(vec![(builtin(), vec![]), parse_alert_rules(user, "user.toml").expect("valid")]);
         let names: Vec<&str> = merged.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["model error burst", "video decode failures", "p95 latency"]);
+        assert_eq!(names, ["model error burst", "video decode failures", "new error templates", "p95 latency"]);
         assert_eq!((merged[0].threshold, merged[0].for_ms, merged[0].cooldown_ms), (3.0, 120_000, 600_000));
-        assert!(matches!(merged[2].kind, Kind::Stat { stat: Stat::Percentile(q), .. } if (q - 0.95).abs() < 1e-9));
+        assert!(matches!(merged[3].kind, Kind::Stat { stat: Stat::Percentile(q), .. } if (q - 0.95).abs() < 1e-9));
     }
 
     #[test]

@@ -107,7 +107,9 @@ fn alert_lines(state: &State, o: &crate::stats::overview::Overview, width: usize
                 )
             })
             .collect();
-        format!("fired in this window: {}{quiet}", fired.join("  ·  "))
+        // the silenced count first: it must not be the part a long list wraps away
+        let quiet = quiet.strip_prefix("  ·  ").map(|q| format!("{q}  ·  ")).unwrap_or_default();
+        format!("{quiet}fired in this window: {}", fired.join("  ·  "))
     } else {
         let firing: Vec<String> = active
             .iter()
