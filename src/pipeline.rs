@@ -386,7 +386,7 @@ impl Feeder {
         // a partial last line longer than the cap: keep its head, skip the rest as it arrives
         let max_line = ingestor.options.max_line;
         let line_start = memchr::memrchr(b'\n', &self.buf).map_or(0, |i| i + 1);
-        if self.buf.len() - line_start > max_line {
+        if line_len(&self.buf[line_start..]) > max_line {
             if line_start > 0 {
                 // what comes before it ends here (an event collecting traceback lines, say)
                 let done = ingestor.ingest_block(&self.buf[..line_start], self.offset, true, sink);
@@ -431,7 +431,7 @@ impl Feeder {
     /// The end of the input: everything left becomes events.
     pub fn finish<S: EventSink>(&mut self, ingestor: &mut Ingestor<'_>, sink: &mut S) {
         if !self.skipping && !self.buf.is_empty() {
-            if self.buf.len() > ingestor.options.max_line && memchr::memchr(b'\n', &self.buf).is_none() {
+            if line_len(&self.buf) > ingestor.options.max_line && memchr::memchr(b'\n', &self.buf).is_none() {
                 self.truncate_line(ingestor, sink);
             } else {
                 let consumed = ingestor.ingest_block(&self.buf, self.offset, true, sink);
@@ -442,6 +442,14 @@ impl Feeder {
         self.buf.clear();
         self.skipping = false;
     }
+}
+
+/// The length of a line without its newline as [`Ingestor::ingest_block`] measures it against the
+/// cap: one trailing `\r` is not counted (it may be the first half of a CRLF whose `\n` comes in
+/// the next read).
+fn line_len(line: &[u8]) -> usize {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.len() - usize::from(line.last() == Some(&b'\r'))
 }
 
 /// Reads an input stream (stdin, gzip, a test's chunks) to its end through an ingestor.

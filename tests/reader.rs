@@ -343,12 +343,28 @@ mod feeding {
             prop_oneof![
                 4 => Just(b'a'),
                 1 => Just(b'\n'),
+                1 => Just(b'\r'),
                 1 => Just(b' '),
                 1 => any::<u8>(),
                 1 => Just(b'x'),
             ],
             0..600,
         )
+    }
+
+    /// Found by the `reader` fuzz target: a line exactly the cap long ending in CRLF, its `\r` in
+    /// one read and its `\n` in the next, was counted as truncated (the `\r` was counted in its
+    /// length while the line was partial).
+    #[test]
+    fn a_line_at_the_cap_with_crlf_split_between_reads_is_whole() {
+        let data = b"\0\xff\x08\0\r\n";
+        assert_eq!(feed(data, 0, 4), (1, 1, 0));
+        for chunk in 1..data.len() {
+            assert_eq!(feed(data, chunk, 4), (1, 1, 0), "chunks of {chunk}");
+        }
+        // the same at the end of the input without its newline
+        assert_eq!(feed(b"abcd\r", 1, 4), feed(b"abcd\r", 0, 4));
+        assert_eq!(feed(b"abcd\r", 0, 4).2, 0);
     }
 
     proptest! {
