@@ -141,17 +141,6 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ("5", "Patterns", Screen::Patterns),
         ("6", "Alerts", Screen::Alerts),
     ];
-    let narrow = area.width < 120;
-    let mut spans = Vec::new();
-    if !narrow {
-        spans.push(Span::styled(" foley-triage ", theme.header.add_modifier(ratatui::style::Modifier::BOLD)));
-    }
-    for (key, name, screen) in tabs {
-        let style = if state.screen == screen { theme.selection } else { theme.header };
-        let label = if narrow { format!(" {key}{} ", &name[..1]) } else { format!(" {key} {name} ") };
-        spans.push(Span::styled(label, style));
-    }
-    let used: usize = spans.iter().map(|s| text::width(&s.content)).sum();
     // the window and the lag always show; the source takes what is left, cut with …
     let loading =
         if state.overview.is_some() && state.overview_range != Some(state.range) { " (loading…)" } else { "" };
@@ -191,14 +180,41 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ),
         many => (format!(" │ {} rules silenced", many.len()), format!(" │ {} silenced", many.len())),
     };
+    let short_window = format!("{}{loading}", state.range_label());
     let candidates = [
         format!("{silenced_long} │ {window} │ {rate} │ {} ", lag(true)),
         format!("{silenced_long} │ {window} │ {rate} │ {} ", lag(false)),
         format!("{silenced_long} │ {window} │ {} ", lag(false)),
         format!("{silenced_short} │ {window} │ {} ", lag(false)),
+        format!("{silenced_short} │ {short_window} │ {} ", lag(false)),
     ];
-    let fits = |r: &String| used + text::width(r) + 1 + want <= width;
-    let right = candidates.iter().find(|r| fits(r)).unwrap_or(&candidates[3]).clone();
+    // the tabs with their names (and the tool's name when there is room), else their keys; the
+    // fullest right-hand side that fits beside them, names kept before the window's clock ends
+    let tabs_of = |title: bool, names: bool| -> Vec<Span<'static>> {
+        let mut spans = Vec::new();
+        if title {
+            spans.push(Span::styled(" foley-triage ", theme.header.add_modifier(ratatui::style::Modifier::BOLD)));
+        }
+        for (key, name, screen) in tabs {
+            let style = if state.screen == screen { theme.selection } else { theme.header };
+            let label = if names { format!(" {key} {name} ") } else { format!(" {key}{} ", &name[..1]) };
+            spans.push(Span::styled(label, style));
+        }
+        spans
+    };
+    // (the window's clock ends outrank the source's name on the narrowest header)
+    let tiers: [(bool, bool, &[String]); 3] =
+        [(true, true, &candidates[..4]), (false, true, &candidates[..]), (false, false, &candidates[..4])];
+    let chosen = tiers.iter().find_map(|&(title, names, rights)| {
+        let tabs = tabs_of(title, names);
+        let used: usize = tabs.iter().map(|s| text::width(&s.content)).sum();
+        rights.iter().find(|r| used + text::width(r) + 1 + want <= width).map(|r| (tabs, used, r.clone()))
+    });
+    let (mut spans, used, right) = chosen.unwrap_or_else(|| {
+        let tabs = tabs_of(false, false);
+        let used = tabs.iter().map(|s| text::width(&s.content)).sum();
+        (tabs, used, candidates[3].clone())
+    });
     let error_mark = if error { " · ERROR (m)" } else { "" };
     let room = width.saturating_sub(used + text::width(&right) + 1 + text::width(error_mark));
     let source = if room >= 4 { fit(&source, room) } else { String::new() };
