@@ -129,13 +129,13 @@ pub fn to_text(o: &Overview) -> String {
     for a in &o.alerts {
         let _ = writeln!(
             s,
-            "  {:<24} {:<8} {} .. {}  peak {:.3} (threshold {}){}",
+            "  {:<24} {:<8} {} .. {}  peak {} (threshold {}){}",
             a.rule,
             a.severity,
             format_ms(a.from),
             format_ms(a.to),
-            a.value,
-            a.threshold,
+            a.unit.show(a.value),
+            a.unit.show(a.threshold),
             if a.active { "  STILL FIRING" } else { "" }
         );
     }

@@ -96,6 +96,7 @@ fn alert(until: Option<i64>) -> Alert {
         value: 42.0,
         peak: 50.0,
         threshold: 10.0,
+        unit: foley_triage::alerts::rules::Unit::Count,
         window: "5m".into(),
         filter: "error_code:MODEL_*".into(),
         new_values: vec![],

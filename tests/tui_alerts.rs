@@ -85,7 +85,7 @@ fn the_screen_lists_every_firing_with_its_state_and_numbers() {
         assert!(row.contains(state_word), "{row}");
         let until = a.until_ms.map_or("now".to_string(), foley_triage::clock::format_clock);
         assert!(row.contains(&until), "{row}");
-        assert!(row.contains(&foley_triage::commands::check::show_value(a.threshold)), "{row}");
+        assert!(row.contains(&a.unit.show(a.threshold)), "{row}");
     }
     assert!(answer.firing().count() >= 1, "still firing at 14:40: {answer:?}");
     // the newest first, selected

@@ -35,6 +35,8 @@ pub struct Alert {
     /// The worst value while firing.
     pub peak: f64,
     pub threshold: f64,
+    /// The unit of `value`, `peak` and `threshold` (for showing them).
+    pub unit: super::rules::Unit,
     pub window: String,
     pub filter: String,
     /// `new_value`: the values first seen in the window.
@@ -157,6 +159,7 @@ pub fn firings(rule: &Rule, steps: &[Step], at_ms: i64) -> Vec<Alert> {
                         value,
                         peak: value,
                         threshold: rule.threshold,
+                        unit: rule.unit(),
                         window: rule.window_text.clone(),
                         filter: rule.filter_text.clone(),
                         new_values: Vec::new(),

@@ -51,6 +51,54 @@ pub enum Stat {
     Percentile(f64),
 }
 
+/// The unit of a rule's value and threshold, for showing them (`4.63s`, `44.7%`, `30.0 GiB`);
+/// the numbers themselves stay in base units (ms, a fraction, bytes) in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    /// Events or values counted.
+    #[default]
+    Count,
+    /// A fraction in 0..=1, shown as a percentage.
+    Ratio,
+    /// Milliseconds, shown as seconds (or ms under a second).
+    Ms,
+    Bytes,
+    /// Already a percentage (GPU utilisation).
+    Percent,
+    /// Any other number (a field of the line, an HTTP status).
+    Number,
+}
+
+impl Unit {
+    /// `v` in this unit, without needless decimals.
+    pub fn show(self, v: f64) -> String {
+        if !v.is_finite() {
+            return v.to_string();
+        }
+        match self {
+            Unit::Ratio => format!("{:.1}%", v * 100.0),
+            Unit::Ms if v.abs() >= 1000.0 => format!("{:.2}s", v / 1000.0),
+            Unit::Ms => format!("{v:.0}ms"),
+            Unit::Bytes => {
+                const GIB: f64 = (1u64 << 30) as f64;
+                const MIB: f64 = (1u64 << 20) as f64;
+                if v.abs() >= GIB { format!("{:.1} GiB", v / GIB) } else { format!("{:.0} MiB", v / MIB) }
+            }
+            Unit::Percent => format!("{v:.0}%"),
+            Unit::Count | Unit::Number => {
+                if v.fract() == 0.0 && v.abs() < 1e15 {
+                    format!("{v:.0}")
+                } else if self == Unit::Count {
+                    format!("{v:.1}")
+                } else {
+                    format!("{v:.3}")
+                }
+            }
+        }
+    }
+}
+
 /// A validated alert rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
@@ -73,6 +121,20 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The unit of the rule's value and threshold.
+    pub fn unit(&self) -> Unit {
+        match &self.kind {
+            Kind::Count | Kind::NewValue { .. } => Unit::Count,
+            Kind::Ratio { .. } => Unit::Ratio,
+            Kind::Stat { field, .. } => match field {
+                FieldName::Latency => Unit::Ms,
+                FieldName::GpuMem => Unit::Bytes,
+                FieldName::GpuUtil => Unit::Percent,
+                _ => Unit::Number,
+            },
+        }
+    }
+
     /// One line saying what the rule measures and when it fires (help, the Alerts screen).
     pub fn describe(&self) -> String {
         let filter = if self.filter_text.is_empty() { "every event".to_string() } else { self.filter_text.clone() };
@@ -94,7 +156,12 @@ impl Rule {
         } else {
             String::new()
         };
-        format!("{what} over {} > {} [{}]{held}", self.window_text, self.threshold, self.severity.as_str())
+        format!(
+            "{what} over {} > {} [{}]{held}",
+            self.window_text,
+            self.unit().show(self.threshold),
+            self.severity.as_str()
+        )
     }
 }
 
@@ -438,6 +505,22 @@ threshold = "5s"
         assert_eq!(names, ["model error burst", "video decode failures", "new error templates", "p95 latency"]);
         assert_eq!((merged[0].threshold, merged[0].for_ms, merged[0].cooldown_ms), (3.0, 120_000, 600_000));
         assert!(matches!(merged[3].kind, Kind::Stat { stat: Stat::Percentile(q), .. } if (q - 0.95).abs() < 1e-9));
+    }
+
+    #[test]
+    fn values_are_shown_in_their_rules_units() {
+        let (rules, _) = parse_alert_rules(BUILTIN_ALERTS, "built in").expect("built-in rules parse");
+        let unit = |name: &str| rules.iter().find(|r| r.name == name).unwrap().unit();
+        assert_eq!(unit("model error burst").show(245.0), "245");
+        assert_eq!(unit("video decode failures").show(0.447), "44.7%");
+        assert_eq!(unit("inference latency").show(4630.358), "4.63s");
+        assert_eq!(unit("inference latency").show(850.0), "850ms");
+        assert_eq!(unit("new error templates").show(3.0), "3");
+        let gpu = "[[alert]]\nname = \"gpu\"\nkind = \"max\"\nfield = \"gpu_mem\"\nthreshold = \"30GiB\"\n";
+        let (gpu, _) = parse_alert_rules(gpu, "gpu.toml").expect("valid");
+        assert_eq!(gpu[0].unit(), Unit::Bytes);
+        assert_eq!(gpu[0].unit().show(gpu[0].threshold), "30.0 GiB");
+        assert!(gpu[0].describe().contains("> 30.0 GiB"), "{}", gpu[0].describe());
     }
 
     #[test]

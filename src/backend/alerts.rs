@@ -169,6 +169,7 @@ pub fn rows_of(alerts: &[Alert], at_ms: i64) -> Vec<crate::stats::overview::Aler
             to: a.until_ms.unwrap_or(at_ms),
             value: if a.is_firing() { a.value } else { a.peak },
             threshold: a.threshold,
+            unit: a.unit,
             active: a.is_firing(),
         })
         .collect()

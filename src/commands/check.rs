@@ -176,8 +176,8 @@ pub fn print_alert(alert: &Alert) {
         "FIRING [{}] {}: {} > {} over {} since {}",
         alert.severity.as_str(),
         alert.rule,
-        show_value(alert.value),
-        show_value(alert.threshold),
+        alert.unit.show(alert.value),
+        alert.unit.show(alert.threshold),
         alert.window,
         format_ms(alert.since_ms)
     );
@@ -191,11 +191,6 @@ pub fn print_alert(alert: &Alert) {
     for line in &alert.latest_lines {
         println!("  | {}", line.text);
     }
-}
-
-/// A value without needless decimals (`14`, `0.083`, `3412.5`).
-pub fn show_value(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{v:.0}") } else { format!("{v:.3}") }
 }
 
 /// `--watch`: evaluates every `--interval` as of now until stopped.

@@ -109,6 +109,7 @@ mod tests {
             value: 1.0,
             peak: 1.0,
             threshold: 0.0,
+            unit: Default::default(),
             window: "5m".into(),
             filter: String::new(),
             new_values: vec![],

@@ -54,6 +54,9 @@ struct Sent {
     severity: Severity,
     value: f64,
     threshold: f64,
+    /// Absent in state files written before units were kept (shown as a count then).
+    #[serde(default)]
+    unit: crate::alerts::rules::Unit,
     window: String,
     filter: String,
 }
@@ -189,6 +192,7 @@ fn record_of(a: &Alert) -> Sent {
         severity: a.severity,
         value: a.value,
         threshold: a.threshold,
+        unit: a.unit,
         window: a.window.clone(),
         filter: a.filter.clone(),
     }
@@ -203,6 +207,7 @@ fn from_record(rule: &str, s: &Sent) -> Alert {
         value: s.value,
         peak: s.value,
         threshold: s.threshold,
+        unit: s.unit,
         window: s.window.clone(),
         filter: s.filter.clone(),
         new_values: Vec::new(),

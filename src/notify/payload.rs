@@ -37,10 +37,6 @@ pub struct Notice<'a> {
 /// should stay short.
 const MAX_MARKDOWN: usize = 3800;
 
-fn value(v: f64) -> String {
-    crate::commands::check::show_value(v)
-}
-
 fn title(n: &Notice<'_>) -> String {
     match n.status {
         Status::Firing => format!("FIRING [{}] {}", n.alert.severity.as_str(), n.alert.rule),
@@ -51,8 +47,8 @@ fn title(n: &Notice<'_>) -> String {
 fn facts(n: &Notice<'_>) -> Vec<(&'static str, String)> {
     let a = n.alert;
     let mut out = vec![
-        ("Value", value(a.value)),
-        ("Threshold", value(a.threshold)),
+        ("Value", a.unit.show(a.value)),
+        ("Threshold", a.unit.show(a.threshold)),
         ("Window", a.window.clone()),
         ("Since", format_ms(a.since_ms)),
     ];

@@ -176,6 +176,8 @@ pub struct AlertRow {
     pub to: i64,
     pub value: f64,
     pub threshold: f64,
+    /// The unit of `value` and `threshold`.
+    pub unit: alerts::rules::Unit,
     /// True when the firing interval reaches the end of the data (still firing).
     pub active: bool,
 }
@@ -506,6 +508,11 @@ fn alert_rows(
             to: f.to,
             value: f.value,
             threshold: f.threshold,
+            unit: match f.metric {
+                alerts::AlertMetric::Count => alerts::rules::Unit::Count,
+                alerts::AlertMetric::Share => alerts::rules::Unit::Ratio,
+                alerts::AlertMetric::AvgLatency => alerts::rules::Unit::Ms,
+            },
         })
         .collect()
 }

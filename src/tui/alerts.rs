@@ -154,7 +154,7 @@ pub fn receive(state: &mut State, answer: AlertsAnswer) -> Vec<Effect> {
         state.set_status(format!(
             "ALERT {}: {} since {}",
             first.rule,
-            crate::commands::check::show_value(first.value),
+            first.unit.show(first.value),
             crate::clock::format_clock(first.since_ms)
         ));
         if state.alerts.bell {

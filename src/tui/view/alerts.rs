@@ -15,7 +15,6 @@
 use super::{State, Theme, block, draw_no_data, fit, mark};
 use crate::alerts::rules::Severity;
 use crate::clock::format_clock;
-use crate::commands::check::show_value;
 use crate::tui::alerts::{FiringState, LATEST_SHOWN};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -109,8 +108,8 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, at: i64, theme: &Them
             firing_state.as_str(),
             alert.severity.as_str(),
             fit(&alert.rule, rule_width),
-            show_value(if alert.is_firing() { alert.value } else { alert.peak }),
-            show_value(alert.threshold),
+            alert.unit.show(if alert.is_firing() { alert.value } else { alert.peak }),
+            alert.unit.show(alert.threshold),
             format_clock(alert.since_ms),
             until
         );

@@ -20,8 +20,8 @@ pub fn lines(state: &State, width: usize, heading: Style) -> Vec<Line<'static>> 
                 a.rule,
                 format_clock(a.from),
                 format_clock(a.to),
-                super::overview::alert_value(a.value, a.threshold),
-                super::overview::alert_value(a.threshold, a.threshold)
+                a.unit.show(a.value),
+                a.unit.show(a.threshold)
             );
             push_wrapped(&mut out, &text, width, 2);
         }

@@ -98,13 +98,7 @@ fn alert_lines(state: &State, o: &crate::stats::overview::Overview, width: usize
             .alerts
             .iter()
             .map(|a| {
-                format!(
-                    "{} {}–{} (peak {})",
-                    a.rule,
-                    format_clock(a.from),
-                    format_clock(a.to),
-                    alert_value(a.value, a.threshold)
-                )
+                format!("{} {}–{} (peak {})", a.rule, format_clock(a.from), format_clock(a.to), a.unit.show(a.value))
             })
             .collect();
         // the silenced count first: it must not be the part a long list wraps away
@@ -117,8 +111,8 @@ fn alert_lines(state: &State, o: &crate::stats::overview::Overview, width: usize
                 format!(
                     "{} {} > {} since {}",
                     a.rule,
-                    alert_value(a.value, a.threshold),
-                    alert_value(a.threshold, a.threshold),
+                    a.unit.show(a.value),
+                    a.unit.show(a.threshold),
                     format_clock(a.from)
                 )
             })
@@ -135,17 +129,6 @@ fn alert_lines(state: &State, o: &crate::stats::overview::Overview, width: usize
         }
     }
     lines.into_iter().map(|l| format!(" {l}")).collect()
-}
-
-/// An alert value in its unit: a share as a percentage, a latency in seconds, a count as is.
-pub(super) fn alert_value(value: f64, threshold: f64) -> String {
-    if threshold < 1.0 {
-        format!("{:.1}%", value * 100.0)
-    } else if threshold >= 1000.0 {
-        format!("{:.2}s", value / 1000.0)
-    } else {
-        format!("{value:.0}")
-    }
 }
 
 fn block<'a>(title: &str, area: Rect, theme: &Theme) -> Block<'a> {
@@ -183,7 +166,7 @@ fn focused_alerts(state: &State, o: &crate::stats::overview::Overview, width: us
                 a.rule,
                 format_clock(a.from),
                 format_clock(a.to),
-                alert_value(a.value, a.threshold),
+                a.unit.show(a.value),
                 if i == 0 { "  · Enter: its lines" } else { "" }
             );
             fit(&text, width.saturating_sub(1))
