@@ -227,7 +227,12 @@ pub struct VideoArgs {
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// The text to find: a phrase (case-sensitive, at word boundaries) or an id.
-    pub query: String,
+    #[arg(required_unless_present = "filter")]
+    pub query: Option<String>,
+    /// The lines of events matching a filter in the query language (the tail's `:filter`, the
+    /// alert rules'): `error_code:MODEL_* and inference_time>3s`; with QUERY, holding that text too.
+    #[arg(long, short = 'f', value_name = "FILTER")]
+    pub filter: Option<String>,
     #[command(flatten)]
     pub input: InputArgs,
     /// Print one JSON object instead of text.

@@ -5,6 +5,7 @@ use foley_triage::cli::{Cli, Command};
 use foley_triage::{commands, config::Config};
 
 fn main() {
+    quiet_broken_pipe();
     let cli = Cli::parse();
     foley_triage::applog::init();
     let verbose = cli.verbose;
@@ -16,6 +17,26 @@ fn main() {
     // destructors)
     foley_triage::demo::remove_registered();
     std::process::exit(code);
+}
+
+/// A reader that stops early (`search … | head`) closes the pipe, and the next `println!` panics
+/// with a broken pipe: end quietly instead, as command-line tools do, with the status a shell
+/// gives a process ended by SIGPIPE (141). Any other panic goes to the default hook.
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            foley_triage::demo::remove_registered();
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 /// Prints an error in one line and gives its exit status: a cluster that cannot be read is

@@ -262,6 +262,52 @@ fn headless_video_and_search_exit_codes_and_json() {
     assert_eq!(run(&["search", "accepted", "--until", "2020-01-01"]).status.code(), Some(1));
 }
 
+/// `search --filter`: the query language of the tail and the rules, with a text too; a filter that
+/// does not parse says where (exit 2); nothing matching exits 1.
+#[test]
+fn headless_search_takes_a_filter_in_the_query_language() {
+    let found = json(&run(&["search", "--filter", "error_code:MODEL_* and inference_time>3s", "--json"]));
+    let lines = found["lines"].as_array().unwrap();
+    assert!(!lines.is_empty(), "{found}");
+    for l in lines {
+        assert!(l["error_code"].as_str().unwrap().starts_with("MODEL_"), "{l}");
+        let raw = l["raw"].as_str().unwrap();
+        let secs: f64 = raw.split("inference_time=").nth(1).and_then(|v| v.split('s').next()).unwrap().parse().unwrap();
+        assert!(secs > 3.0, "{raw}");
+    }
+    // the same filter with a text: a subset, each holding it
+    let with_text = json(&run(&["search", "CUDA out of memory", "-f", "error_code:MODEL_*", "--json"]));
+    let subset = with_text["lines"].as_array().unwrap();
+    assert!(!subset.is_empty());
+    assert!(subset.iter().all(|l| l["raw"].as_str().unwrap().contains("CUDA out of memory")), "{with_text}");
+    let out = run(&["search", "-f", "level:ERROR and (code:X"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("column 17"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(run(&["search", "-f", "error_code:NO_SUCH_CODE"]).status.code(), Some(1));
+    assert_eq!(run(&["search"]).status.code(), Some(2), "a text or a filter is needed");
+}
+
+/// A reader that stops early (`| head -1`) ends the output quietly: no panic message, the status
+/// of a broken pipe (141), whatever was printed before intact.
+#[test]
+fn search_into_a_pipe_closed_early_ends_quietly() {
+    use std::io::BufRead;
+    let mut child = common::binary()
+        .args(["search", "accepted"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.contains("accepted"), "{first}");
+    // the reader is dropped here: the pipe is closed with thousands of lines still to print
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}
+
 /// `video` and `search` answer the same from files and from a cluster the same files were
 /// shipped into.
 #[test]
