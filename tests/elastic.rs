@@ -912,3 +912,44 @@ fn the_drill_down_of_any_video_is_the_same_on_the_cluster() {
     assert_eq!(healthy_row.row.as_ref().map(|r| r.failures), Some(0));
     assert_eq!(healthy_row.explanation.cause, "no failure in these lines");
 }
+
+/// Issue 14 on a cluster: unknown errors whose messages differ in one word are one row on the
+/// Patterns screen with every line counted, the same row as from the files (`ship` mines what it
+/// writes; the screen mines the aggregation's templates again, across shippers: unit test
+/// `a_clusters_templates_are_mined_into_groups`).
+#[test]
+fn the_patterns_of_a_cluster_are_the_files_groups() {
+    use foley_triage::backend::{Backend, PatternsQuery, TimeRange};
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inference.log");
+    let mut text = String::new();
+    for i in 0..40 {
+        let word = ["alpha", "beta", "gamma", "delta", "epsilon"][i % 5];
+        text.push_str(&format!(
+            "2025-09-01 14:{i:02}:00 [INFO] video_id=vid_ok{i:04} inference_time=1.2s audio_gen_success=True\n\
+             2025-09-01 14:{i:02}:30 [ERROR] video_id=vid_w{i:04} error_code=E_WORKER reason=\"worker {word} lost its lease\"\n"
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let out = binary(&["ship", path.to_str().unwrap(), "--es", &server.url, "--refresh"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let config = foley_triage::config::Config::default();
+    let mut files = foley_triage::backend::local::LocalBackend::open(
+        vec![path.clone()],
+        config.enricher().unwrap(),
+        &config,
+        2,
+        false,
+        Vec::new(),
+    );
+    let mut cluster = backend(&server.url);
+    let query = PatternsQuery { range: TimeRange::ALL, baseline: None, options: Default::default() };
+    let unknown = |rows: &[foley_triage::stats::template_rows::TemplateRow]| -> Vec<(String, u64)> {
+        rows.iter().filter(|r| r.unknown > 0).map(|r| (r.template.clone(), r.unknown)).collect()
+    };
+    let on_files = unknown(&files.patterns(&query).rows);
+    assert_eq!(on_files, vec![("E_WORKER: worker <*> lost its lease".to_string(), 40)]);
+    let view = cluster.patterns(&query);
+    assert_eq!(unknown(&view.rows), on_files, "{:#?}", view.rows);
+}

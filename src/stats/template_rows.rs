@@ -276,7 +276,9 @@ pub fn compute(
 }
 
 /// The answer from two overviews (a cluster's aggregations): the unknown-error templates its
-/// `unknown_template` field holds (grouped), and codes; errors a rule explains are not templated.
+/// `unknown_template` field holds, mined into groups by the same miner as the files' (the keys of
+/// both windows together, so that both sides name the same rows), and codes; errors a rule
+/// explains are not templated.
 pub fn from_overviews(
     now: &Overview,
     before: &Overview,
@@ -285,38 +287,67 @@ pub fn from_overviews(
     options: PatternOptions,
 ) -> PatternsView {
     let new_after = now.data_to.map(|l| l - i64::from(options.new_minutes) * 60_000);
-    let rows: Vec<TemplateRow> = now
-        .unknown_patterns
-        .iter()
-        .map(|p| TemplateRow {
-            template: p.template.clone(),
-            count: p.count,
-            trend: Vec::new(),
-            first_seen: p.first_seen,
-            last_seen: p.last_seen,
-            new: matches!((p.first_seen, new_after), (Some(f), Some(after)) if f > after),
-            errors: true,
-            example: p.example.clone(),
-            components: Vec::new(),
-            videos: 0,
-            videos_at_least: false,
-            explanation: Explanation::unknown(),
-            unknown: p.count,
-            members: vec![p.template.clone()],
-            draft: None,
+    let mut keys: Vec<&str> =
+        now.unknown_patterns.iter().chain(&before.unknown_patterns).map(|p| p.template.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let (ids, texts) = group(&keys);
+    let id_of: FxHashMap<&str, u64> = keys.iter().copied().zip(ids.iter().copied()).collect();
+    // one row per group of the window: counts summed, times widened, the biggest member's example
+    let mut by_group: FxHashMap<u64, (TemplateRow, u64)> = FxHashMap::default();
+    for p in &now.unknown_patterns {
+        let id = id_of.get(p.template.as_str()).copied().unwrap_or_default();
+        let (row, biggest) = by_group.entry(id).or_insert_with(|| {
+            let row = TemplateRow {
+                template: texts.get(&id).cloned().unwrap_or_else(|| p.template.clone()),
+                count: 0,
+                trend: Vec::new(),
+                first_seen: None,
+                last_seen: None,
+                new: false,
+                errors: true,
+                example: String::new(),
+                components: Vec::new(),
+                videos: 0,
+                videos_at_least: false,
+                explanation: Explanation::unknown(),
+                unknown: 0,
+                members: Vec::new(),
+                draft: None,
+            };
+            (row, 0)
+        });
+        row.count += p.count;
+        row.unknown += p.count;
+        row.first_seen = match (row.first_seen, p.first_seen) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        row.last_seen = row.last_seen.max(p.last_seen);
+        if p.count > *biggest {
+            *biggest = p.count;
+            row.example = p.example.clone();
+        }
+        row.members.push(p.template.clone());
+    }
+    let mut rows: Vec<TemplateRow> = by_group
+        .into_values()
+        .map(|(mut row, _)| {
+            row.new = matches!((row.first_seen, new_after), (Some(f), Some(after)) if f > after);
+            row
         })
         .collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.template.cmp(&b.template)));
+    let grouped = |o: &Overview| -> Vec<(String, u64)> {
+        let mut sums: FxHashMap<u64, u64> = FxHashMap::default();
+        for p in &o.unknown_patterns {
+            *sums.entry(id_of.get(p.template.as_str()).copied().unwrap_or_default()).or_default() += p.count;
+        }
+        sums.into_iter().map(|(id, n)| (texts.get(&id).cloned().unwrap_or_default(), n)).collect()
+    };
     let count = |o: &Overview| o.codes.iter().map(|c| (c.code.clone(), c.count)).collect::<Vec<_>>();
-    let templates = |o: &Overview| o.unknown_patterns.iter().map(|p| (p.template.clone(), p.count)).collect::<Vec<_>>();
     let mut changes = super::changes::classify("code", &count(now), &count(before), window, baseline, options);
-    changes.extend(super::changes::classify(
-        "template",
-        &templates(now),
-        &templates(before),
-        window,
-        baseline,
-        options,
-    ));
+    changes.extend(super::changes::classify("template", &grouped(now), &grouped(before), window, baseline, options));
     super::changes::sort(&mut changes);
     PatternsView {
         window,
@@ -329,10 +360,66 @@ pub fn from_overviews(
         changes,
         new_minutes: options.new_minutes,
         note: Some(
-            "cluster: only the templates of unknown errors (the unknown_template field ship writes, top 20); \
-             errors a rule explains are compared by code"
+            "cluster: only the templates of unknown errors (the unknown_template field ship writes, top 20, \
+             mined into groups here); errors a rule explains are compared by code"
                 .into(),
         ),
         data_to: now.data_to,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::overview::{OverviewOptions, PatternRow};
+
+    fn overview(patterns: &[(&str, u64, i64)]) -> Overview {
+        let enricher = Enricher::builtin();
+        let health = crate::stats::health::HealthConfig::default();
+        let stats = Stats::new(enricher.components.len(), 60_000);
+        let mut o =
+            crate::stats::overview::compute(&stats, &enricher, Window::ALL, OverviewOptions::console(&health, &[]));
+        o.data_to = Some(3_600_000);
+        o.unknown_patterns = patterns
+            .iter()
+            .map(|(t, n, first)| PatternRow {
+                template: (*t).to_string(),
+                count: *n,
+                example: format!("example of {t}"),
+                first_seen: Some(*first),
+                last_seen: Some(first + 60_000),
+            })
+            .collect();
+        o
+    }
+
+    /// On a cluster the templates the aggregation returns are mined into groups as the files'
+    /// are: messages that differ in one word are one row, counted together, in both windows.
+    #[test]
+    fn a_clusters_templates_are_mined_into_groups() {
+        let now = overview(&[
+            ("E_WORKER: worker alpha lost its lease", 5, 600_000),
+            ("E_WORKER: worker beta lost its lease", 7, 300_000),
+            ("E_WORKER: worker gamma lost its lease", 2, 900_000),
+            ("E_DISK: volume full on /data", 4, 3_500_000),
+        ]);
+        let before = overview(&[("E_WORKER: worker delta lost its lease", 1, 0)]);
+        let window = Window { from_ms: Some(0), to_ms: Some(3_600_000) };
+        let baseline = Window { from_ms: Some(-3_600_000), to_ms: Some(0) };
+        let view = from_overviews(&now, &before, window, baseline, PatternOptions::default());
+        assert_eq!(view.rows.len(), 2, "{:#?}", view.rows);
+        let worker = &view.rows[0];
+        assert!(worker.template.contains("<*>") && worker.template.starts_with("E_WORKER"), "{}", worker.template);
+        assert_eq!((worker.count, worker.unknown), (14, 14));
+        assert_eq!((worker.first_seen, worker.last_seen), (Some(300_000), Some(960_000)));
+        assert_eq!(worker.example, "example of E_WORKER: worker beta lost its lease", "the biggest member's");
+        assert_eq!(worker.members.len(), 3);
+        assert!(!worker.new, "first seen an hour before the newest data");
+        let disk = &view.rows[1];
+        assert_eq!((disk.template.as_str(), disk.count), ("E_DISK: volume full on /data", 4));
+        assert!(disk.new, "first seen within the last 15 minutes");
+        // what changed: the worker group is one row on both sides (14 against 1), not four
+        let worker_changes: Vec<_> = view.changes.iter().filter(|c| c.name.starts_with("E_WORKER")).collect();
+        assert_eq!(worker_changes.len(), 1, "{:#?}", view.changes);
     }
 }
