@@ -183,3 +183,50 @@ fn the_console_takes_a_rule_file() {
     s.keys(b"q");
     assert!(s.wait_exit(Duration::from_secs(30)).success());
 }
+
+/// The engine sends a range's overview before it evaluates the alert rules (which read the files
+/// again: seconds on big inputs), then the alerts, then the overview again with its alert rows; the
+/// screen says the rules are being evaluated in between, never "none fired".
+#[test]
+fn the_overview_comes_before_the_alerts_evaluation() {
+    use foley_triage::backend::worker::{AlertSettings, Update, spawn_with};
+    let demo = foley_triage::demo::materialize().unwrap();
+    let config = Config::default();
+    let backend = LocalBackend::open(demo.files(), config.enricher().unwrap(), &config, 1, false, Vec::new());
+    let settings = AlertSettings { rules: foley_triage::alerts::rules::builtin(), notify: None };
+    let (_link, updates) = spawn_with(Box::new(move |_: &dyn Fn(String)| Ok(Box::new(backend) as _)), settings);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut order = Vec::new();
+    let mut state = foley_triage::tui::state::State::new("demo".into(), &config);
+    use foley_triage::tui::update::{Msg, update};
+    update(&mut state, Msg::Resize { width: 160, height: 48 });
+    let mut first_screen = None;
+    while order.iter().filter(|k| **k == "overview").count() < 2 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        assert!(!left.is_zero(), "timed out; updates so far {order:?}");
+        match updates.recv_timeout(left) {
+            Ok(u @ Update::Overview { .. }) => {
+                let alerts = matches!(&u, Update::Overview { overview, .. } if !overview.alerts.is_empty());
+                order.push(if alerts { "overview with alerts" } else { "overview" });
+                update(&mut state, Msg::Engine(u));
+                if first_screen.is_none() {
+                    first_screen = Some(common::render(&state, 160, 48));
+                }
+                if alerts {
+                    break;
+                }
+            }
+            Ok(u @ Update::Alerts(_)) => {
+                order.push("alerts");
+                update(&mut state, Msg::Engine(u));
+            }
+            Ok(_) => {}
+            Err(e) => panic!("the engine stopped: {e}; {order:?}"),
+        }
+    }
+    assert_eq!(order, ["overview", "alerts", "overview with alerts"]);
+    let first = first_screen.unwrap();
+    assert!(first.contains("alert rules: evaluating over this range"), "{first}");
+    let after = common::render(&state, 160, 48);
+    assert!(after.contains("fired in this window: model error burst"), "{after}");
+}

@@ -406,23 +406,35 @@ pub fn run_with(
                 redo_overview = true;
                 continue;
             }
+            // the screen first, with the alerts already evaluated for this range: evaluating the
+            // rules reads the files again, seconds on big inputs
+            overview.alerts = alerts.rows(range);
+            let source = crate::text::sanitize_owned(&backend.describe(), 120);
+            let update = |overview: Overview| Update::Overview {
+                overview: Box::new(overview),
+                range,
+                events_per_second,
+                source: source.clone(),
+            };
+            if updates.send(update(overview.clone())).is_err() {
+                return;
+            }
             if let Some(answer) = alerts.refresh(backend.as_mut(), range, &overview) {
                 if stale(epoch) {
                     // asked again with the next overview
                     alerts.forget();
-                } else if updates.send(Update::Alerts(Box::new(answer))).is_err() {
-                    return;
+                } else {
+                    if updates.send(Update::Alerts(Box::new(answer))).is_err() {
+                        return;
+                    }
+                    let rows = alerts.rows(range);
+                    if rows != overview.alerts {
+                        overview.alerts = rows;
+                        if updates.send(update(overview)).is_err() {
+                            return;
+                        }
+                    }
                 }
-            }
-            overview.alerts = alerts.rows(range);
-            let update = Update::Overview {
-                overview: Box::new(overview),
-                range,
-                events_per_second,
-                source: crate::text::sanitize_owned(&backend.describe(), 120),
-            };
-            if updates.send(update).is_err() {
-                return;
             }
             published_range = Some(range);
             last_publish = Some(Instant::now());

@@ -87,6 +87,10 @@ fn alert_lines(state: &State, o: &crate::stats::overview::Overview, width: usize
                 " {}",
                 fit(&format!("the alert rules could not be evaluated: {e} (6)"), width.saturating_sub(2))
             )],
+            // not evaluated for this range yet (the files are read again for it): not "none fired"
+            None if o.data_to.is_some() && state.alerts.answer.as_ref().is_none_or(|a| a.range != state.range) => {
+                vec![format!(" {}", fit("alert rules: evaluating over this range… (6)", width.saturating_sub(2)))]
+            }
             None => Vec::new(),
         };
     }
