@@ -132,10 +132,20 @@ fn files_of(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The console's last hour: its overview, with the alert rows the engine adds (the built-in
+/// rules evaluated over the range as of its end, as `backend::worker` does).
 fn last_hour_in_console(dir: &Path) -> Overview {
     let config = Config::default();
     let mut backend = LocalBackend::open(files_of(dir), config.enricher().unwrap(), &config, 2, false, Vec::new());
-    backend.overview(foley_triage::backend::TimeRange::last(HOUR))
+    let range = foley_triage::backend::TimeRange::last(HOUR);
+    let mut overview = backend.overview(range);
+    let rules = foley_triage::alerts::rules::builtin();
+    let at = overview.window_to.or(overview.data_to);
+    let (answer, _) =
+        foley_triage::backend::alerts::evaluate_range(&mut backend, &rules, range, overview.window_from, at);
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    overview.alerts = foley_triage::backend::alerts::rows_of(&answer.alerts, at.unwrap_or(i64::MAX));
+    overview
 }
 
 const LINE_2099: &str = "2099-01-01 00:00:00 [ERROR] video_id=vid_future error_code=MODEL_INFER_FAIL worker=gpu-1\n";
@@ -148,6 +158,7 @@ fn one_line_dated_2099_does_not_empty_the_last_hour_of_the_demo() {
     assert!(before.events > 20_000 && before.errors > 1000, "the demo hour is busy: {}", before.events);
     assert_eq!(after.window_to, before.window_to, "the window still ends at the demo's last event");
     assert_eq!((after.events, after.errors), (before.events, before.errors), "nothing of the hour is lost");
+    assert!(!before.alerts.is_empty(), "the demo's hour fires");
     assert_eq!(after.alerts, before.alerts);
     assert_eq!(after.top_failing_videos, before.top_failing_videos);
     assert_eq!(after.lines.suspect_future, 1);
