@@ -329,3 +329,53 @@ fn the_old_config_alert_form_is_converted_with_a_message() {
     checked.sort();
     assert_eq!(reported, checked, "report and check agree");
 }
+
+/// The rules' data from a file read on two cores (a collector each, merged in order) is the data
+/// of one pass: the same firings, values, new values, related lines and videos, for every rule
+/// kind, on files big enough to be split.
+#[test]
+fn gathering_on_two_cores_equals_one_pass() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options = SimulateOptions { rate: 14.0, ..SimulateOptions::default() };
+    let manifest = simulate::write_logs(dir.path(), &options).expect("simulate");
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    let biggest = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).max().unwrap();
+    assert!(biggest > 4 << 20, "a file big enough to be read in parts: {biggest} bytes");
+    let user = r#"
+[[alert]]
+name = "new template"
+kind = "new_value"
+field = "template"
+window = "10m"
+
+[[alert]]
+name = "slow p95"
+kind = "percentile"
+percentile = 95
+field = "inference_time"
+filter = "job:true"
+threshold = "5s"
+min_count = 20
+
+[[alert]]
+name = "gpu max"
+kind = "max"
+field = "gpu_mem"
+threshold = "70GiB"
+"#;
+    let (user, _) = rules::parse_alert_rules(user, "user.toml").expect("valid");
+    let rules = rules::merge(vec![(rules::builtin(), vec![]), (user, vec![])]);
+    let config = Config::default();
+    let enricher = config.enricher().unwrap();
+    let inputs: Vec<_> = files.iter().map(|f| (source::Input::File(f.clone()), None)).collect();
+    let at = manifest.start_ms + 59 * MINUTE;
+    let gather = |threads| {
+        foley_triage::backend::alerts::gather_files(&inputs, &rules, &enricher, &config.ingest(), at, threads)
+            .expect("read")
+    };
+    let (one, two) = (gather(1), gather(2));
+    assert_eq!(one.first_ms, two.first_ms);
+    let (a, b) = (one.evaluate(&rules, at), two.evaluate(&rules, at));
+    assert!(a.len() >= 4, "the incident fires several rules: {a:#?}");
+    assert_eq!(a, b);
+}

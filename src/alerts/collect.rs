@@ -186,8 +186,16 @@ fn keep_latest(latest: &mut Vec<RelatedLine>, ts: i64, raw: &[u8], video: Option
     // kept as read (capped); made terminal-safe and stripped of secrets once, by `finish`, for the
     // few lines that stay
     let text: String = crate::pipeline::lossy(raw).chars().take(1000).collect();
-    let line = RelatedLine { ts_ms: ts, text, video_id: video.map(str::to_string) };
-    let at = latest.partition_point(|l| l.ts_ms <= ts);
+    insert_latest(latest, RelatedLine { ts_ms: ts, text, video_id: video.map(str::to_string) });
+}
+
+/// Inserts a line after those of its time or older (a later line of the same time is newer) and
+/// drops the oldest beyond [`LATEST_LINES`].
+fn insert_latest(latest: &mut Vec<RelatedLine>, line: RelatedLine) {
+    if latest.len() >= LATEST_LINES && latest.first().is_some_and(|l| l.ts_ms > line.ts_ms) {
+        return;
+    }
+    let at = latest.partition_point(|l| l.ts_ms <= line.ts_ms);
     latest.insert(at, line);
     if latest.len() > LATEST_LINES {
         latest.remove(0);
@@ -195,6 +203,63 @@ fn keep_latest(latest: &mut Vec<RelatedLine>, ts: i64, raw: &[u8], video: Option
 }
 
 impl Collector<'_> {
+    /// Adds what `later` gathered from the part of the input that follows this one's (parallel
+    /// reading: each core's range, merged in order). Counts and samples add up, first times take
+    /// the earliest, the newest related lines are chosen as one pass would.
+    pub fn merge(&mut self, later: Collector<'_>) {
+        self.first_ms = match (self.first_ms, later.first_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        for (ours, theirs) in self.data.iter_mut().zip(later.data) {
+            for (key, cell) in theirs.cells {
+                let mine = ours.cells.entry(key).or_default();
+                mine.num += cell.num;
+                mine.den += cell.den;
+                mine.max = match (mine.max, cell.max) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
+                if let Some(h) = cell.histogram {
+                    match &mut mine.histogram {
+                        Some(m) => m.merge(&h),
+                        None => mine.histogram = Some(h),
+                    }
+                }
+            }
+            // past the cap, the values are taken in a fixed order (a single pass keeps the first
+            // ones read; either way the cap is said by the counts, not by these names)
+            let mut first_seen: Vec<(String, i64)> = theirs.first_seen.into_iter().collect();
+            first_seen.sort_unstable();
+            for (value, at) in first_seen {
+                let len = ours.first_seen.len();
+                match ours.first_seen.get_mut(&value) {
+                    Some(first) => *first = (*first).min(at),
+                    None if len < MAX_DISTINCT => {
+                        ours.first_seen.insert(value, at);
+                    }
+                    None => {}
+                }
+            }
+            let mut videos: Vec<(String, u64)> = theirs.videos.into_iter().collect();
+            videos.sort_unstable();
+            for (video, n) in videos {
+                let len = ours.videos.len();
+                match ours.videos.get_mut(&video) {
+                    Some(m) => *m += n,
+                    None if len < MAX_DISTINCT => {
+                        ours.videos.insert(video, n);
+                    }
+                    None => {}
+                }
+            }
+            // the later part's kept lines, in their order: the same newest lines as one pass
+            for line in theirs.latest {
+                insert_latest(&mut ours.latest, line);
+            }
+        }
+    }
+
     /// What was gathered, the related lines made terminal-safe and stripped of secrets.
     pub fn finish(mut self) -> (Vec<RuleData>, Option<i64>) {
         for data in &mut self.data {

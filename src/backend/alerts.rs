@@ -33,13 +33,15 @@ impl Gathered {
 }
 
 /// Reads `inputs` (each with its format, `None`: detected) with the rules' collector, up to
-/// `at_ms`. Inputs that cannot be opened are the error (all of them named).
+/// `at_ms`; a regular file split across `threads` cores (a collector each, merged in order), as
+/// the statistics are read. Inputs that cannot be opened are the error (all of them named).
 pub fn gather_files(
     inputs: &[(Input, Option<Format>)],
     rules: &[Rule],
     enricher: &Enricher,
     settings: &IngestSettings,
     at_ms: i64,
+    threads: usize,
 ) -> Result<Gathered, String> {
     let mut collector = Collector::new(rules, enricher, settings.bucket_ms, at_ms);
     let mut problems = Vec::new();
@@ -47,7 +49,27 @@ pub fn gather_files(
     for (index, (input, format)) in inputs.iter().enumerate() {
         match read::open(input, *format, settings.options.default_offset, &|w| crate::applog::info(w)) {
             Ok(opened) => {
-                let (_, outcome) = read::read_events(opened, index as u32, enricher, settings, &mut collector);
+                let outcome = match opened.body {
+                    read::Body::File { file, len } if threads > 1 => {
+                        let make = || Collector::new(rules, enricher, settings.bucket_ms, at_ms);
+                        let (_, outcome, parts) = read::read_file_parallel_with(
+                            &file,
+                            &opened.name,
+                            len,
+                            index as u32,
+                            opened.format,
+                            enricher,
+                            settings,
+                            threads,
+                            &make,
+                        );
+                        for part in parts {
+                            collector.merge(part);
+                        }
+                        outcome
+                    }
+                    _ => read::read_events(opened, index as u32, enricher, settings, &mut collector).1,
+                };
                 for notice in outcome.notices {
                     tracing::warn!("{}", crate::text::sanitize(&notice));
                 }

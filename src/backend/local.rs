@@ -548,7 +548,7 @@ impl Backend for LocalBackend {
         }
         let inputs: Vec<(Input, Option<Format>)> =
             self.files.iter().map(|f| (Input::File(f.path.clone()), f.format)).collect();
-        super::alerts::gather_files(&inputs, rules, &self.enricher, &self.settings, at_ms)
+        super::alerts::gather_files(&inputs, rules, &self.enricher, &self.settings, at_ms, self.threads)
     }
 
     /// Reads every input again with the new rules (the statistics hold each line's attribution):

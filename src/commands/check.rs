@@ -40,7 +40,9 @@ pub fn evaluate_files(
 ) -> Result<Checked, String> {
     let enricher = config.enricher().map_err(|e| e.to_string())?;
     let inputs: Vec<_> = inputs.iter().map(|i| (i.clone(), read_options.format)).collect();
-    let gathered = crate::backend::alerts::gather_files(&inputs, rules, &enricher, &read_options.settings, at_ms)?;
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let gathered =
+        crate::backend::alerts::gather_files(&inputs, rules, &enricher, &read_options.settings, at_ms, threads)?;
     let alerts = gathered.evaluate(rules, at_ms);
     Ok(Checked { at_ms, rules: rules.len(), alerts })
 }
