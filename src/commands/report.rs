@@ -160,9 +160,10 @@ pub fn run(args: &ReportArgs, es: &crate::cli::EsArgs, config: &Config) -> Resul
 }
 
 /// Reads the inputs into one set of statistics, as [`source::read_all`] does, and gathers what the
-/// alert rules need: a regular file is read again whole afterwards (every event up to the window's
-/// end: a rule's window reaches back before the report's), a stream (stdin, a FIFO), which cannot
-/// be read again, in the same pass (its events inside the window).
+/// alert rules need: a regular file is read again whole afterwards, on every core (every event up
+/// to the window's end: a rule's window reaches back before the report's; not at all when every
+/// rule is off), a stream (stdin, a FIFO), which cannot be read again, in the same pass (its
+/// events inside the window).
 fn read_with_rules(
     inputs: &[source::Input],
     enricher: &crate::enrich::Enricher,
@@ -202,8 +203,31 @@ fn read_with_rules(
     all.stats.settle();
     let mut whole = *settings;
     whole.options.window = Window::ALL;
+    if rules.is_empty() {
+        // every rule turned off: nothing to read again
+        again.clear();
+    }
+    let at_ms = collector.at_ms;
     for (index, input) in again {
         match read::open(input, options.format, settings.options.default_offset, waiting) {
+            // on every core, as the statistics were read: a collector per range, merged in order
+            Ok(read::Opened { body: read::Body::File { file, len }, name, format }) if options.threads > 1 => {
+                let make = || crate::alerts::collect::Collector::new(rules, enricher, settings.bucket_ms, at_ms);
+                let (_, _, parts) = read::read_file_parallel_with(
+                    &file,
+                    &name,
+                    len,
+                    index as u32,
+                    format,
+                    enricher,
+                    &whole,
+                    options.threads,
+                    &make,
+                );
+                for part in parts {
+                    collector.merge(part);
+                }
+            }
             Ok(opened) => {
                 read::read_events(opened, index as u32, enricher, &whole, &mut collector);
             }
