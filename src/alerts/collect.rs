@@ -183,10 +183,29 @@ fn keep_latest(latest: &mut Vec<RelatedLine>, ts: i64, raw: &[u8], video: Option
     if latest.len() >= LATEST_LINES && latest.first().is_some_and(|l| l.ts_ms > ts) {
         return;
     }
-    // kept as read (capped); made terminal-safe and stripped of secrets once, by `finish`, for the
-    // few lines that stay
-    let text: String = crate::pipeline::lossy(raw).chars().take(1000).collect();
-    insert_latest(latest, RelatedLine { ts_ms: ts, text, video_id: video.map(str::to_string) });
+    // the oldest line's buffers are reused when it makes room (this runs for every related line)
+    let mut line = if latest.len() >= LATEST_LINES {
+        latest.remove(0)
+    } else {
+        RelatedLine { ts_ms: ts, text: String::new(), video_id: None }
+    };
+    line.ts_ms = ts;
+    // kept as read (capped at 1000 characters); made terminal-safe and stripped of secrets once, by
+    // `finish`, for the few lines that stay
+    line.text.clear();
+    match simdutf8::basic::from_utf8(raw) {
+        Ok(s) if s.len() <= 1000 => line.text.push_str(s),
+        Ok(s) => line.text.push_str(&s[..s.char_indices().nth(1000).map_or(s.len(), |(i, _)| i)]),
+        Err(_) => line.text.extend(crate::pipeline::lossy(raw).chars().take(1000)),
+    }
+    match (video, &mut line.video_id) {
+        (Some(v), Some(kept)) => {
+            kept.clear();
+            kept.push_str(v);
+        }
+        (v, kept) => *kept = v.map(str::to_string),
+    }
+    insert_latest(latest, line);
 }
 
 /// Inserts a line after those of its time or older (a later line of the same time is newer) and
@@ -275,5 +294,59 @@ impl Collector<'_> {
 impl EventSink for Collector<'_> {
     fn event(&mut self, event: &Event<'_>, enriched: &Enriched, _origin: Origin, raw: &[u8]) {
         self.add(event, enriched, raw);
+    }
+}
+
+#[cfg(test)]
+mod latest_tests {
+    use super::*;
+
+    type Input = (i64, Vec<u8>, Option<String>);
+
+    /// The newest lines as a plain reference keeps them: sort by (time, arrival), the last ten.
+    fn reference(lines: &[Input]) -> Vec<RelatedLine> {
+        let mut all: Vec<(usize, &Input)> = lines.iter().enumerate().collect();
+        all.sort_by_key(|(i, l)| (l.0, *i));
+        let start = all.len().saturating_sub(LATEST_LINES);
+        all[start..]
+            .iter()
+            .map(|(_, (ts, raw, video))| RelatedLine {
+                ts_ms: *ts,
+                text: String::from_utf8_lossy(raw).chars().take(1000).collect(),
+                video_id: video.clone(),
+            })
+            .collect()
+    }
+
+    /// Reusing the dropped line's buffers keeps the same lines: times out of order and repeated,
+    /// long lines cut at 1000 characters (multi-byte ones too), invalid UTF-8, with and without a video.
+    #[test]
+    fn keep_latest_keeps_the_newest_lines_whatever_the_order() {
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            seed >> 33
+        };
+        for round in 0..200 {
+            let n = (next() % 40) as usize;
+            let lines: Vec<Input> = (0..n)
+                .map(|i| {
+                    let ts = (next() % 12) as i64;
+                    let raw = match next() % 4 {
+                        0 => "é".repeat(700).into_bytes(),
+                        1 => vec![b'x', 0xff, b'y'],
+                        2 => "a".repeat(1500).into_bytes(),
+                        _ => format!("line {round}.{i}").into_bytes(),
+                    };
+                    let video = (next() % 2 == 0).then(|| format!("vid_{}", next() % 5));
+                    (ts, raw, video)
+                })
+                .collect();
+            let mut latest = Vec::new();
+            for (ts, raw, video) in &lines {
+                keep_latest(&mut latest, *ts, raw, video.as_deref());
+            }
+            assert_eq!(latest, reference(&lines), "round {round}");
+        }
     }
 }
