@@ -32,6 +32,40 @@ impl Gathered {
     }
 }
 
+/// Reads one opened input whole into `collector`: a regular file on `threads` cores (a collector
+/// per range, merged in order), anything else in one pass.
+pub fn read_into(
+    collector: &mut Collector<'_>,
+    opened: read::Opened,
+    index: u32,
+    enricher: &Enricher,
+    settings: &IngestSettings,
+    threads: usize,
+) -> read::ReadOutcome {
+    match opened.body {
+        read::Body::File { file, len } if threads > 1 => {
+            let (rules, bucket_ms, at_ms) = (collector.rules, collector.bucket_ms, collector.at_ms);
+            let make = || Collector::new(rules, enricher, bucket_ms, at_ms);
+            let (_, outcome, parts) = read::read_file_parallel_with(
+                &file,
+                &opened.name,
+                len,
+                index,
+                opened.format,
+                enricher,
+                settings,
+                threads,
+                &make,
+            );
+            for part in parts {
+                collector.merge(part);
+            }
+            outcome
+        }
+        _ => read::read_events(opened, index, enricher, settings, collector).1,
+    }
+}
+
 /// Reads `inputs` (each with its format, `None`: detected) with the rules' collector, up to
 /// `at_ms`; a regular file split across `threads` cores (a collector each, merged in order), as
 /// the statistics are read. Inputs that cannot be opened are the error (all of them named).
@@ -49,27 +83,7 @@ pub fn gather_files(
     for (index, (input, format)) in inputs.iter().enumerate() {
         match read::open(input, *format, settings.options.default_offset, &|w| crate::applog::info(w)) {
             Ok(opened) => {
-                let outcome = match opened.body {
-                    read::Body::File { file, len } if threads > 1 => {
-                        let make = || Collector::new(rules, enricher, settings.bucket_ms, at_ms);
-                        let (_, outcome, parts) = read::read_file_parallel_with(
-                            &file,
-                            &opened.name,
-                            len,
-                            index as u32,
-                            opened.format,
-                            enricher,
-                            settings,
-                            threads,
-                            &make,
-                        );
-                        for part in parts {
-                            collector.merge(part);
-                        }
-                        outcome
-                    }
-                    _ => read::read_events(opened, index as u32, enricher, settings, &mut collector).1,
-                };
+                let outcome = read_into(&mut collector, opened, index as u32, enricher, settings, threads);
                 for notice in outcome.notices {
                     tracing::warn!("{}", crate::text::sanitize(&notice));
                 }

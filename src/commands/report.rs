@@ -207,29 +207,18 @@ fn read_with_rules(
         // every rule turned off: nothing to read again
         again.clear();
     }
-    let at_ms = collector.at_ms;
     for (index, input) in again {
         match read::open(input, options.format, settings.options.default_offset, waiting) {
-            // on every core, as the statistics were read: a collector per range, merged in order
-            Ok(read::Opened { body: read::Body::File { file, len }, name, format }) if options.threads > 1 => {
-                let make = || crate::alerts::collect::Collector::new(rules, enricher, settings.bucket_ms, at_ms);
-                let (_, _, parts) = read::read_file_parallel_with(
-                    &file,
-                    &name,
-                    len,
+            // on every core, as the statistics were read
+            Ok(opened) => {
+                crate::backend::alerts::read_into(
+                    &mut collector,
+                    opened,
                     index as u32,
-                    format,
                     enricher,
                     &whole,
                     options.threads,
-                    &make,
                 );
-                for part in parts {
-                    collector.merge(part);
-                }
-            }
-            Ok(opened) => {
-                read::read_events(opened, index as u32, enricher, &whole, &mut collector);
             }
             Err(e) => crate::applog::warn(&format!("the alert rules miss an input: {e}")),
         }
