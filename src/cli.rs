@@ -318,9 +318,19 @@ pub struct EsInitArgs {
     /// Kibana URL: also create the data view (its id is written to the config) and saved searches.
     #[arg(long)]
     pub kibana: Option<String>,
-    /// Delete indices this long after their day (`14d`); `none` sets no lifecycle policy.
+    /// Delete indices this long after their day, or after their rollover (`14d`); `none`: never.
     #[arg(long, default_value = "14d")]
     pub retention: String,
+    /// Write through a rollover alias (`<prefix>-write`, first index `<prefix>-000001`) whose
+    /// index rolls over by size or age, instead of daily indices. Kept once set up.
+    #[arg(long)]
+    pub rollover: bool,
+    /// Roll over when a primary shard reaches this size (with --rollover).
+    #[arg(long, default_value = "50gb", value_name = "SIZE")]
+    pub rollover_size: String,
+    /// Roll over when the write index is this old (with --rollover).
+    #[arg(long, default_value = "1d", value_name = "AGE")]
+    pub rollover_age: String,
     /// Index template priority (an existing template keeps its own).
     #[arg(long, default_value_t = crate::elastic::setup::DEFAULT_PRIORITY)]
     pub priority: u64,

@@ -161,6 +161,57 @@ fn es_init_is_idempotent_and_never_overwrites_a_users_choices() {
     assert_eq!(t["priority"], 300);
 }
 
+/// Rollover on the real server: `es init --rollover` creates the first index with the write alias,
+/// `ship` writes through it (twice: nothing added the second time), and the report read from the
+/// cluster is the files' report. (The server has no ISM: the policy is skipped and `es doctor`
+/// says nothing rolls the index over.)
+#[test]
+fn ship_writes_through_the_rollover_alias_once() {
+    let server = start_server();
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = config_dir.path().join("config.toml");
+    let (code, out, err) = run(&config, &["es", "init", "--es", &server.url, "--rollover"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("created    write alias hunyuan-foley-write"), "{out}");
+    let alias = http(&server.url, "GET", "/_alias/hunyuan-foley-write", None).1;
+    assert_eq!(alias["hunyuan-foley-000001"]["aliases"]["hunyuan-foley-write"]["is_write_index"], true, "{alias}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..30 {
+        // two days: daily indices would be two; through the alias it is one
+        let day = 1 + i % 2;
+        text.push_str(&format!(
+            "2025-09-0{day} 10:00:{i:02} [ERROR] video_id=vid_{i} error_code=CUDA_OOM step=denoise failed\n\
+             2025-09-0{day} 10:00:{i:02} [INFO] video_id=vid_{i} inference_time=1.5s audio_gen_success=True\n"
+        ));
+    }
+    std::fs::write(dir.path().join("inference.log"), text).unwrap();
+    let logs = dir.path().to_str().unwrap();
+    let (code, _, err) = run(&config, &["ship", logs, "--es", &server.url, "--refresh"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("writing through the rollover alias hunyuan-foley-write (now hunyuan-foley-000001)"), "{err}");
+    assert!(err.contains("shipped 60 documents to OpenSearch 3 (60 created, 0 already there, 0 failed)"), "{err}");
+    let (code, _, err) = run(&config, &["ship", logs, "--es", &server.url, "--refresh"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("(0 created, 60 already there, 0 failed)"), "{err}");
+    let indices = http(&server.url, "GET", "/_cat/indices/hunyuan-foley-*?format=json", None).1;
+    let names: Vec<&str> = indices.as_array().unwrap().iter().filter_map(|i| i["index"].as_str()).collect();
+    assert_eq!(names, ["hunyuan-foley-000001"]);
+    assert_eq!(indices[0]["docs.count"], "60");
+    let (code, on_cluster, err) = run(&config, &["report", "--es", &server.url]);
+    assert_eq!(code, 0, "{err}");
+    let (_, on_files, _) = run(&config, &["report", logs]);
+    let body = |r: &str| r.lines().skip(1).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(body(&on_cluster), body(&on_files));
+    assert!(on_files.contains("MODEL_INFER_FAIL") || on_files.contains("CUDA"), "{on_files}");
+    let (_, out, _) = run(&config, &["es", "doctor", "--es", &server.url]);
+    assert!(
+        out.contains("PROBLEM hunyuan-foley-write writes to hunyuan-foley-000001, but no policy rolls it over"),
+        "{out}"
+    );
+    assert!(out.contains("fix: no lifecycle API here: roll it over yourself"), "{out}");
+}
+
 /// `ship` stores the raw line only with `--keep-raw`; the message is searchable text either way.
 #[test]
 fn raw_lines_are_kept_only_when_asked_and_messages_are_searchable() {
@@ -231,6 +282,8 @@ fn es_doctor_names_what_is_wrong_with_a_bad_mapping_and_how_to_fix_it() {
 struct Store {
     requests: Vec<(String, String, Vec<String>, Value)>,
     kept: HashMap<String, Value>,
+    /// Answers to GETs whose path starts with the key (a cluster's state, for `es doctor`).
+    canned: Vec<(String, Value)>,
 }
 
 /// A server that answers as Elasticsearch (`opensearch` false) or OpenSearch does for the APIs
@@ -284,7 +337,19 @@ fn product_mock(opensearch: bool) -> (String, Arc<Mutex<Store>>) {
                             };
                             (200, info)
                         }
+                        ("GET", p) if s.canned.iter().any(|(k, _)| p.starts_with(k.as_str())) => {
+                            (200, s.canned.iter().find(|(k, _)| p.starts_with(k.as_str())).unwrap().1.clone())
+                        }
                         ("GET", p) if p.contains("_field_caps") => (200, json!({"indices": [], "fields": {}})),
+                        ("PUT", p) if body.get("aliases").is_some() => {
+                            // an index created with its aliases: GET /_alias/NAME gives them back
+                            let index = p.trim_start_matches('/').to_string();
+                            for (alias, props) in body["aliases"].as_object().unwrap() {
+                                let shape = json!({index.clone(): {"aliases": {alias.clone(): props.clone()}}});
+                                s.kept.insert(format!("/_alias/{alias}"), shape);
+                            }
+                            (200, json!({"acknowledged": true, "index": index}))
+                        }
                         ("PUT" | "POST", p) => {
                             let key = if p == "/api/data_views/data_view" {
                                 format!("/api/data_views/data_view/{}", body["data_view"]["id"].as_str().unwrap_or(""))
@@ -307,6 +372,8 @@ fn product_mock(opensearch: bool) -> (String, Arc<Mutex<Store>>) {
                                     json!({"_id": name, "_seq_no": 3, "_primary_term": 1, "policy": kept["policy"]})
                                 } else if p.starts_with("/_ingest/pipeline/") {
                                     json!({name.clone(): kept})
+                                } else if p.starts_with("/_alias/") {
+                                    kept.clone()
                                 } else if p.starts_with("/api/data_views/data_view/") {
                                     json!({"data_view": kept["data_view"]})
                                 } else {
@@ -409,7 +476,7 @@ fn lifecycle_and_kibana_requests_follow_the_documented_apis() {
     assert_eq!(writes, 0, "{out}");
     // a new retention changes the policy only
     let (_, out, _) = run(&config, &["es", "init", "--es", &url, "--retention", "7d"]);
-    assert!(out.contains("changed    ILM policy hunyuan-foley-retention (delete after 7d)"), "{out}");
+    assert!(out.contains("changed    ILM policy hunyuan-foley-retention (delete 7d after the index's day)"), "{out}");
 
     // OpenSearch: an ISM policy with its ism_template; no ILM setting in the index template
     let (url, store) = product_mock(true);
@@ -434,4 +501,139 @@ fn lifecycle_and_kibana_requests_follow_the_documented_apis() {
     let s = store.lock().unwrap();
     let update = s.requests.iter().rev().find(|r| r.0 == "PUT" && r.1.starts_with("/_plugins/_ism/policies/")).unwrap();
     assert!(update.1.ends_with("?if_seq_no=3&if_primary_term=1"), "{}", update.1);
+}
+
+#[test]
+fn rollover_requests_follow_the_documented_apis() {
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = config_dir.path().join("config.toml");
+    // Elasticsearch: ILM rolls the write index over by size or age and deletes 30 days after the
+    // rollover; the template names the alias to roll over; the first index comes after both
+    let (url, store) = product_mock(false);
+    let (code, out, err) = run(
+        &config,
+        &[
+            "es",
+            "init",
+            "--es",
+            &url,
+            "--rollover",
+            "--rollover-size",
+            "30gb",
+            "--rollover-age",
+            "12h",
+            "--retention",
+            "30d",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("created    ILM policy hunyuan-foley-retention (roll over at 30gb a primary shard or 12h, delete 30d after rollover)"),
+        "{out}"
+    );
+    assert!(out.contains("created    write alias hunyuan-foley-write"), "{out}");
+    {
+        let s = store.lock().unwrap();
+        let policy = &sent(&s, "PUT", "/_ilm/policy/hunyuan-foley-retention")[0].3["policy"];
+        assert_eq!(
+            policy["phases"]["hot"]["actions"]["rollover"],
+            json!({"max_primary_shard_size": "30gb", "max_age": "12h"})
+        );
+        assert_eq!(policy["phases"]["delete"], json!({"min_age": "30d", "actions": {"delete": {}}}));
+        let template = &sent(&s, "PUT", "/_index_template/hunyuan-foley")[0].3;
+        assert_eq!(
+            template["template"]["settings"]["index"]["lifecycle"],
+            json!({"name": "hunyuan-foley-retention", "rollover_alias": "hunyuan-foley-write"}),
+            "no parse_origination_date: rolled-over indices carry no date"
+        );
+        let first = sent(&s, "PUT", "/hunyuan-foley-000001");
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].3, json!({"aliases": {"hunyuan-foley-write": {"is_write_index": true}}}));
+        let position = |path: &str| s.requests.iter().position(|r| r.0 == "PUT" && r.1.starts_with(path)).unwrap();
+        assert!(position("/hunyuan-foley-000001") > position("/_index_template/"), "the first index gets the template");
+        assert!(position("/hunyuan-foley-000001") > position("/_ilm/policy/"), "and the policy");
+    }
+    // again, without --rollover: rollover is kept, nothing is written
+    let before = store.lock().unwrap().requests.len();
+    let (code, out, _) = run(
+        &config,
+        &["es", "init", "--es", &url, "--rollover-size", "30gb", "--rollover-age", "12h", "--retention", "30d"],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("rollover   kept: hunyuan-foley-write exists and writes go to hunyuan-foley-000001"), "{out}");
+    assert!(out.contains("left alone ILM policy") && out.contains("left alone write alias"), "{out}");
+    let writes = store.lock().unwrap().requests[before..].iter().filter(|r| r.0 != "GET").count();
+    assert_eq!(writes, 0, "{out}");
+    // other conditions change the policy only
+    let (_, out, _) = run(&config, &["es", "init", "--es", &url, "--retention", "30d"]);
+    assert!(out.contains("changed    ILM policy hunyuan-foley-retention (roll over at 50gb"), "{out}");
+    assert!(out.contains("left alone index template"), "{out}");
+
+    // OpenSearch: ISM rolls over and deletes after the rollover; the template names the alias
+    let (url, store) = product_mock(true);
+    let (code, out, err) = run(&config, &["es", "init", "--es", &url, "--rollover", "--retention", "7d"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let s = store.lock().unwrap();
+    let ism = &sent(&s, "PUT", "/_plugins/_ism/policies/hunyuan-foley-retention")[0].3["policy"];
+    assert_eq!(
+        ism["states"][0],
+        json!({"name": "hot", "actions": [{"rollover": {"min_primary_shard_size": "50gb", "min_index_age": "1d"}}],
+               "transitions": [{"state_name": "delete", "conditions": {"min_rollover_age": "7d"}}]})
+    );
+    assert_eq!(ism["ism_template"][0]["index_patterns"], json!(["hunyuan-foley-*"]));
+    let template = &sent(&s, "PUT", "/_index_template/hunyuan-foley")[0].3;
+    assert_eq!(
+        template["template"]["settings"],
+        json!({"plugins.index_state_management.rollover_alias": "hunyuan-foley-write"})
+    );
+    assert_eq!(sent(&s, "PUT", "/hunyuan-foley-000001").len(), 1);
+}
+
+/// `es doctor` on a cluster in trouble: a daily index with a 80 GB shard, a node over the shard
+/// limit, indices without a policy, and a write alias nothing rolls over.
+#[test]
+fn es_doctor_names_oversized_shards_and_crowded_nodes() {
+    let (url, store) = product_mock(false);
+    let gb = 1024u64 * 1024 * 1024;
+    let mut shards: Vec<Value> =
+        (0..1200).map(|i| json!({"index": format!("other-{i}"), "node": "node-a", "state": "STARTED"})).collect();
+    shards.extend((0..40).map(|i| json!({"index": format!("o-{i}"), "node": "node-b", "state": "STARTED"})));
+    {
+        let mut s = store.lock().unwrap();
+        s.canned = vec![
+            (
+                "/_cat/indices/".into(),
+                json!([
+                    {"index": "hunyuan-foley-2025.09.01", "pri": "1", "pri.store.size": (80 * gb).to_string(), "docs.count": "1"},
+                    {"index": "hunyuan-foley-2025.09.02", "pri": "4", "pri.store.size": (120 * gb).to_string(), "docs.count": "1"}
+                ]),
+            ),
+            ("/_cat/shards".into(), Value::Array(shards)),
+            (
+                "/hunyuan-foley-*/_ilm/explain".into(),
+                json!({"indices": {"hunyuan-foley-2025.09.01": {"managed": false}, "hunyuan-foley-2025.09.02": {"managed": true}}}),
+            ),
+            (
+                "/_alias/hunyuan-foley-write".into(),
+                json!({"hunyuan-foley-000003": {"aliases": {"hunyuan-foley-write": {"is_write_index": true}}}}),
+            ),
+        ];
+    }
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = config_dir.path().join("config.toml");
+    let (code, out, err) = run(&config, &["es", "doctor", "--es", &url]);
+    assert_eq!(code, 1, "{out}{err}");
+    for expected in [
+        "ok      2 indices; mean 107374.2 MB, largest hunyuan-foley-2025.09.02 128849.0 MB (primaries)",
+        "PROBLEM hunyuan-foley-2025.09.01 has shards of 86 GB: above 50 GB they are slow to move and recover",
+        "PROBLEM node node-a holds 1200 shards (the default limit is 1,000 per node)",
+        "PROBLEM 1 indices have no lifecycle policy (e.g. hunyuan-foley-2025.09.01)",
+        "PROBLEM hunyuan-foley-write writes to hunyuan-foley-000003, but no policy rolls it over",
+        "        fix: foley-triage es init --rollover",
+    ] {
+        assert!(out.contains(expected), "missing `{expected}` in:\n{out}");
+    }
+    // 120 GB over 4 primaries is 30 GB a shard: fine
+    assert!(!out.contains("hunyuan-foley-2025.09.02 has shards"), "{out}");
+    assert!(!out.contains("node node-b"), "{out}");
 }

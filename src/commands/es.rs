@@ -6,7 +6,7 @@ use crate::cli::{EsAction, EsArgs, EsDoctorArgs, EsInitArgs};
 use crate::config::Config;
 use crate::elastic::client::{EsClient, Flavor};
 use crate::elastic::setup::{self, Names, Outcome, Step};
-use crate::elastic::{EsError, fields};
+use crate::elastic::{EsError, fields, lifecycle};
 use anyhow::{Context, Result};
 use serde_json::Value;
 
@@ -19,12 +19,6 @@ pub fn run(action: &EsAction, es: &EsArgs, config: &Config, loaded_from: Option<
         EsAction::Init(args) => init(args, es, config, loaded_from),
         EsAction::Doctor(args) => doctor(args, es, config),
     }
-}
-
-/// A retention the lifecycle APIs accept: a whole number and a unit (`14d`, `36h`).
-fn valid_retention(s: &str) -> bool {
-    let digits = s.trim_end_matches(['d', 'h', 'm', 's']);
-    !digits.is_empty() && digits.len() + 1 == s.len() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A client for Kibana with the cluster's credentials and TLS settings.
@@ -52,9 +46,16 @@ fn print_step(step: &Step, dry_run: bool) {
 }
 
 fn init(args: &EsInitArgs, es: &EsArgs, config: &Config, loaded_from: Option<&std::path::Path>) -> Result<i32> {
-    let lifecycle = args.retention != "none";
-    if lifecycle && !valid_retention(&args.retention) {
+    let retention = (args.retention != "none").then(|| args.retention.clone());
+    if retention.as_deref().is_some_and(|r| !lifecycle::valid_age(r)) {
         eprintln!("foley-triage: --retention `{}`: use a number and a unit (14d, 36h) or none", args.retention);
+        return Ok(super::EXIT_USAGE);
+    }
+    if !lifecycle::valid_size(&args.rollover_size) || !lifecycle::valid_age(&args.rollover_age) {
+        eprintln!(
+            "foley-triage: --rollover-size `{}` / --rollover-age `{}`: use a number and a unit (50gb, 1d)",
+            args.rollover_size, args.rollover_age
+        );
         return Ok(super::EXIT_USAGE);
     }
     if let Some(url) = &args.kibana
@@ -71,14 +72,32 @@ fn init(args: &EsInitArgs, es: &EsArgs, config: &Config, loaded_from: Option<&st
         client.options.urls.join(","),
         names.pattern
     );
+    // rollover, once set up (the write alias exists), is kept: a later `es init` without
+    // --rollover must not turn the write index into one that never rolls over
+    let existing_alias = lifecycle::write_index(&client, &names)?;
+    if let (false, Some(index)) = (args.rollover, &existing_alias) {
+        println!("rollover   kept: {} exists and writes go to {index}", names.alias);
+    }
+    let rolls = args.rollover || existing_alias.is_some();
+    let wanted = lifecycle::Lifecycle {
+        retention,
+        rollover: rolls
+            .then(|| lifecycle::Rollover { size: args.rollover_size.clone(), age: args.rollover_age.clone() }),
+    };
     let mut steps = vec![setup::plan_component(&client, &names, args.replicas)?];
-    let mut attach = false;
-    if lifecycle {
-        let step = setup::plan_lifecycle(&client, &names, &args.retention)?;
-        attach = !matches!(step.outcome, Outcome::Skipped(_));
+    let mut attach = None;
+    if wanted.wanted() {
+        let step = lifecycle::plan_lifecycle(&client, &names, &wanted)?;
+        if !matches!(step.outcome, Outcome::Skipped(_)) {
+            attach = Some(&wanted);
+        }
         steps.push(step);
     }
     steps.push(setup::plan_index_template(&client, &names, args.priority, attach)?);
+    if rolls {
+        // after the template and the policy, so that the first index gets both
+        steps.push(lifecycle::plan_write_alias(&client, &names)?);
+    }
     if args.pipeline {
         let body = crate::elastic::ingest::body(config, &config.enricher()?);
         steps.push(setup::plan_pipeline(&client, &names, body)?);
@@ -233,7 +252,7 @@ fn check_fields(client: &EsClient, findings: &mut Vec<Finding>) -> Result<(), Es
 }
 
 fn check_templates(client: &EsClient, names: &Names, findings: &mut Vec<Finding>) -> Result<(), EsError> {
-    let step = setup::plan_index_template(client, names, setup::DEFAULT_PRIORITY, false)?;
+    let step = setup::plan_index_template(client, names, setup::DEFAULT_PRIORITY, None)?;
     findings.push(match step.outcome {
         Outcome::Create => problem(
             format!(
@@ -261,9 +280,12 @@ fn check_lifecycle(client: &EsClient, names: &Names, findings: &mut Vec<Finding>
         Err(e) if setup::is_missing_api(&e) => {
             findings.push(problem(
                 "this server has no lifecycle API (ILM / ISM): indices never age out".into(),
-                format!("delete old daily indices yourself: DELETE /{}-YYYY.MM.dd", names.prefix),
+                format!(
+                    "delete old indices yourself: DELETE /{}-YYYY.MM.dd (daily) or DELETE /{}-NNNNNN (rolled over)",
+                    names.prefix, names.prefix
+                ),
             ));
-            return Ok(());
+            return check_rollover(client, names, opensearch, findings);
         }
         Err(e) => return Err(e),
     };
@@ -304,6 +326,57 @@ fn check_lifecycle(client: &EsClient, names: &Names, findings: &mut Vec<Finding>
         };
         problem(format!("{} indices have no lifecycle policy (e.g. {})", unmanaged.len(), unmanaged[0]), fix)
     });
+    check_rollover(client, names, opensearch, findings)
+}
+
+/// When rollover is set up (the write alias exists) or asked for by the policy: the alias has a
+/// write index, and the policy rolls it over.
+fn check_rollover(
+    client: &EsClient,
+    names: &Names,
+    opensearch: bool,
+    findings: &mut Vec<Finding>,
+) -> Result<(), EsError> {
+    let policy_path = if opensearch {
+        format!("/_plugins/_ism/policies/{}", names.policy)
+    } else {
+        format!("/_ilm/policy/{}", names.policy)
+    };
+    let (policy, api) = match setup::get_optional(client, &policy_path) {
+        Ok(p) => (p.unwrap_or_default(), true),
+        Err(e) if setup::is_missing_api(&e) => (Value::Null, false),
+        Err(e) => return Err(e),
+    };
+    let rolls = if opensearch {
+        policy["policy"]["states"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|s| s["actions"].as_array().into_iter().flatten().any(|a| a.get("rollover").is_some()))
+    } else {
+        policy[&names.policy]["policy"]["phases"]["hot"]["actions"].get("rollover").is_some()
+    };
+    match (lifecycle::write_index(client, names)?, rolls) {
+        (Some(index), true) => {
+            findings.push(ok(format!("writes go through {} to {index}, rolled over by {}", names.alias, names.policy)))
+        }
+        (Some(index), false) => findings.push(problem(
+            format!("{} writes to {index}, but no policy rolls it over: it grows without end", names.alias),
+            if api {
+                "foley-triage es init --rollover".into()
+            } else {
+                format!("no lifecycle API here: roll it over yourself, e.g. daily: POST /{}/_rollover", names.alias)
+            },
+        )),
+        (None, true) => findings.push(problem(
+            format!("the policy {} rolls over, but the write alias {} does not exist", names.policy, names.alias),
+            format!(
+                "foley-triage es init --rollover, or PUT /{} {{\"aliases\": {{\"{}\": {{\"is_write_index\": true}}}}}}",
+                names.first_index, names.alias
+            ),
+        )),
+        (None, false) => {}
+    }
     Ok(())
 }
 
@@ -392,17 +465,4 @@ fn doctor(args: &EsDoctorArgs, es: &EsArgs, config: &Config) -> Result<i32> {
     }
     println!("{problems} problem(s)");
     Ok(if problems > 0 { 1 } else { 0 })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retentions() {
-        assert!(valid_retention("14d") && valid_retention("36h"));
-        assert!(
-            !valid_retention("14") && !valid_retention("d") && !valid_retention("1.5d") && !valid_retention("14dd")
-        );
-    }
 }

@@ -1,5 +1,6 @@
 //! `foley-triage ship PATHS --es URL`: parse local logs with the same pipeline and bulk-index them
-//! into daily indices, with ids from file and offset (shipping twice creates no duplicates);
+//! into daily indices — or through the rollover alias when `es init --rollover` set one up — with
+//! ids from file and offset (shipping twice creates no duplicates);
 //! per-document failures are reported, 429s retried, progress shown on stderr.
 
 use crate::cli::{EsArgs, ShipArgs};
@@ -27,10 +28,14 @@ fn send_bulk(client: &EsClient, lines: &[(String, String, String)], totals: &mut
         let items = answer["items"].as_array().cloned().unwrap_or_default();
         let mut retry = Vec::new();
         for (item, line) in items.iter().zip(pending.iter()) {
-            let result = &item["index"];
+            // `index` (daily indices) or `create` (through the rollover alias)
+            let result = item.as_object().and_then(|o| o.values().next()).unwrap_or(&serde_json::Value::Null);
+            let exists = result["error"]["type"] == "version_conflict_engine_exception";
             match result["status"].as_u64().unwrap_or(0) {
                 201 => totals.created += 1,
                 200 => totals.updated += 1,
+                // `create` of a document shipped before: kept as it is
+                409 if exists => totals.updated += 1,
                 429 if attempt < 3 => retry.push(*line),
                 status => {
                     totals.failed += 1;
@@ -81,9 +86,18 @@ fn create_part(dir: &std::path::Path, index: &str, number: u32) -> Result<std::i
 }
 
 impl Destination<'_> {
-    fn prepare(&mut self, prefix: &str) -> Result<()> {
+    /// Gets the destination ready; returns the write alias to write through when rollover is set
+    /// up on the cluster (`es init --rollover`), else `None` (daily indices).
+    fn prepare(&mut self, prefix: &str) -> Result<Option<String>> {
         match self {
             Destination::Cluster(client) => {
+                let names = crate::elastic::setup::Names::new(prefix);
+                if let Some(index) =
+                    crate::elastic::lifecycle::write_index(client, &names).context("looking for the write alias")?
+                {
+                    eprintln!("foley-triage: writing through the rollover alias {} (now {index})", names.alias);
+                    return Ok(Some(names.alias));
+                }
                 // create what is missing; never overwrite a template (its priority, settings
                 // and mappings may be someone's choice): say what differs instead
                 let differences =
@@ -100,7 +114,7 @@ impl Destination<'_> {
                 std::fs::create_dir_all(&*dir).with_context(|| format!("creating {}", dir.display()))?;
             }
         }
-        Ok(())
+        Ok(None)
     }
 
     fn send(&mut self, prefix: &str, lines: &[(String, String, String)], totals: &mut Shipped) -> Result<()> {
@@ -157,7 +171,7 @@ impl Destination<'_> {
 /// Ships every input; returns the counts.
 pub fn ship(to: &mut Destination<'_>, enricher: &Enricher, config: &Config, args: &ShipArgs) -> Result<Shipped> {
     let inputs = crate::source::resolve(&args.paths)?;
-    to.prepare(&args.index_prefix)?;
+    let alias = to.prepare(&args.index_prefix)?;
     let settings = config.ingest();
     let total_bytes: u64 = inputs
         .iter()
@@ -204,9 +218,18 @@ pub fn ship(to: &mut Destination<'_>, enricher: &Enricher, config: &Config, args
                 {
                     fields.remove("raw");
                 }
-                let index = schema::index_name(&args.index_prefix, event.ts_ms);
-                let action =
-                    serde_json::json!({"index": {"_index": index, "_id": schema::document_id(&name, origin.offset)}});
+                let id = schema::document_id(&name, origin.offset);
+                let (index, action) = match &alias {
+                    // through the alias, `create`: a document shipped before is a conflict, kept
+                    // as it is (its ingest time too) and counted as already there. Ids are unique
+                    // within one index: after a rollover, shipping the same lines again adds them
+                    Some(alias) => (alias.clone(), serde_json::json!({"create": {"_index": alias, "_id": id}})),
+                    None => {
+                        let index = schema::index_name(&args.index_prefix, event.ts_ms);
+                        let action = serde_json::json!({"index": {"_index": index, "_id": id}});
+                        (index, action)
+                    }
+                };
                 buffer.push((index, action.to_string(), doc.to_string()));
                 totals.documents += 1;
                 if buffer.len() >= batch {

@@ -6,6 +6,7 @@ pub mod client;
 pub mod derive;
 pub mod fields;
 pub mod ingest;
+pub mod lifecycle;
 pub mod overview;
 pub mod queries;
 pub mod schema;

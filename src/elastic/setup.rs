@@ -1,7 +1,7 @@
 //! What a cluster needs before the console can read it, as requests: the index template (the
 //! mapping the console relies on, an explicit priority), the component template holding the
 //! settings a user may change (created once, never overwritten), the lifecycle policy (ILM on
-//! Elasticsearch, ISM on OpenSearch) and, in Kibana, the data view and saved searches. Each item
+//! Elasticsearch, ISM on OpenSearch: [`super::lifecycle`]) and, in Kibana, the data view and saved searches. Each item
 //! is compared with what exists, so that running it again changes nothing.
 
 use super::EsError;
@@ -35,7 +35,7 @@ pub struct Request {
 }
 
 impl Request {
-    fn es(method: reqwest::Method, path: String, body: Value) -> Request {
+    pub(super) fn es(method: reqwest::Method, path: String, body: Value) -> Request {
         Request { method, path, body, kibana: false }
     }
 
@@ -64,6 +64,9 @@ pub struct Names {
     pub template: String,
     pub component: String,
     pub policy: String,
+    /// The write alias `ship` writes through when rollover is set up, and its first index.
+    pub alias: String,
+    pub first_index: String,
 }
 
 impl Names {
@@ -74,6 +77,8 @@ impl Names {
             template: prefix.to_string(),
             component: format!("{prefix}-settings"),
             policy: format!("{prefix}-retention"),
+            alias: format!("{prefix}-write"),
+            first_index: format!("{prefix}-000001"),
         }
     }
 }
@@ -106,9 +111,14 @@ pub fn component_body(replicas: u32) -> Value {
     })
 }
 
-/// The index template: the mapping the console relies on, the component template, and on
-/// Elasticsearch the lifecycle policy.
-pub fn index_template_body(names: &Names, priority: u64, flavor: Option<Flavor>, lifecycle: bool) -> Value {
+/// The index template: the mapping the console relies on, the component template, and the
+/// lifecycle policy's settings when a policy is attached (`lifecycle`; see [`super::lifecycle`]).
+pub fn index_template_body(
+    names: &Names,
+    priority: u64,
+    flavor: Option<Flavor>,
+    lifecycle: Option<&super::lifecycle::Lifecycle>,
+) -> Value {
     let mut template = super::schema::index_template(&names.prefix);
     let mappings = template["template"]["mappings"].take();
     let mut body = json!({
@@ -118,10 +128,8 @@ pub fn index_template_body(names: &Names, priority: u64, flavor: Option<Flavor>,
         "template": {"mappings": mappings},
         "_meta": {"managed_by": MANAGED_BY, "schema": super::schema::SCHEMA_VERSION}
     });
-    if lifecycle && matches!(flavor, Some(Flavor::Elasticsearch(_))) {
-        body["template"]["settings"] = json!({"index": {
-            "lifecycle": {"name": names.policy, "parse_origination_date": true}
-        }});
+    if let Some(settings) = lifecycle.and_then(|l| super::lifecycle::template_settings(names, flavor, l)) {
+        body["template"]["settings"] = settings;
     }
     body
 }
@@ -150,18 +158,29 @@ pub fn template_differences(existing: &Value, ours: &Value) -> Vec<String> {
             out.push(format!("`{field}` has no keyword sub-field"));
         }
     }
-    let lifecycle = |v: &Value| v["template"]["settings"]["index"]["lifecycle"]["name"].as_str().map(str::to_string);
-    if let Some(want) = lifecycle(ours)
-        && lifecycle(existing).as_deref() != Some(want.as_str())
-    {
-        out.push(format!("lifecycle policy not `{want}`"));
+    for (key, what) in [
+        ("index.lifecycle.name", "lifecycle policy"),
+        ("index.lifecycle.rollover_alias", "rollover alias"),
+        ("plugins.index_state_management.rollover_alias", "rollover alias"),
+    ] {
+        let read = |v: &Value| super::lifecycle::setting(&v["template"]["settings"], key).as_str().map(str::to_string);
+        if let Some(want) = read(ours)
+            && read(existing).as_deref() != Some(want.as_str())
+        {
+            out.push(format!("{what} not `{want}`"));
+        }
     }
     out
 }
 
 /// The index template step: create when missing, change what differs (keeping a priority the
 /// user set), else leave alone.
-pub fn plan_index_template(client: &EsClient, names: &Names, priority: u64, lifecycle: bool) -> Result<Step, EsError> {
+pub fn plan_index_template(
+    client: &EsClient,
+    names: &Names,
+    priority: u64,
+    lifecycle: Option<&super::lifecycle::Lifecycle>,
+) -> Result<Step, EsError> {
     let path = format!("/_index_template/{}", names.template);
     let mut ours = index_template_body(names, priority, client.flavor, lifecycle);
     let what = format!("index template {} (priority {priority})", names.template);
@@ -204,96 +223,6 @@ pub fn plan_component(client: &EsClient, names: &Names, replicas: u32) -> Result
             request: Some(Request::es(reqwest::Method::PUT, path, component_body(replicas))),
             outcome: Outcome::Create,
         },
-    })
-}
-
-/// The ILM policy (Elasticsearch): indices stay hot, and are deleted `retention` after the day in
-/// their name (the template sets `parse_origination_date`). Daily indices need no rollover.
-pub fn ilm_body(retention: &str) -> Value {
-    json!({"policy": {
-        "_meta": {"managed_by": MANAGED_BY},
-        "phases": {
-            "hot": {"min_age": "0ms", "actions": {"set_priority": {"priority": 100}}},
-            "delete": {"min_age": retention, "actions": {"delete": {}}}
-        }
-    }})
-}
-
-/// The ISM policy (OpenSearch): the same, attached to new indices by its `ism_template`.
-pub fn ism_body(names: &Names, retention: &str) -> Value {
-    json!({"policy": {
-        "description": format!("{MANAGED_BY}: delete {} indices {retention} after creation", names.pattern),
-        "default_state": "hot",
-        "states": [
-            {"name": "hot", "actions": [], "transitions": [{"state_name": "delete", "conditions": {"min_index_age": retention}}]},
-            {"name": "delete", "actions": [{"delete": {}}], "transitions": []}
-        ],
-        "ism_template": [{"index_patterns": [names.pattern], "priority": 100}]
-    }})
-}
-
-/// The lifecycle step for the product that answered.
-pub fn plan_lifecycle(client: &EsClient, names: &Names, retention: &str) -> Result<Step, EsError> {
-    let opensearch = matches!(client.flavor, Some(Flavor::OpenSearch(_)));
-    let (what, path, ours) = if opensearch {
-        let path = format!("/_plugins/_ism/policies/{}", names.policy);
-        (format!("ISM policy {} (delete after {retention})", names.policy), path, ism_body(names, retention))
-    } else {
-        let path = format!("/_ilm/policy/{}", names.policy);
-        (format!("ILM policy {} (delete after {retention})", names.policy), path, ilm_body(retention))
-    };
-    let existing = match get_optional(client, &path) {
-        Ok(v) => v,
-        Err(e) if is_missing_api(&e) => {
-            let api = if opensearch { "the ISM plugin" } else { "ILM" };
-            return Ok(Step {
-                what,
-                request: None,
-                outcome: Outcome::Skipped(format!("this server lacks {api}: indices will not age out by themselves")),
-            });
-        }
-        Err(e) => return Err(e),
-    };
-    let Some(existing) = existing else {
-        return Ok(Step {
-            what,
-            request: Some(Request::es(reqwest::Method::PUT, path, ours)),
-            outcome: Outcome::Create,
-        });
-    };
-    let (have, mut path) = if opensearch {
-        // an update names the version it replaces
-        let query = format!(
-            "?if_seq_no={}&if_primary_term={}",
-            existing["_seq_no"].as_u64().unwrap_or(0),
-            existing["_primary_term"].as_u64().unwrap_or(1)
-        );
-        (existing["policy"].clone(), query)
-    } else {
-        (existing[&names.policy]["policy"].clone(), String::new())
-    };
-    let same = if opensearch {
-        have["states"] == ours["policy"]["states"]
-            && have["ism_template"][0]["index_patterns"] == ours["policy"]["ism_template"][0]["index_patterns"]
-    } else {
-        have["phases"]["delete"]["min_age"] == ours["policy"]["phases"]["delete"]["min_age"]
-            && have["phases"]["delete"]["actions"]["delete"].is_object()
-    };
-    if same {
-        return Ok(Step { what, request: None, outcome: Outcome::LeftAlone("as asked".into()) });
-    }
-    path.insert_str(
-        0,
-        &if opensearch {
-            format!("/_plugins/_ism/policies/{}", names.policy)
-        } else {
-            format!("/_ilm/policy/{}", names.policy)
-        },
-    );
-    Ok(Step {
-        what,
-        request: Some(Request::es(reqwest::Method::PUT, path, ours)),
-        outcome: Outcome::Change(vec![format!("retention or states differ from {retention}")]),
     })
 }
 
@@ -420,7 +349,7 @@ pub fn apply(client: &EsClient, kibana: Option<&EsClient>, request: &Request) ->
 /// exists, leaves it alone and returns what differs from what the console needs (for a warning).
 pub fn ensure_for_ship(client: &EsClient, prefix: &str) -> Result<Vec<String>, EsError> {
     let names = Names::new(prefix);
-    let template = plan_index_template(client, &names, DEFAULT_PRIORITY, false)?;
+    let template = plan_index_template(client, &names, DEFAULT_PRIORITY, None)?;
     match template.outcome {
         Outcome::Create => {
             let component = plan_component(client, &names, 1)?;
@@ -443,7 +372,8 @@ mod tests {
     #[test]
     fn our_template_matches_itself_and_names_a_changed_field() {
         let names = Names::new("hunyuan-foley");
-        let ours = index_template_body(&names, 200, Some(Flavor::Elasticsearch(8)), true);
+        let daily = crate::elastic::lifecycle::Lifecycle { retention: Some("14d".into()), rollover: None };
+        let ours = index_template_body(&names, 200, Some(Flavor::Elasticsearch(8)), Some(&daily));
         assert!(template_differences(&ours, &ours).is_empty());
         assert_eq!(ours["template"]["settings"]["index"]["lifecycle"]["name"], "hunyuan-foley-retention");
         assert!(
@@ -459,19 +389,7 @@ mod tests {
             "{differences:?}"
         );
         assert!(differences.iter().any(|d| d.contains("`message` has no keyword sub-field")), "{differences:?}");
-        let os = index_template_body(&names, 200, Some(Flavor::OpenSearch(2)), true);
+        let os = index_template_body(&names, 200, Some(Flavor::OpenSearch(2)), Some(&daily));
         assert!(os["template"].get("settings").is_none(), "OpenSearch refuses ILM settings");
-    }
-
-    #[test]
-    fn lifecycle_bodies_follow_the_documented_shapes() {
-        let names = Names::new("p");
-        let ilm = ilm_body("14d");
-        assert_eq!(ilm["policy"]["phases"]["delete"]["min_age"], "14d");
-        assert!(ilm["policy"]["phases"]["delete"]["actions"]["delete"].is_object());
-        let ism = ism_body(&names, "14d");
-        assert_eq!(ism["policy"]["default_state"], "hot");
-        assert_eq!(ism["policy"]["states"][0]["transitions"][0]["conditions"]["min_index_age"], "14d");
-        assert_eq!(ism["policy"]["ism_template"][0]["index_patterns"][0], "p-*");
     }
 }
