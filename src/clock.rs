@@ -16,3 +16,14 @@ pub fn format_clock(ms: i64) -> String {
         None => "--:--:--".to_string(),
     }
 }
+
+/// `95s` → `1m35s`, for "behind live" and spans of data.
+pub fn human_duration(ms: i64) -> String {
+    let s = (ms / 1000).max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
+        3600..=86_399 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}

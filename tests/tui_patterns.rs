@@ -186,6 +186,44 @@ fn what_changed_puts_the_incidents_new_code_and_its_spiking_code_first() {
     assert!(view.changes.is_empty(), "the range against itself: nothing changed: {:?}", view.changes);
 }
 
+/// A baseline reaching back before the data compares rates over the part of it that has data
+/// (counting the time without data as quiet would call a steady code "risen"), and says so when
+/// that part is too short for a rate.
+#[test]
+fn a_baseline_partly_before_the_data_compares_only_its_part_with_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inference.log");
+    // one error a minute, 14:00:30 to 14:39:30: a steady rate throughout
+    let text: String = (0..40)
+        .map(|m| format!("2025-09-01 14:{m:02}:30 [ERROR] video_id=vid_{m} error_code=E_STEADY reason=\"steady\"\n"))
+        .collect();
+    std::fs::write(&path, text).unwrap();
+    let mut backend = open(vec![path]);
+    let at = |h: i64, m: i64| 1_756_684_800_000 + (h * 60 + m) * 60_000;
+    let steady = |view: &foley_triage::stats::template_rows::PatternsView| {
+        view.changes
+            .iter()
+            .filter(|c| c.name.contains("E_STEADY"))
+            .map(|c| (c.change, c.now, c.before))
+            .collect::<Vec<_>>()
+    };
+    // 14:10-14:39 against 13:40-14:09, whose data starts at 14:00:30: 30 now, 10 in ~10 minutes
+    let query =
+        |from, to| PatternsQuery { range: TimeRange::between(from, to), baseline: None, options: Default::default() };
+    let view = backend.patterns(&query(at(14, 10), at(14, 40) - 1));
+    assert_eq!(view.note, None);
+    assert!(steady(&view).is_empty(), "a steady code is not new or risen: {:?}", view.changes);
+    assert_eq!(view.baseline.from_ms, Some(at(14, 0) + 30_000), "the span compared starts with the data");
+    // 14:04-14:39 against 13:28-14:03: four minutes of data, too few for a rate
+    let view = backend.patterns(&query(at(14, 4), at(14, 40) - 1));
+    assert!(view.changes.is_empty(), "{:?}", view.changes);
+    assert!(
+        view.note.as_deref().is_some_and(|n| n.starts_with("the baseline holds only 3m30s of data")),
+        "{:?}",
+        view.note
+    );
+}
+
 /// `L` on the codes screen: a code no rule explains gets the form, pre-filled with a rule for the
 /// code; a code a rule explains says so and opens nothing.
 #[test]

@@ -26,11 +26,47 @@ pub fn baseline_before_data(stats: &Stats, baseline: Window) -> bool {
     matches!((stats.first_ms, baseline.to_ms), (Some(first), Some(to)) if to < first) || stats.first_ms.is_none()
 }
 
-/// The changes of templates and codes, by impact (empty when either window has an open end).
+/// The part of the baseline that has data: it starts no earlier than the first event read (a
+/// baseline reaching back before the data would count the time without data as quiet, and
+/// everything would read as new or risen).
+pub fn baseline_with_data(stats: &Stats, baseline: Window) -> Window {
+    match (stats.first_ms, baseline.from_ms) {
+        (Some(first), Some(from)) if first > from => Window { from_ms: Some(first), to_ms: baseline.to_ms },
+        _ => baseline,
+    }
+}
+
+/// Why nothing can be compared, if so: the baseline holds no data, or too little of it (less than
+/// a quarter of the window's length) for a rate.
+pub fn baseline_problem(stats: &Stats, window: Window, baseline: Window) -> Option<String> {
+    let first = || stats.first_ms.map(crate::clock::format_ms).unwrap_or_else(|| "-".into());
+    if baseline_before_data(stats, baseline) {
+        return Some(format!(
+            "the baseline holds no data (the data starts at {first}): nothing compared; :baseline FROM TO",
+            first = first()
+        ));
+    }
+    let (Some(len), Some(covered)) = (length(window), length(baseline_with_data(stats, baseline))) else {
+        return None;
+    };
+    (covered * 4 < len).then(|| {
+        format!(
+            "the baseline holds only {} of data (the data starts at {}): too little to compare rates; \
+             a shorter range (t) or :baseline FROM TO",
+            crate::clock::human_duration(covered),
+            first()
+        )
+    })
+}
+
+/// The changes of templates and codes, by impact (empty when either window has an open end, or
+/// the baseline has too little data: [`baseline_problem`]). Rates in the baseline are taken over
+/// the part of it that has data.
 pub fn compute(stats: &Stats, window: Window, baseline: Window, options: PatternOptions) -> Vec<ChangeRow> {
-    if length(window).is_none() || length(baseline).is_none() || baseline_before_data(stats, baseline) {
+    if length(window).is_none() || length(baseline).is_none() || baseline_problem(stats, window, baseline).is_some() {
         return Vec::new();
     }
+    let baseline = baseline_with_data(stats, baseline);
     let sides = [keys_of(stats, window), keys_of(stats, baseline)];
     // templates: grouped together, so both sides name the same rows
     let keys: Vec<&str> = stats

@@ -254,10 +254,9 @@ pub fn compute(
     let total_rows = rows.len();
     rows.truncate(ROWS_CAP);
     let changes = super::changes::compute(stats, window, baseline, options);
-    let note = super::changes::baseline_before_data(stats, baseline).then(|| {
-        let first = stats.first_ms.map(crate::clock::format_ms).unwrap_or_else(|| "-".into());
-        format!("the baseline holds no data (the data starts at {first}): nothing compared; :baseline FROM TO")
-    });
+    let note = super::changes::baseline_problem(stats, window, baseline);
+    // the span compared: the part of the baseline that has data
+    let baseline = if note.is_none() { super::changes::baseline_with_data(stats, baseline) } else { baseline };
     let b = stats.bucket_ms;
     let span = stats.first_ms.map(|_| (from.saturating_mul(b), to.saturating_add(1).saturating_mul(b) - 1));
     PatternsView {

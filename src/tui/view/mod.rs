@@ -358,16 +358,7 @@ fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, ove
     frame.render_widget(Paragraph::new(shown).style(theme.text).block(block), popup);
 }
 
-/// `95s` → `1m35s`, for "behind live".
-pub fn human_duration(ms: i64) -> String {
-    let s = (ms / 1000).max(0);
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
-        3600..=86_399 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        _ => format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600),
-    }
-}
+pub use crate::clock::human_duration;
 
 /// A one-line sparkline of `values` squeezed (by maximum) into `width` cells.
 pub fn sparkline(values: &[u64], width: usize) -> String {
