@@ -6,44 +6,10 @@
 
 mod common;
 
+use common::start_server;
+
 use foley_triage::simulate::{self, SimulateOptions};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server() -> Server {
-    let out = Command::new("python3")
-        .args(["-c", "import osmem_server; print(osmem_server.resolve_binary())"])
-        .output()
-        .expect("python3 runs");
-    assert!(out.status.success(), "osmem-server is not installed (scripts/test installs it)");
-    let binary = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let mut child = Command::new(binary)
-        .args(["-addr", "127.0.0.1:0", "-parent-pid", &std::process::id().to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start osmem-server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("ready line");
-    let ready: Value = serde_json::from_str(&line).expect("ready JSON");
-    let url = ready["url"].as_str().expect("url").to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "loopback only: {url}");
-    Server { child, url }
-}
 
 /// (rule, since, until, value rounded) of every firing, firing and resolved.
 fn firings(json: &Value) -> Vec<(String, i64, Option<i64>, String)> {

@@ -5,45 +5,15 @@
 //! against the products' documented APIs on a local HTTP server that keeps what it is sent.
 #![allow(clippy::panic, clippy::unwrap_used)]
 
+mod common;
+
+use common::start_server;
+
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The OpenSearch-compatible test server (osmem-server from PyPI) on a free loopback port.
-fn start_server() -> Server {
-    let out = Command::new("python3")
-        .args(["-c", "import osmem_server; print(osmem_server.resolve_binary())"])
-        .output()
-        .expect("python3 runs");
-    assert!(out.status.success(), "osmem-server is not installed (scripts/test installs it)");
-    let binary = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let mut child = Command::new(binary)
-        .args(["-addr", "127.0.0.1:0", "-parent-pid", &std::process::id().to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start osmem-server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("ready line");
-    let url = serde_json::from_str::<Value>(&line).expect("ready JSON")["url"].as_str().unwrap().to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "loopback only: {url}");
-    Server { child, url }
-}
 
 const SECRET_VARS: [&str; 4] =
     ["FOLEY_TRIAGE_ES_API_KEY", "FOLEY_TRIAGE_ES_TOKEN", "FOLEY_TRIAGE_ES_USER", "FOLEY_TRIAGE_ES_PASSWORD"];

@@ -1,4 +1,5 @@
-//! Helpers the integration tests share: the real binary, waiting on a condition with a deadline,
+//! Helpers the integration tests share: the real binary, the OpenSearch-compatible test server
+//! (osmem-server from PyPI, on a free loopback port), waiting on a condition with a deadline,
 //! the real binary in a pseudo-terminal (screen parsed with vt100), and a state drawn on ratatui's
 //! `TestBackend`. Each test file uses some of them.
 #![allow(dead_code, clippy::panic, clippy::unwrap_used)]
@@ -295,4 +296,57 @@ impl OsServer {
         assert!(url.starts_with("http://127.0.0.1:"), "loopback only: {url}");
         OsServer { child, url }
     }
+}
+
+/// The OpenSearch-compatible test server (osmem-server, installed by `scripts/test`), stopped when
+/// dropped (and by itself when this process ends: `-parent-pid`).
+pub struct Server {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the test server on a free loopback port.
+pub fn start_server() -> Server {
+    start_server_seeded(&[])
+}
+
+/// Starts the test server loaded from `-seed` directories of bulk NDJSON files.
+pub fn start_server_seeded(seeds: &[&std::path::Path]) -> Server {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let out = Command::new("python3")
+        .args(["-c", "import osmem_server; print(osmem_server.resolve_binary())"])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "osmem-server is not installed (scripts/test installs it): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let binary = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let mut args =
+        vec!["-addr".to_string(), "127.0.0.1:0".into(), "-parent-pid".into(), std::process::id().to_string()];
+    for seed in seeds {
+        args.extend(["-seed".to_string(), seed.display().to_string()]);
+    }
+    let mut child = Command::new(binary)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start osmem-server");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("ready line");
+    let ready: serde_json::Value = serde_json::from_str(&line).expect("ready JSON");
+    let url = ready["url"].as_str().expect("url").to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "loopback only: {url}");
+    Server { child, url }
 }
