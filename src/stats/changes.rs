@@ -9,7 +9,7 @@ use super::template_rows::{ChangeRow, PatternOptions, group, keys_of};
 use rustc_hash::FxHashMap;
 
 /// The length of a closed window in milliseconds (`None` when an end is open).
-fn length(window: Window) -> Option<i64> {
+pub(super) fn length(window: Window) -> Option<i64> {
     Some(window.to_ms? - window.from_ms? + 1).filter(|l| *l > 0)
 }
 
@@ -23,7 +23,18 @@ pub fn baseline_before(window: Window) -> Option<Window> {
 /// True when the baseline ends before the first event read: it holds no data, and everything
 /// would read as new.
 pub fn baseline_before_data(stats: &Stats, baseline: Window) -> bool {
-    matches!((stats.first_ms, baseline.to_ms), (Some(first), Some(to)) if to < first) || stats.first_ms.is_none()
+    baseline_before_first(stats.first_ms, baseline)
+}
+
+/// True when the baseline ends before `first_ms`, the data's first time (or there is none).
+pub fn baseline_before_first(first_ms: Option<i64>, baseline: Window) -> bool {
+    matches!((first_ms, baseline.to_ms), (Some(first), Some(to)) if to < first) || first_ms.is_none()
+}
+
+/// The note of a baseline that holds no data.
+pub fn baseline_note(first_ms: Option<i64>) -> String {
+    let first = first_ms.map(crate::clock::format_ms).unwrap_or_else(|| "-".into());
+    format!("the baseline holds no data (the data starts at {first}): nothing compared; :baseline FROM TO")
 }
 
 /// The changes of templates and codes, by impact (empty when either window has an open end).
