@@ -7,6 +7,7 @@ pub mod derive;
 pub mod fields;
 pub mod ingest;
 pub mod overview;
+pub mod patterns;
 pub mod queries;
 pub mod schema;
 pub mod secrets;
