@@ -365,8 +365,9 @@ impl EsBackend {
         self.client.fields.has("template")
     }
 
-    /// The Patterns screen's answer in two requests: the data's (each template over all of it,
-    /// the baseline's counts), then the window's (see [`crate::elastic::patterns`]).
+    /// The Patterns screen's answer: the data's first and last times (two sorted searches of one
+    /// hit), then two aggregations: each template over all the data with the baseline's counts,
+    /// then the window's (see [`crate::elastic::patterns`]).
     fn try_patterns(&mut self, query: &super::PatternsQuery) -> Result<PatternsView, EsError> {
         use crate::elastic::patterns;
         use crate::stats::cluster_rows::{self, ClusterTemplates, Shape};
@@ -381,9 +382,13 @@ impl EsBackend {
             _ => None,
         };
         let mut answer = ClusterTemplates::default();
+        let bound = |client: &EsClient, order: &str| -> Result<Option<i64>, EsError> {
+            Ok(patterns::read_bound(&client.search(&patterns::bound_query(limits, order))?.body))
+        };
+        (answer.data_from, answer.data_to) = (bound(&self.client, "asc")?, bound(&self.client, "desc")?);
         let data = self.client.search(&patterns::data_query(limits, baseline_span))?;
         patterns::read_data(&data.body, &mut answer);
-        self.data_end = answer.data_to.or(self.data_end);
+        // (`data_end` stays the overview's: it also marks where the ingest rate counts from)
         let shape = Shape::new(window, answer.data_from, answer.data_to, b);
         let keys: Vec<&str> = answer.seen.iter().map(|s| s.key.as_str()).collect();
         let groups = cluster_rows::groups_of_several(&keys);
