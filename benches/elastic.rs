@@ -51,6 +51,7 @@ fn measure(args: &foley_triage::cli::EsArgs) -> String {
     let first_screen = started.elapsed();
     assert!(first.events > 0, "the first screen shows events");
     let drill = drill_and_search(&mut backend, &first);
+    let patterns = patterns_cost(&mut backend);
     let mut refresh_bytes = Vec::new();
     let mut refresh_ms = Vec::new();
     for span in [300_000, 900_000, HOUR_MS] {
@@ -71,7 +72,7 @@ fn measure(args: &foley_triage::cli::EsArgs) -> String {
     let report_ms = t.elapsed().as_millis();
     format!(
         "{} documents: first screen: counts {:.0} ms, whole {:.0} ms; refresh 5m/15m/1h: {refresh_bytes:?} bytes, \
-         {refresh_ms:?} ms; a new 1h range in parts: counts {counts_ms} ms, lists too {parts_ms} ms; whole-index report {report_ms} ms; {drill}",
+         {refresh_ms:?} ms; a new 1h range in parts: counts {counts_ms} ms, lists too {parts_ms} ms; whole-index report {report_ms} ms; {drill}; {patterns}",
         report.events,
         counts_screen.as_secs_f64() * 1000.0,
         first_screen.as_secs_f64() * 1000.0,
@@ -112,6 +113,41 @@ fn drill_and_search(
         let query = foley_triage::backend::SearchQuery::new(text, from, to);
         let (ms, found) = median(|| backend.search(&query, &cancel, &mut |_, _| {}).total as usize);
         out.push(format!("search {text:?} {ms:.1} ms ({found} matches)"));
+    }
+    out.join("; ")
+}
+
+/// Milliseconds (the median of 5) and bytes received of the Patterns screen (`Backend::patterns`)
+/// for the last hour (with what changed against the hour before) and for everything, and of the
+/// former answer from two overviews (unknown templates only) for the last hour.
+fn patterns_cost(backend: &mut foley_triage::backend::elastic::EsBackend) -> String {
+    use foley_triage::backend::{PatternsQuery, TimeRange};
+    const ROUNDS: usize = 5;
+    let mut out = Vec::new();
+    for (label, range, former) in [
+        ("1h", TimeRange::last(HOUR_MS), false),
+        ("all", TimeRange::ALL, false),
+        ("1h former", TimeRange::last(HOUR_MS), true),
+    ] {
+        let query = PatternsQuery { range, baseline: None, options: Default::default() };
+        let mut times = Vec::new();
+        let (mut rows, mut bytes, mut unknown_only) = (0, 0, false);
+        for _ in 0..ROUNDS {
+            let before = backend.client.bytes_received.load(std::sync::atomic::Ordering::Relaxed);
+            let t = Instant::now();
+            let view = if former {
+                foley_triage::backend::patterns_from_overviews(backend, &query)
+            } else {
+                backend.patterns(&query)
+            };
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            rows = view.total_rows;
+            unknown_only = view.note.is_some_and(|n| n.contains("only the templates of unknown errors"));
+            bytes = backend.client.bytes_received.load(std::sync::atomic::Ordering::Relaxed) - before;
+        }
+        times.sort_by(f64::total_cmp);
+        let what = if unknown_only { "rows of unknown errors" } else { "rows" };
+        out.push(format!("patterns {label} {:.0} ms ({rows} {what}, {} KB)", times[ROUNDS / 2], bytes / 1000));
     }
     out.join("; ")
 }

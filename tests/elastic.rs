@@ -355,6 +355,14 @@ fn screens_match(url: &str, dir: &std::path::Path) {
                 "{screen:?} screen for window {label} differs between files and cluster"
             );
         }
+        // the Patterns screen: every template and what changed, the same
+        let query = foley_triage::backend::PatternsQuery { range: *range, baseline: None, options: Default::default() };
+        let (a, b) = (files.patterns(&query), cluster.patterns(&query));
+        assert!(!a.rows.is_empty(), "templates for window {label}");
+        for (x, y) in a.rows.iter().zip(&b.rows) {
+            assert_eq!(y, x, "a Patterns row for window {label} differs between files and cluster");
+        }
+        assert_eq!(b, a, "the Patterns screen for window {label} differs between files and cluster");
         // the drill-down of the top video: same lines from both
         let top = states[0].overview.as_ref().unwrap().top_failing_videos.first().map(|v| v.video_id.clone());
         if let Some(top) = top {
@@ -913,25 +921,193 @@ fn the_drill_down_of_any_video_is_the_same_on_the_cluster() {
     assert_eq!(healthy_row.explanation.cause, "no failure in these lines");
 }
 
+/// Bulk files as an older `ship` wrote them: without the `template` field in the documents, and in
+/// the mapping unless `mapped` (an index template `es init` updated before an older `ship` wrote).
+fn without_templates(bulk: &std::path::Path, out: &std::path::Path, mapped: bool) {
+    std::fs::create_dir_all(out).unwrap();
+    for entry in std::fs::read_dir(bulk).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap();
+        let stripped: String = if name.to_string_lossy().ends_with(".index.json") {
+            if mapped {
+                std::fs::write(out.join(name), text).unwrap();
+                continue;
+            }
+            let mut mapping: Value = serde_json::from_str(&text).unwrap();
+            assert!(mapping["mappings"]["properties"]["template"].is_object(), "{mapping}");
+            mapping["mappings"]["properties"].as_object_mut().unwrap().remove("template");
+            mapping.to_string()
+        } else {
+            text.lines()
+                .map(|line| {
+                    let mut v: Value = serde_json::from_str(line).unwrap();
+                    if let Some(doc) = v.as_object_mut() {
+                        doc.remove("template");
+                    }
+                    format!("{v}\n")
+                })
+                .collect()
+        };
+        std::fs::write(out.join(name), stripped).unwrap();
+    }
+}
+
 /// Issue 14 on a cluster: unknown errors whose messages differ in one word are one row on the
-/// Patterns screen with every line counted, the same row as from the files (`ship` mines what it
-/// writes; the screen mines the aggregation's templates again, across shippers: unit test
-/// `a_clusters_templates_are_mined_into_groups`).
+/// Patterns screen with every line counted, the same row as from the files — from the `template`
+/// field, and from an index an older `ship` wrote (without it: the unknown errors' templates of
+/// the overview, said in the note; unit test `a_clusters_templates_are_mined_into_groups`). An
+/// index with older days without the field lists the newer ones and says how many lines it left
+/// out.
 #[test]
 fn the_patterns_of_a_cluster_are_the_files_groups() {
+    use foley_triage::backend::{Backend, PatternsQuery, TimeRange};
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, day: &str| {
+        let path = dir.path().join(name);
+        let mut text = String::new();
+        for i in 0..40 {
+            let word = ["alpha", "beta", "gamma", "delta", "epsilon"][i % 5];
+            text.push_str(&format!(
+                "{day} 14:{i:02}:00 [INFO] video_id=vid_ok{i:04} inference_time=1.2s audio_gen_success=True\n\
+                 {day} 14:{i:02}:30 [ERROR] video_id=vid_w{i:04} error_code=E_WORKER reason=\"worker {word} lost its lease\"\n"
+            ));
+            if i % 4 == 0 {
+                text.push_str(&format!("{day} 14:{i:02}:40 [WARN] video_id=vid_w{i:04} reason=\"slow disk\"\n"));
+            }
+        }
+        std::fs::write(&path, text).unwrap();
+        let bulk = dir.path().join(format!("{name}.bulk"));
+        let out = binary(&["ship", path.to_str().unwrap(), "--output", bulk.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (path, bulk)
+    };
+    let (path, bulk) = write("inference.log", "2025-09-01");
+    let config = foley_triage::config::Config::default();
+    let mut files = foley_triage::backend::local::LocalBackend::open(
+        vec![path.clone()],
+        config.enricher().unwrap(),
+        &config,
+        2,
+        false,
+        Vec::new(),
+    );
+    let query = PatternsQuery { range: TimeRange::ALL, baseline: None, options: Default::default() };
+    let unknown = |rows: &[foley_triage::stats::template_rows::TemplateRow]| -> Vec<(String, u64)> {
+        rows.iter().filter(|r| r.unknown > 0).map(|r| (r.template.clone(), r.unknown)).collect()
+    };
+    let on_files = files.patterns(&query);
+    assert_eq!(unknown(&on_files.rows), vec![("E_WORKER: worker <*> lost its lease".to_string(), 40)]);
+    assert_eq!(on_files.rows.len(), 2, "and the warning");
+
+    // shipped now: every row, nothing said
+    let server = start_server_seeded(&[&bulk]);
+    let view = backend(&server.url).patterns(&query);
+    assert_eq!(view, on_files);
+
+    // shipped by an older version: the unknown errors only, as before, said
+    for mapped in [false, true] {
+        let old = dir.path().join(format!("old-{mapped}"));
+        without_templates(&bulk, &old, mapped);
+        let server = start_server_seeded(&[&old]);
+        let view = backend(&server.url).patterns(&query);
+        assert_eq!(unknown(&view.rows), unknown(&on_files.rows), "mapped {mapped}: {:#?}", view.rows);
+        assert_eq!(view.rows.len(), 1, "no warning: {:#?}", view.rows);
+        let note = view.note.unwrap_or_default();
+        assert!(note.contains("only the templates of unknown errors"), "mapped {mapped}: {note}");
+    }
+
+    // the day before shipped by an older version, this day by this one: this day's rows, and how
+    // many error and warning lines of the day before are not listed
+    let (_, before) = write("yesterday.log", "2025-08-31");
+    let old_before = dir.path().join("old-before");
+    without_templates(&before, &old_before, false);
+    let server = start_server_seeded(&[&old_before, &bulk]);
+    let view = backend(&server.url).patterns(&query);
+    let note = view.note.clone().unwrap_or_default();
+    assert!(note.starts_with("cluster: 50 error and warning lines in the range have no `template` field"), "{note}");
+    // the same rows but for the trend, whose points span both days here
+    let without_trend = |rows: &[foley_triage::stats::template_rows::TemplateRow]| {
+        rows.iter()
+            .map(|r| foley_triage::stats::template_rows::TemplateRow { trend: Vec::new(), ..r.clone() })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(without_trend(&view.rows), without_trend(&on_files.rows));
+    assert!(view.rows.iter().all(|r| r.trend.iter().sum::<u64>() == r.count), "{:#?}", view.rows);
+}
+
+/// Two hours of an inference log for the Patterns screen: errors a rule explains (CUDA OOM, rising
+/// in the second hour; video decoding, steady), unknown errors differing in one word (new in the
+/// second hour but for a few in the first), unknown errors without a code, warnings charged to two
+/// components (a hint in the line) and a warning only in the last minutes; many videos.
+fn patterns_log(path: &std::path::Path) {
+    use std::fmt::Write;
+    let mut text = String::new();
+    let at =
+        |minute: usize, second: usize| format!("2025-09-01 {:02}:{:02}:{second:02}", 12 + minute / 60, minute % 60);
+    for m in 0..120 {
+        let late = m >= 60;
+        let _ = writeln!(text, "{} [INFO] video_id=vid_ok{m:04} inference_time=1.2s audio_gen_success=True", at(m, 0));
+        if late || m % 4 == 0 {
+            let _ = writeln!(
+                text,
+                "{} [ERROR] video_id=vid_m{} error_code=MODEL_INFER_FAIL reason=\"CUDA out of memory: tried to allocate {} MiB\"",
+                at(m, 5),
+                m % 7,
+                100 + m
+            );
+        }
+        if m % 3 == 0 {
+            let _ = writeln!(
+                text,
+                "{} [ERROR] video_id=vid_v{} error_code=VIDEO_DECODE_ERR reason=\"unsupported codec hevc in stream {}\"",
+                at(m, 10),
+                m % 5,
+                m % 2
+            );
+        }
+        if late || m % 20 == 10 {
+            let word = if late { ["alpha", "beta", "gamma", "delta", "epsilon"][m % 5] } else { "omega" };
+            let _ = writeln!(
+                text,
+                "{} [ERROR] video_id=vid_s{} error_code=SCHED_LEASE reason=\"worker {word} lost its lease\"",
+                at(m, 20),
+                m % 3
+            );
+        }
+        if m % 6 == 1 {
+            let _ = writeln!(text, "{} [ERROR] video_id=vid_u{} upload to bucket b{} refused", at(m, 25), m % 4, m % 9);
+        }
+        if m % 2 == 0 {
+            let component = if m % 4 == 0 { "video_processor" } else { "audio_generator" };
+            let _ = writeln!(
+                text,
+                "{} [WARN] video_id=vid_w{} component={component} reason=\"prompt truncated to 77 tokens\"",
+                at(m, 30),
+                m % 3
+            );
+        }
+        if m >= 112 {
+            let _ = writeln!(text, "{} [WARN] video_id=vid_q{m} reason=\"queue depth {m} above limit\"", at(m, 40));
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// Issue 14 on a cluster: the Patterns screen of a cluster is the files' screen — every template
+/// of errors and warnings (not only the unknown errors), with the same counts, trend, first seen,
+/// example, components, videos, explanation, unknown count, new flag and members, and the same
+/// "what changed" against the baseline — for the last hour with its baseline, for everything, and
+/// for a range that cuts buckets. Enter on a row finds the same lines on both. (`ship` writes
+/// `template` for every error and warning; `elastic::patterns` aggregates it.)
+#[test]
+fn the_patterns_screen_of_a_cluster_equals_the_files() {
+    use foley_triage::backend::lines::LineQuery;
     use foley_triage::backend::{Backend, PatternsQuery, TimeRange};
     let server = start_server();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("inference.log");
-    let mut text = String::new();
-    for i in 0..40 {
-        let word = ["alpha", "beta", "gamma", "delta", "epsilon"][i % 5];
-        text.push_str(&format!(
-            "2025-09-01 14:{i:02}:00 [INFO] video_id=vid_ok{i:04} inference_time=1.2s audio_gen_success=True\n\
-             2025-09-01 14:{i:02}:30 [ERROR] video_id=vid_w{i:04} error_code=E_WORKER reason=\"worker {word} lost its lease\"\n"
-        ));
-    }
-    std::fs::write(&path, text).unwrap();
+    patterns_log(&path);
     let out = binary(&["ship", path.to_str().unwrap(), "--es", &server.url, "--refresh"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let config = foley_triage::config::Config::default();
@@ -944,12 +1120,70 @@ fn the_patterns_of_a_cluster_are_the_files_groups() {
         Vec::new(),
     );
     let mut cluster = backend(&server.url);
-    let query = PatternsQuery { range: TimeRange::ALL, baseline: None, options: Default::default() };
-    let unknown = |rows: &[foley_triage::stats::template_rows::TemplateRow]| -> Vec<(String, u64)> {
-        rows.iter().filter(|r| r.unknown > 0).map(|r| (r.template.clone(), r.unknown)).collect()
-    };
-    let on_files = unknown(&files.patterns(&query).rows);
-    assert_eq!(on_files, vec![("E_WORKER: worker <*> lost its lease".to_string(), 40)]);
+    let hour = 3_600_000;
+    let start = 1_756_728_000_000; // 2025-09-01 12:00:00 UTC
+    let ranges = [
+        ("the second hour, against the first", TimeRange::between(start + hour, start + 2 * hour - 1)),
+        ("everything", TimeRange::ALL),
+        ("the last 40 minutes", TimeRange::last(40 * 60_000)),
+        ("a range cutting minutes", TimeRange::between(start + hour + 30_000, start + 2 * hour - 45_000)),
+        // 119 minutes: a trend point of two, starting at an odd minute
+        ("from the second minute", TimeRange::between(start + 60_000, start + 2 * hour - 1)),
+    ];
+    for (label, range) in ranges {
+        let query = PatternsQuery { range, baseline: None, options: Default::default() };
+        let (a, b) = (files.patterns(&query), cluster.patterns(&query));
+        assert!(a.rows.len() >= 6, "{label}: the files list every template: {:#?}", a.rows);
+        for (x, y) in a.rows.iter().zip(&b.rows) {
+            assert_eq!(y, x, "{label}: a row differs between the files and the cluster");
+        }
+        assert_eq!(b.rows.len(), a.rows.len(), "{label}: rows");
+        assert_eq!(b.changes, a.changes, "{label}: what changed");
+        assert_eq!(b, a, "{label}: the whole answer");
+    }
+    // the second hour: what the screen shows is what the log holds
+    let query = PatternsQuery { range: ranges[0].1, baseline: None, options: Default::default() };
     let view = cluster.patterns(&query);
-    assert_eq!(unknown(&view.rows), on_files, "{:#?}", view.rows);
+    let row =
+        |prefix: &str| view.rows.iter().find(|r| r.template.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix}"));
+    let lease = row("SCHED_LEASE");
+    assert_eq!(lease.template, "SCHED_LEASE: worker <*> lost its lease");
+    // omega's lines are in the baseline only: not a member of the second hour's row; the words
+    // share their three videos
+    assert_eq!((lease.count, lease.videos, lease.unknown, lease.members.len()), (60, 3, 60, 5));
+    assert_eq!(lease.first_seen, Some(start + hour + 20_000));
+    let oom = row("MODEL_INFER_FAIL");
+    assert_eq!(oom.first_seen, Some(start + 5_000), "first seen in all the data, not only the window");
+    assert!(lease.draft.is_some() && lease.explanation.rule.is_none());
+    assert_eq!((oom.count, oom.videos, oom.explanation.rule.as_deref()), (60, 7, Some("cuda-oom")));
+    assert_eq!(oom.trend.len(), 60);
+    assert!(oom.trend.iter().all(|n| *n == 1), "{:?}", oom.trend);
+    let truncated = row("[inference] prompt truncated");
+    assert_eq!(truncated.components, ["audio_generator", "video_processor"]);
+    assert!(!truncated.errors && truncated.explanation.category == "none");
+    assert!(row("[inference] queue depth").new);
+    assert!(view.note.is_none(), "nothing left out: {:?}", view.note);
+    let changed = |kind: &str, name: &str| {
+        view.changes.iter().find(|c| c.kind == kind && c.name.starts_with(name)).map(|c| (c.change, c.before))
+    };
+    assert_eq!(changed("template", "SCHED_LEASE"), Some(("rose", 3)), "omega's lines in the baseline are the same row");
+    assert_eq!(changed("template", "MODEL_INFER_FAIL"), Some(("rose", 15)));
+    assert_eq!(changed("code", "MODEL_INFER_FAIL"), Some(("rose", 15)));
+    // Enter on a row: the same lines on both, for a row a rule explains, a grouped unknown row, and
+    // a warning
+    let span = view.span.unwrap();
+    for template in [&oom.template, &lease.template, &truncated.template] {
+        let query = LineQuery {
+            template: Some(template.clone()),
+            known_too: true,
+            ..LineQuery::around(span.0, 0, format!("pattern: {template}"))
+        };
+        let query = LineQuery { from_ms: span.0, to_ms: span.1, ..query };
+        let (a, b) = (files.lines(&query), cluster.lines(&query));
+        let lines = |l: &foley_triage::backend::lines::Lines| {
+            l.events.iter().map(|e| (e.ts_ms, e.message.clone())).collect::<Vec<_>>()
+        };
+        assert_eq!(lines(&a).len(), view.rows.iter().find(|r| &r.template == template).unwrap().count as usize);
+        assert_eq!(lines(&b), lines(&a), "the lines of {template}");
+    }
 }

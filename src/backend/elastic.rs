@@ -10,6 +10,7 @@ use crate::enrich::Enricher;
 use crate::event::OwnedEvent;
 use crate::stats::health::HealthConfig;
 use crate::stats::overview::{self, Overview, OverviewOptions, Window};
+use crate::stats::template_rows::PatternsView;
 use serde_json::Value;
 
 mod follow; // the tail: new documents, each once, in arrival order
@@ -351,6 +352,67 @@ impl EsBackend {
 }
 
 impl EsBackend {
+    /// True when the index has the `template` field `ship` writes; asked again while it has not
+    /// (an index shipped to after the console connected).
+    fn has_templates(&mut self) -> bool {
+        if !self.client.fields.has("template") {
+            let name = self.client.fields.name("template").to_string();
+            let keyword = format!("{name}.keyword");
+            if let Ok(caps) = self.client.field_caps(&[&name, &keyword]) {
+                self.client.fields.learn(&caps);
+            }
+        }
+        self.client.fields.has("template")
+    }
+
+    /// The Patterns screen's answer: the data's first and last times (two sorted searches of one
+    /// hit), then two aggregations: each template over all the data with the baseline's counts,
+    /// then the window's (see [`crate::elastic::patterns`]).
+    fn try_patterns(&mut self, query: &super::PatternsQuery) -> Result<PatternsView, EsError> {
+        use crate::elastic::patterns;
+        use crate::stats::cluster_rows::{self, ClusterTemplates, Shape};
+        self.resolve_newest(query.range)?;
+        let window = query.range.window(self.data_end);
+        let baseline = query.baseline_window(window);
+        let limits = self.settings.options.times.resolve();
+        let b = self.bucket_ms;
+        // what changed needs both windows closed; each counted in whole buckets, as on files
+        let baseline_span = match (window.from_ms.zip(window.to_ms), baseline.from_ms.zip(baseline.to_ms)) {
+            (Some(_), Some((from, to))) => Some((from.div_euclid(b) * b, (to.div_euclid(b) + 1) * b - 1)),
+            _ => None,
+        };
+        let mut answer = ClusterTemplates::default();
+        let bound = |client: &EsClient, order: &str| -> Result<Option<i64>, EsError> {
+            Ok(patterns::read_bound(&client.search(&patterns::bound_query(limits, order))?.body))
+        };
+        (answer.data_from, answer.data_to) = (bound(&self.client, "asc")?, bound(&self.client, "desc")?);
+        let data = self.client.search(&patterns::data_query(limits, baseline_span))?;
+        patterns::read_data(&data.body, &mut answer);
+        // (`data_end` stays the overview's: it also marks where the ingest rate counts from)
+        let shape = Shape::new(window, answer.data_from, answer.data_to, b);
+        let keys: Vec<&str> = answer.seen.iter().map(|s| s.key.as_str()).collect();
+        let groups = cluster_rows::groups_of_several(&keys);
+        let all = window.is_all();
+        let span = (!all).then(|| shape.span());
+        let found =
+            self.client.search(&patterns::window_query(span, &shape, limits, &groups, baseline_span.is_some()))?;
+        patterns::read_window(&found.body, all, &groups, &mut answer);
+        if answer.seen.is_empty() && answer.untemplated > 0 {
+            // mapped (the index template is new) but written by an older `ship`: as before
+            return Ok(super::patterns_from_overviews(self, query));
+        }
+        let mut view = cluster_rows::rows(&answer, &self.enricher, window, baseline, query.options, shape);
+        let warnings: Vec<String> = data.warnings.into_iter().chain(found.warnings).collect();
+        if !warnings.is_empty() {
+            let text = format!("cluster: {}", warnings.join("; "));
+            view.note = Some(match view.note.take() {
+                Some(n) => format!("{n}; {text}"),
+                None => text,
+            });
+        }
+        Ok(view)
+    }
+
     /// The documents of a request id, in time order (one page).
     fn try_request(&mut self, request_id: &str) -> Result<Vec<OwnedEvent>, crate::elastic::EsError> {
         let answer = self.client.search(&queries::request_page(request_id, PAGE))?;
@@ -587,11 +649,18 @@ impl Backend for EsBackend {
                 return answer;
             }
         };
+        // a Patterns row of any error or warning is found by `template`; an unknown error's (and
+        // any row on an index without that field) by `unknown_template`
+        let field = if query.known_too && self.has_templates() {
+            queries::TemplateField::Any
+        } else {
+            queries::TemplateField::Unknown
+        };
         let body = queries::lines_in_span(
             query.from_ms,
             query.to_ms,
             query.code.as_deref(),
-            query.template.as_deref(),
+            query.template.as_deref().map(|t| (t, field)),
             filter.as_ref(),
             LINES_CAP + 1,
         );
@@ -622,6 +691,23 @@ impl Backend for EsBackend {
         }
         answer.files = self.files.clone();
         answer.finish()
+    }
+
+    /// Every template of errors and warnings, as on files, from aggregations on the `template`
+    /// field (`crate::elastic::patterns`); an index without it (shipped by an older version, or
+    /// filled by Filebeat) answers as before from two overviews, unknown errors only (said).
+    fn patterns(&mut self, query: &super::PatternsQuery) -> PatternsView {
+        if self.client.preset.derived() || !self.has_templates() {
+            return super::patterns_from_overviews(self, query);
+        }
+        match self.try_patterns(query) {
+            Ok(view) => view,
+            Err(e) => {
+                self.failed(&e);
+                let note = crate::text::sanitize_owned(&format!("cluster: the patterns did not load: {e}"), 600);
+                PatternsView { note: Some(note), new_minutes: query.options.new_minutes, ..PatternsView::default() }
+            }
+        }
     }
 
     fn lines_read(&self) -> u64 {

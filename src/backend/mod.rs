@@ -151,17 +151,10 @@ pub trait Backend: Send {
         self.overview(range).top_failing_videos.into_iter().filter(|v| v.codes.iter().any(|c| c == code)).collect()
     }
     /// The templates of errors and warnings in the range, and what changed against the baseline
-    /// (by default the same length just before). This default answers from two overviews (a
-    /// cluster's aggregations: unknown templates and codes only, said in the answer's note).
+    /// (by default the same length just before). This default answers from two overviews
+    /// ([`patterns_from_overviews`]: unknown templates and codes only, said in the answer's note).
     fn patterns(&mut self, query: &PatternsQuery) -> PatternsView {
-        let now = self.overview(query.range);
-        let window = Window { from_ms: now.window_from, to_ms: now.window_to };
-        let baseline = query.baseline_window(window);
-        let before = match (baseline.from_ms, baseline.to_ms) {
-            (Some(from), Some(to)) => self.overview(TimeRange::between(from, to)),
-            _ => now.clone(),
-        };
-        crate::stats::template_rows::from_overviews(&now, &before, window, baseline, query.options)
+        patterns_from_overviews(self, query)
     }
     /// The lines of a time span that pass a query (context, a panel's lines), in time order.
     fn lines(&mut self, query: &lines::LineQuery) -> lines::Lines;
@@ -216,6 +209,20 @@ pub trait Backend: Send {
     fn canceller(&self) -> Option<cancel::Canceller> {
         None
     }
+}
+
+/// The Patterns screen's answer from two overviews, for a backend that cannot say more (an index
+/// without the `template` field: shipped by an older version, or filled by Filebeat): the unknown
+/// errors' templates and codes only, said in the answer's note.
+pub fn patterns_from_overviews<B: Backend + ?Sized>(backend: &mut B, query: &PatternsQuery) -> PatternsView {
+    let now = backend.overview(query.range);
+    let window = Window { from_ms: now.window_from, to_ms: now.window_to };
+    let baseline = query.baseline_window(window);
+    let before = match (baseline.from_ms, baseline.to_ms) {
+        (Some(from), Some(to)) => backend.overview(TimeRange::between(from, to)),
+        _ => now.clone(),
+    };
+    crate::stats::template_rows::from_overviews(&now, &before, window, baseline, query.options)
 }
 
 /// The explanation of a video's drill-down, from its related lines alone (so that files and a

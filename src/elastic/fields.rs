@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
 /// Fields used in `terms`, `term` and sorts: they need keyword (not text) mappings.
-pub const KEYWORD_FIELDS: [&str; 10] = [
+pub const KEYWORD_FIELDS: [&str; 11] = [
     "level",
     "source",
     "component",
@@ -18,6 +18,7 @@ pub const KEYWORD_FIELDS: [&str; 10] = [
     "rule",
     "unknown_template",
     "log_file",
+    "template",
 ];
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -103,7 +104,7 @@ impl FieldMap {
                                 *s = self.query_name(s);
                             }
                         }
-                        "term" | "terms" | "prefix" | "range" | "match_phrase" => {
+                        "term" | "terms" | "prefix" | "wildcard" | "range" | "match_phrase" => {
                             if let Value::Object(inner) = child {
                                 let renamed: serde_json::Map<String, Value> =
                                     std::mem::take(inner).into_iter().map(|(k, v)| (self.query_name(&k), v)).collect();
@@ -183,12 +184,14 @@ mod tests {
         }}));
         let mut q = json!({
             "query": {"term": {"video_id": "v"}},
+            "post_filter": {"wildcard": {"video_id": {"value": "v*"}}},
             "sort": [{"@timestamp": "asc"}, {"video_id": "desc"}],
             "aggs": {"v": {"terms": {"field": "video_id", "size": 5}}, "l": {"terms": {"field": "level"}}, "s": {"stats": {"field": "latency_ms"}}},
             "_source": ["latency_ms", "video_id"]
         });
         map.rewrite_query(&mut q);
         assert_eq!(q["query"]["term"]["video_id.keyword"], "v");
+        assert_eq!(q["post_filter"]["wildcard"]["video_id.keyword"]["value"], "v*");
         assert_eq!(q["sort"][1]["video_id.keyword"], "desc");
         assert_eq!(q["aggs"]["v"]["terms"]["field"], "video_id.keyword");
         assert_eq!(q["aggs"]["v"]["terms"]["size"], 5);

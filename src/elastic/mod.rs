@@ -8,6 +8,7 @@ pub mod fields;
 pub mod ingest;
 pub mod lifecycle;
 pub mod overview;
+pub mod patterns;
 pub mod queries;
 pub mod schema;
 pub mod secrets;

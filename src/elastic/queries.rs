@@ -245,14 +245,31 @@ pub fn related_page(video_id: &str, page: usize, after: Option<&Value>, pit: Opt
     body
 }
 
+/// Which field a template filter looks in: `unknown_template` (unknown errors only), or
+/// `template` (every error and warning; indices shipped by older versions lack it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateField {
+    Unknown,
+    Any,
+}
+
+impl TemplateField {
+    fn name(self) -> &'static str {
+        match self {
+            TemplateField::Unknown => "unknown_template",
+            TemplateField::Any => "template",
+        }
+    }
+}
+
 /// The lines of a time span (the console's context and the lines of a panel), in document order:
-/// a range on `@timestamp`, with the error code (exact, or a `PREFIX*` glob) and the unknown-error
-/// template when given; `size` at most.
+/// a range on `@timestamp`, with the error code (exact, or a `PREFIX*` glob) and the template (in
+/// the field said) when given; `size` at most.
 pub fn lines_in_span(
     from_ms: i64,
     to_ms: i64,
     code: Option<&str>,
-    template: Option<&str>,
+    template: Option<(&str, TemplateField)>,
     query: Option<&crate::query::Query>,
     size: usize,
 ) -> Value {
@@ -267,14 +284,14 @@ pub fn lines_in_span(
     }
     match template {
         // grouped by the miner: `<*>` is any one word
-        Some(t) if t.contains(crate::patterns::mask::ANY) => {
+        Some((t, field)) if t.contains(crate::patterns::mask::ANY) => {
             let escaped: Vec<String> = t
                 .split(crate::patterns::mask::ANY)
                 .map(|part| part.replace('\\', "\\\\").replace('*', "\\*").replace('?', "\\?"))
                 .collect();
-            filter.push(json!({"wildcard": {"unknown_template": {"value": escaped.join("*")}}}));
+            filter.push(json!({"wildcard": {field.name(): {"value": escaped.join("*")}}}));
         }
-        Some(t) => filter.push(json!({"term": {"unknown_template": t}})),
+        Some((t, field)) => filter.push(json!({"term": {field.name(): t}})),
         None => {}
     }
     json!({"size": size, "sort": document_order("asc"), "query": {"bool": {"filter": filter}}})

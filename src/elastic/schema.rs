@@ -1,5 +1,5 @@
 //! The documents `ship` writes: one per event, with the enrichment the console needs already
-//! computed (component, rule, unknown template, latency bin), into daily indices
+//! computed (component, rule, template, unknown template, latency bin), into daily indices
 //! `<prefix>-YYYY.MM.dd`, with ids derived from file and offset so that shipping twice is harmless.
 
 use crate::enrich::{Attribution, Enriched, Enricher};
@@ -10,8 +10,9 @@ use serde_json::{Map, Value, json};
 /// document with an older `@timestamp` that arrives late is still shown (ECS `event.ingested`).
 pub const INGESTED: &str = "ingested";
 
-/// The version of the mapping below, kept in the template's `_meta`.
-pub const SCHEMA_VERSION: u32 = 2;
+/// The version of the mapping below, kept in the template's `_meta` (3: `template`, every error
+/// and warning's template, for the Patterns screen).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Longest message indexed whole in `message.keyword`.
 pub const MESSAGE_KEYWORD_MAX: u32 = 1024;
@@ -113,6 +114,9 @@ pub fn document(
         doc.insert("http_status".into(), json!(s));
     }
     doc.insert("job_outcome".into(), json!(event.job_outcome && event.video_id.is_some()));
+    // every error and warning's template (the Patterns screen), keyed as the files key it; an
+    // unknown error's also in `unknown_template` (the overview's panel, and older readers)
+    let template = crate::stats::templates::wanted(event, enriched).then(|| crate::patterns::unknown_template(event));
     match enriched.attribution {
         Attribution::Rule(id) => {
             if let Some(rule) = enricher.rule(id) {
@@ -120,9 +124,13 @@ pub fn document(
             }
         }
         Attribution::Unknown => {
-            doc.insert("unknown_template".into(), json!(crate::patterns::unknown_template(event)));
+            let unknown = template.clone().unwrap_or_else(|| crate::patterns::unknown_template(event));
+            doc.insert("unknown_template".into(), json!(unknown));
         }
         Attribution::None => {}
+    }
+    if let Some(t) = template {
+        doc.insert("template".into(), json!(t));
     }
     doc.insert("raw".into(), json!(clean(&String::from_utf8_lossy(raw), crate::event::MAX_KEPT_CHARS)));
     doc.insert("log_file".into(), json!(path));

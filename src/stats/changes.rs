@@ -9,7 +9,7 @@ use super::template_rows::{ChangeRow, PatternOptions, group, keys_of};
 use rustc_hash::FxHashMap;
 
 /// The length of a closed window in milliseconds (`None` when an end is open).
-fn length(window: Window) -> Option<i64> {
+pub(super) fn length(window: Window) -> Option<i64> {
     Some(window.to_ms? - window.from_ms? + 1).filter(|l| *l > 0)
 }
 
@@ -20,33 +20,35 @@ pub fn baseline_before(window: Window) -> Option<Window> {
     Some(Window { from_ms: Some(from - len), to_ms: Some(from - 1) })
 }
 
-/// True when the baseline ends before the first event read: it holds no data, and everything
-/// would read as new.
-pub fn baseline_before_data(stats: &Stats, baseline: Window) -> bool {
-    matches!((stats.first_ms, baseline.to_ms), (Some(first), Some(to)) if to < first) || stats.first_ms.is_none()
+/// True when the baseline ends before `first_ms`, the data's first time (or there is none): it
+/// holds no data, and everything would read as new.
+pub fn baseline_before_first(first_ms: Option<i64>, baseline: Window) -> bool {
+    matches!((first_ms, baseline.to_ms), (Some(first), Some(to)) if to < first) || first_ms.is_none()
 }
 
-/// The part of the baseline that has data: it starts no earlier than the first event read (a
+/// The note of a baseline that holds no data.
+pub fn baseline_note(first_ms: Option<i64>) -> String {
+    let first = first_ms.map(crate::clock::format_ms).unwrap_or_else(|| "-".into());
+    format!("the baseline holds no data (the data starts at {first}): nothing compared; :baseline FROM TO")
+}
+
+/// The part of the baseline that has data: it starts no earlier than the data's first time (a
 /// baseline reaching back before the data would count the time without data as quiet, and
 /// everything would read as new or risen).
-pub fn baseline_with_data(stats: &Stats, baseline: Window) -> Window {
-    match (stats.first_ms, baseline.from_ms) {
+pub fn baseline_with_data(first_ms: Option<i64>, baseline: Window) -> Window {
+    match (first_ms, baseline.from_ms) {
         (Some(first), Some(from)) if first > from => Window { from_ms: Some(first), to_ms: baseline.to_ms },
         _ => baseline,
     }
 }
 
 /// Why nothing can be compared, if so: the baseline holds no data, or too little of it (less than
-/// a quarter of the window's length) for a rate.
-pub fn baseline_problem(stats: &Stats, window: Window, baseline: Window) -> Option<String> {
-    let first = || stats.first_ms.map(crate::clock::format_ms).unwrap_or_else(|| "-".into());
-    if baseline_before_data(stats, baseline) {
-        return Some(format!(
-            "the baseline holds no data (the data starts at {first}): nothing compared; :baseline FROM TO",
-            first = first()
-        ));
+/// a quarter of the window's length) for a rate. Files and clusters say the same.
+pub fn baseline_problem(first_ms: Option<i64>, window: Window, baseline: Window) -> Option<String> {
+    if baseline_before_first(first_ms, baseline) {
+        return Some(baseline_note(first_ms));
     }
-    let (Some(len), Some(covered)) = (length(window), length(baseline_with_data(stats, baseline))) else {
+    let (Some(len), Some(covered)) = (length(window), length(baseline_with_data(first_ms, baseline))) else {
         return None;
     };
     (covered * 4 < len).then(|| {
@@ -54,7 +56,7 @@ pub fn baseline_problem(stats: &Stats, window: Window, baseline: Window) -> Opti
             "the baseline holds only {} of data (the data starts at {}): too little to compare rates; \
              a shorter range (t) or :baseline FROM TO",
             crate::clock::human_duration(covered),
-            first()
+            first_ms.map(crate::clock::format_ms).unwrap_or_else(|| "-".into())
         )
     })
 }
@@ -63,10 +65,13 @@ pub fn baseline_problem(stats: &Stats, window: Window, baseline: Window) -> Opti
 /// the baseline has too little data: [`baseline_problem`]). Rates in the baseline are taken over
 /// the part of it that has data.
 pub fn compute(stats: &Stats, window: Window, baseline: Window, options: PatternOptions) -> Vec<ChangeRow> {
-    if length(window).is_none() || length(baseline).is_none() || baseline_problem(stats, window, baseline).is_some() {
+    if length(window).is_none()
+        || length(baseline).is_none()
+        || baseline_problem(stats.first_ms, window, baseline).is_some()
+    {
         return Vec::new();
     }
-    let baseline = baseline_with_data(stats, baseline);
+    let baseline = baseline_with_data(stats.first_ms, baseline);
     let sides = [keys_of(stats, window), keys_of(stats, baseline)];
     // templates: grouped together, so both sides name the same rows
     let keys: Vec<&str> = stats

@@ -10,6 +10,7 @@
 //! and never as the first or last time of the data. Every counter saturates instead of wrapping.
 
 pub mod changes;
+pub mod cluster_rows;
 pub mod health;
 pub mod histogram;
 pub mod lines;

@@ -2,7 +2,8 @@
 //! miner (messages differing in a variable word are one row), each with its count, trend, first
 //! seen, example, components, videos, the rule that explains it and whether it is **new**; and
 //! "what changed" against a baseline window ([`super::changes`]). Computed from [`Stats`] on files;
-//! a cluster answers from its aggregations ([`from_overviews`]).
+//! a cluster answers the same rows from its aggregations ([`super::cluster_rows`]; from its
+//! overviews when its index has no templates: [`from_overviews`]).
 
 use super::Stats;
 use super::overview::{Explanation, Overview, Window};
@@ -86,7 +87,8 @@ pub struct PatternsView {
     pub changes: Vec<ChangeRow>,
     /// Minutes within which a first-seen template is new.
     pub new_minutes: u32,
-    /// What this backend cannot say (a cluster: templates of unknown errors only).
+    /// What this answer cannot say (an index without templates: those of unknown errors only; lines
+    /// without a template; a baseline without data).
     pub note: Option<String>,
     pub data_to: Option<i64>,
 }
@@ -142,6 +144,48 @@ pub(super) fn group(keys: &[&str]) -> (Vec<u64>, FxHashMap<u64, String>) {
     (ids, texts)
 }
 
+/// How a window of bucket keys `from..=to` is drawn as a trend: the number of points (at most
+/// [`TREND_POINTS`]) and the buckets each point sums. Point `i` covers the buckets
+/// `from + i * per_point ..` (a cluster's `date_histogram` buckets the same way: see
+/// [`super::cluster_rows::Shape`]).
+pub(super) fn trend_shape(from: i64, to: i64) -> (usize, usize) {
+    let buckets = usize::try_from((to - from).max(0) + 1).unwrap_or(1);
+    let points = buckets.clamp(1, TREND_POINTS);
+    (points, buckets.div_ceil(points).max(1))
+}
+
+/// A row's explanation from the lines each rule explained (the rule of most lines; on a tie, the
+/// rule listed first), else unknown when error lines none explained, else none; its draft rule
+/// when unknown (`L`), whether it is new, its components and members in order.
+pub(super) fn settle(
+    row: &mut TemplateRow,
+    rules: &FxHashMap<RuleId, u64>,
+    enricher: &Enricher,
+    new_after: Option<i64>,
+) {
+    row.components.sort();
+    row.components.dedup();
+    row.new = matches!((row.first_seen, new_after), (Some(f), Some(after)) if f > after);
+    let rule = rules.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0))).map(|(r, _)| *r);
+    row.explanation = match rule {
+        Some(r) => Explanation::of(enricher, Attribution::Rule(r)),
+        None if row.unknown > 0 => Explanation::unknown(),
+        None => Explanation::none(),
+    };
+    row.members.sort();
+    if row.explanation.rule.is_none() && row.unknown > 0 {
+        row.draft = Some(crate::enrich::learn::draft(enricher, &row.template, &row.example));
+    }
+}
+
+/// Most lines first (ties by template), at most [`ROWS_CAP`]; returns the rows before the cap.
+pub(super) fn sort_and_cap(rows: &mut Vec<TemplateRow>) -> usize {
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.template.cmp(&b.template)));
+    let total = rows.len();
+    rows.truncate(ROWS_CAP);
+    total
+}
+
 /// The rows of a window, most lines first.
 pub fn compute(
     stats: &Stats,
@@ -154,8 +198,7 @@ pub fn compute(
     let in_window = |k: i64| k >= from && k <= to;
     let keys: Vec<&str> = stats.templates.keys().map(String::as_str).collect();
     let (ids, texts) = group(&keys);
-    let points = usize::try_from((to - from).max(0) + 1).unwrap_or(1).clamp(1, TREND_POINTS);
-    let per_point = (((to - from).max(0) + 1) as usize).div_ceil(points).max(1);
+    let (points, per_point) = trend_shape(from, to);
     struct Acc {
         row: TemplateRow,
         components: FxHashSet<u16>,
@@ -231,32 +274,17 @@ pub fn compute(
         .into_values()
         .map(|mut acc| {
             let row = &mut acc.row;
-            let mut components: Vec<String> =
-                acc.components.iter().map(|c| enricher.components.name(*c).to_string()).collect();
-            components.sort();
-            row.components = components;
+            row.components = acc.components.iter().map(|c| enricher.components.name(*c).to_string()).collect();
             row.videos = acc.videos.len() as u64;
-            row.new = matches!((row.first_seen, new_after), (Some(f), Some(after)) if f > after);
-            let rule = acc.rules.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0))).map(|(r, _)| *r);
-            row.explanation = match rule {
-                Some(r) => Explanation::of(enricher, Attribution::Rule(r)),
-                None if row.unknown > 0 => Explanation::unknown(),
-                None => Explanation::none(),
-            };
-            row.members.sort();
-            if row.explanation.rule.is_none() && row.unknown > 0 {
-                row.draft = Some(crate::enrich::learn::draft(enricher, &row.template, &row.example));
-            }
+            settle(row, &acc.rules, enricher, new_after);
             acc.row
         })
         .collect();
-    rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.template.cmp(&b.template)));
-    let total_rows = rows.len();
-    rows.truncate(ROWS_CAP);
+    let total_rows = sort_and_cap(&mut rows);
     let changes = super::changes::compute(stats, window, baseline, options);
-    let note = super::changes::baseline_problem(stats, window, baseline);
+    let note = super::changes::baseline_problem(stats.first_ms, window, baseline);
     // the span compared: the part of the baseline that has data
-    let baseline = if note.is_none() { super::changes::baseline_with_data(stats, baseline) } else { baseline };
+    let baseline = if note.is_none() { super::changes::baseline_with_data(stats.first_ms, baseline) } else { baseline };
     let b = stats.bucket_ms;
     let span = stats.first_ms.map(|_| (from.saturating_mul(b), to.saturating_add(1).saturating_mul(b) - 1));
     PatternsView {
@@ -274,10 +302,11 @@ pub fn compute(
     }
 }
 
-/// The answer from two overviews (a cluster's aggregations): the unknown-error templates its
-/// `unknown_template` field holds, mined into groups by the same miner as the files' (the keys of
-/// both windows together, so that both sides name the same rows), and codes; errors a rule
-/// explains are not templated.
+/// The answer from two overviews (a cluster whose index has no `template` field: shipped by an
+/// older version, or by another shipper; else [`super::cluster_rows`]): the unknown-error
+/// templates its `unknown_template` field holds, mined into groups by the same miner as the
+/// files' (the keys of both windows together, so that both sides name the same rows), and codes;
+/// errors a rule explains are not templated.
 pub fn from_overviews(
     now: &Overview,
     before: &Overview,
@@ -359,8 +388,9 @@ pub fn from_overviews(
         changes,
         new_minutes: options.new_minutes,
         note: Some(
-            "cluster: only the templates of unknown errors (the unknown_template field ship writes, top 20, \
-             mined into groups here); errors a rule explains are compared by code"
+            "cluster: only the templates of unknown errors (the index has no `template` field: shipped by an \
+             older foley-triage or another shipper; ship again to list every template); errors a rule \
+             explains are compared by code"
                 .into(),
         ),
         data_to: now.data_to,

@@ -155,7 +155,7 @@ fn draw_changes(frame: &mut Frame, area: Rect, state: &State, view: &PatternsVie
             "no baseline: the range has an open end (all); pick a range (t) or :baseline FROM TO",
             theme.dim,
         )));
-    } else if let Some(note) = view.note.as_deref().filter(|n| n.starts_with("the baseline")) {
+    } else if let Some(note) = view.note.as_deref().and_then(|n| n.find("the baseline").map(|at| &n[at..])) {
         lines.push(Line::from(Span::styled(fit(note, inner), theme.warn)));
     } else if view.changes.is_empty() {
         lines.push(Line::from(Span::styled(
