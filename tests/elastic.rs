@@ -7,58 +7,11 @@
 
 mod common;
 
+use common::{start_server, start_server_seeded};
+
 use foley_triage::simulate::{self, SimulateOptions};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server() -> Server {
-    start_server_seeded(&[])
-}
-
-/// A server loaded at start from `-seed` directories of bulk NDJSON files.
-fn start_server_seeded(seeds: &[&std::path::Path]) -> Server {
-    let out = Command::new("python3")
-        .args(["-c", "import osmem_server; print(osmem_server.resolve_binary())"])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "osmem-server is not installed (scripts/test installs it): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let binary = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let mut args =
-        vec!["-addr".to_string(), "127.0.0.1:0".into(), "-parent-pid".into(), std::process::id().to_string()];
-    for seed in seeds {
-        args.extend(["-seed".to_string(), seed.display().to_string()]);
-    }
-    let mut child = Command::new(binary)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start osmem-server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("ready line");
-    let ready: Value = serde_json::from_str(&line).expect("ready JSON");
-    let url = ready["url"].as_str().expect("url").to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "loopback only: {url}");
-    Server { child, url }
-}
 
 fn binary(args: &[&str]) -> std::process::Output {
     common::binary().args(args).output().expect("run")
@@ -636,6 +589,33 @@ fn a_filebeat_index_gives_the_files_numbers() {
     assert!(overview.errors > 0);
     let header = es.describe();
     assert!(header.contains(&format!("fields: ecs, derived here from {documents} documents")), "{header}");
+    // the drill-down of the top failing video: its lines, parsed here, as the files give them
+    let top = files["top_failing_videos"][0]["video_id"].as_str().unwrap().to_string();
+    let related = es.related(&top);
+    let mut local = foley_triage::backend::local::LocalBackend::open(
+        simulate::FILE_NAMES.iter().map(|n| dir.path().join(n)).collect(),
+        config.enricher().unwrap(),
+        &config,
+        2,
+        false,
+        Vec::new(),
+    );
+    let on_files = local.related(&top);
+    // (a traceback's line is a document of its own in this index: it is shown with the video's
+    // lines, by time, message and code as the files' joined event, without its component)
+    let lines = |r: &foley_triage::backend::Related| -> Vec<(Option<i64>, String, Option<String>)> {
+        let mut out: Vec<_> = r
+            .events
+            .iter()
+            .filter(|e| e.video_id.as_deref() == Some(top.as_str()))
+            .map(|e| (e.ts_ms, e.message.clone(), e.error_code.clone()))
+            .collect();
+        out.sort();
+        out
+    };
+    assert!(!lines(&on_files).is_empty(), "the top video has lines");
+    assert_eq!(lines(&related), lines(&on_files), "the drill-down of {top} on the Filebeat index");
+    assert!(related.events.iter().all(|e| e.video_id.as_deref() == Some(top.as_str())), "only its own lines");
 }
 
 /// One document dated far in the future (a clock gone wrong on one host) never anchors the last

@@ -323,17 +323,51 @@ impl EsBackend {
         let mut events = Vec::new();
         let mut after: Option<Value> = None;
         let mut truncated = false;
+        // an index whose fields are derived here (Filebeat, Logstash): the lines that name the
+        // video, parsed here as the files' are
+        let derived = self.client.preset.derived();
         loop {
-            let body = queries::related_page(video_id, PAGE, after.as_ref(), pit.as_deref());
+            let body = if derived {
+                queries::related_text_page(video_id, PAGE, after.as_ref(), pit.as_deref())
+            } else {
+                queries::related_page(video_id, PAGE, after.as_ref(), pit.as_deref())
+            };
             let answer = match &pit {
                 Some(_) => self.client.search_pit(&body)?,
                 None => self.client.search(&body)?,
             };
             let hits: Vec<Value> = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();
             for hit in &hits {
-                let path = hit["_source"]["log_file"].as_str().unwrap_or("").to_string();
+                let source = &hit["_source"];
+                // (a derived index's documents keep their own nested names)
+                let file = if derived {
+                    crate::elastic::derive::at_path(source, self.client.fields.name("log_file"))
+                } else {
+                    &source["log_file"]
+                };
+                let path = file.as_str().unwrap_or("").to_string();
                 let index = self.file_index(&path);
-                events.push(schema::owned_from_document(&hit["_source"], index));
+                if derived {
+                    let event = crate::elastic::derive::owned_from_line(
+                        source,
+                        &self.enricher,
+                        &self.client.fields,
+                        index,
+                        self.settings.options.default_offset,
+                    );
+                    // its own lines, and a line that names it without being an event of its own
+                    // (a traceback's line, joined to its event on files: each line is a document here)
+                    if let Some(mut e) = event {
+                        if e.video_id.is_none() && names(&e.raw, video_id) {
+                            e.video_id = Some(video_id.to_string());
+                        }
+                        if e.video_id.as_deref() == Some(video_id) {
+                            events.push(e);
+                        }
+                    }
+                } else {
+                    events.push(schema::owned_from_document(source, index));
+                }
             }
             after = hits.last().and_then(|h| h.get("sort").cloned());
             if hits.len() < PAGE || after.is_none() {
@@ -349,6 +383,15 @@ impl EsBackend {
         }
         Ok((events, truncated))
     }
+}
+
+/// True when `text` holds `id` as a whole word (not inside a longer id: `vid_1` is not in `vid_10`).
+fn names(text: &str, id: &str) -> bool {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    !id.is_empty()
+        && text
+            .match_indices(id)
+            .any(|(at, _)| !word(text[..at].chars().next_back()) && !word(text[at + id.len()..].chars().next()))
 }
 
 impl EsBackend {
@@ -728,5 +771,17 @@ impl Backend for EsBackend {
 
     fn canceller(&self) -> Option<Canceller> {
         Some(self.client.cancel.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_line_names_an_id_as_a_whole_word() {
+        assert!(super::names("OOM (video_id=vid_1)", "vid_1"));
+        assert!(super::names("vid_1 failed", "vid_1"));
+        assert!(!super::names("video_id=vid_10", "vid_1"));
+        assert!(!super::names("xvid_1", "vid_1"));
+        assert!(!super::names("anything", ""));
     }
 }

@@ -200,6 +200,36 @@ pub fn derive(
     Ok(Derived { stats, documents, capped })
 }
 
+/// The event of a document of an index whose fields are derived here: its line (`event.original`,
+/// else `message`) parsed and enriched as the files' lines are; `None` without a line.
+pub fn owned_from_line(
+    source: &Value,
+    enricher: &Enricher,
+    fields: &super::fields::FieldMap,
+    file_index: u32,
+    default_offset: i64,
+) -> Option<crate::event::OwnedEvent> {
+    let line = at_path(source, "event.original").as_str().or_else(|| source["message"].as_str())?;
+    let line = line.trim_end_matches(['\n', '\r']);
+    let parser =
+        crate::parse::LineParser::new(crate::source::detect_format(line.as_bytes(), default_offset), default_offset);
+    let mut event = parser.parse(line);
+    if event.ts_ms.is_none() {
+        // a line without its own time (a traceback's) keeps the document's
+        event.ts_ms = source["@timestamp"]
+            .as_i64()
+            .or_else(|| source["@timestamp"].as_str().and_then(|t| crate::parse::time::parse_any(t, 0)));
+    }
+    let enriched = enricher.enrich(&event);
+    let offset = at_path(source, fields.name("log_offset")).as_u64().unwrap_or(0);
+    let origin = crate::event::Origin { file: file_index, offset };
+    let rule = match enriched.attribution {
+        crate::enrich::Attribution::Rule(id) => enricher.rule(id).map(|r| r.spec.id.as_str()),
+        _ => None,
+    };
+    Some(crate::event::OwnedEvent::from_event(&event, line, origin, enricher.components.name(enriched.component), rule))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -245,6 +245,19 @@ pub fn related_page(video_id: &str, page: usize, after: Option<&Value>, pit: Opt
     body
 }
 
+/// A page of the documents that may name a video on an index whose fields are derived here: its
+/// `video_id` field where the index has one, or the id as a phrase of the line (the lines are
+/// parsed here and those of another video dropped).
+pub fn related_text_page(video_id: &str, page: usize, after: Option<&Value>, pit: Option<&str>) -> Value {
+    let mut body = related_page(video_id, page, after, pit);
+    body["query"] = json!({"bool": {"should": [
+        {"term": {"video_id": video_id}},
+        {"match_phrase": {"message": video_id}},
+        {"match_phrase": {"event.original": video_id}}
+    ], "minimum_should_match": 1}});
+    body
+}
+
 /// Which field a template filter looks in: `unknown_template` (unknown errors only), or
 /// `template` (every error and warning; indices shipped by older versions lack it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
