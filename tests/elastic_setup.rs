@@ -247,6 +247,25 @@ fn es_doctor_names_what_is_wrong_with_a_bad_mapping_and_how_to_fix_it() {
     assert!(!out.contains("text without a keyword"), "{out}");
 }
 
+/// An index shipped by a foley-triage from before the `template` field: `es doctor` names the one
+/// field missing and how to add it, rather than calling the index another pipeline's.
+#[test]
+fn es_doctor_names_an_index_shipped_before_the_template_field() {
+    let server = start_server();
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = config_dir.path().join("config.toml");
+    let mut body = foley_triage::elastic::schema::index_template("hunyuan-foley")["template"].clone();
+    body["mappings"]["properties"].as_object_mut().unwrap().remove("template");
+    assert_eq!(http(&server.url, "PUT", "/hunyuan-foley-2025.09.01", Some(body)).0, 200);
+    let doc = json!({"@timestamp": 1_756_807_200_000i64, "level": "ERROR", "message": "x", "video_id": "vid_1"});
+    http(&server.url, "POST", "/hunyuan-foley-2025.09.01/_doc?refresh=true", Some(doc));
+    let (code, out, _) = run(&config, &["es", "doctor", "--es", &server.url]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("PROBLEM `template` is absent: shipped by an older foley-triage"), "{out}");
+    assert!(out.contains("fix: foley-triage es init, then ship the logs again"), "{out}");
+    assert!(!out.contains("fields the console reads are absent"), "{out}");
+}
+
 /// What a local server was sent, by path (without the query), and what it keeps.
 #[derive(Default)]
 struct Store {

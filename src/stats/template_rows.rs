@@ -39,7 +39,8 @@ pub struct TemplateRow {
     /// Distinct videos its lines named in the window (`videos_at_least`: more were not kept).
     pub videos: u64,
     pub videos_at_least: bool,
-    /// The rule explaining most of its lines, if any, and how many error lines none explained.
+    /// The rule explaining most of its lines, if any, and how many error lines none explained: both
+    /// over all the data read, not only the window (as `first_seen`).
     pub explanation: Explanation,
     pub unknown: u64,
     /// The masked templates grouped into this row (at most [`MEMBERS_KEPT`]).

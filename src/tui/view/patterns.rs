@@ -237,7 +237,9 @@ fn template_detail<'a>(
     let e = &row.explanation;
     let rule = match &e.rule {
         Some(r) => format!("{r} ({}): {} → {}", e.category, e.cause, e.fix),
-        None if row.unknown > 0 => format!("no rule explains its {} error lines: {}", row.unknown, e.fix),
+        None if row.unknown > 0 => {
+            format!("no rule explains its {} error lines (all the data read): {}", row.unknown, e.fix)
+        }
         None => "warnings only: nothing to explain".to_string(),
     };
     let seen = match (row.first_seen, row.last_seen) {
