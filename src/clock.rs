@@ -27,3 +27,27 @@ pub fn human_duration(ms: i64) -> String {
         _ => format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600),
     }
 }
+
+/// A span as `14:00:00 … 14:59:59`, with the day (`11-30 09:01:34 … 12-01 09:01:34`) when it
+/// crosses midnight (UTC).
+pub fn format_span(from: i64, to: i64) -> String {
+    if from.div_euclid(86_400_000) == to.div_euclid(86_400_000) {
+        return format!("{} … {}", format_clock(from), format_clock(to));
+    }
+    let day = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.format("%m-%d %H:%M:%S").to_string())
+            .unwrap_or_else(|| format_clock(ms))
+    };
+    format!("{} … {}", day(from), day(to))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_span_names_the_day_when_it_crosses_midnight() {
+        let day = 1_756_684_800_000; // 2025-09-01 00:00:00 UTC
+        assert_eq!(super::format_span(day + 3_600_000, day + 7_199_999), "01:00:00 … 01:59:59");
+        assert_eq!(super::format_span(day - 3_600_000, day + 3_600_000), "08-31 23:00:00 … 09-01 01:00:00");
+    }
+}

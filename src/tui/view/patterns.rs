@@ -143,7 +143,7 @@ fn draw_changes(frame: &mut Frame, area: Rect, state: &State, view: &PatternsVie
     let inner = area.width.saturating_sub(2) as usize;
     let focused = state.patterns.on_changes;
     let baseline = match (view.baseline.from_ms, view.baseline.to_ms) {
-        (Some(f), Some(t)) => format!("{} … {}", format_clock(f), format_clock(t)),
+        (Some(f), Some(t)) => crate::clock::format_span(f, t),
         _ => String::new(),
     };
     let which = if state.patterns.baseline.is_some() { ":baseline" } else { "the same length before" };
