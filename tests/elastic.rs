@@ -616,6 +616,38 @@ fn a_filebeat_index_gives_the_files_numbers() {
     assert!(!lines(&on_files).is_empty(), "the top video has lines");
     assert_eq!(lines(&related), lines(&on_files), "the drill-down of {top} on the Filebeat index");
     assert!(related.events.iter().all(|e| e.video_id.as_deref() == Some(top.as_str())), "only its own lines");
+    // the Patterns screen: every template of errors and warnings, as on files (not only the
+    // unknown ones), and Enter on a row gives its lines
+    let query = foley_triage::backend::PatternsQuery {
+        range: foley_triage::backend::TimeRange::ALL,
+        baseline: None,
+        options: Default::default(),
+    };
+    let (on_es, on_disk) = (es.patterns(&query), local.patterns(&query));
+    assert!(on_disk.rows.len() > 5 && on_disk.rows.iter().any(|r| r.explanation.rule.is_some()), "{:?}", on_disk.rows);
+    assert_eq!(on_es.rows, on_disk.rows);
+    assert!(
+        on_es.note.as_deref().is_some_and(|n| n.starts_with("fields: ecs, derived here from the")),
+        "{:?}",
+        on_es.note
+    );
+    let row = &on_disk.rows[0];
+    let (from_ms, to_ms) = on_disk.span.unwrap();
+    let lines_query = foley_triage::backend::lines::LineQuery {
+        from_ms,
+        to_ms,
+        code: None,
+        template: Some(row.template.clone()),
+        known_too: true,
+        filter: None,
+        title: String::new(),
+    };
+    let key = |l: &foley_triage::backend::lines::Lines| -> Vec<(Option<i64>, String)> {
+        l.events.iter().map(|e| (e.ts_ms, e.message.clone())).collect()
+    };
+    let (es_lines, disk_lines) = (es.lines(&lines_query), local.lines(&lines_query));
+    assert!(!disk_lines.events.is_empty(), "the row has lines");
+    assert_eq!(key(&es_lines), key(&disk_lines), "Enter on {}", row.template);
 }
 
 /// One document dated far in the future (a clock gone wrong on one host) never anchors the last

@@ -385,6 +385,83 @@ impl EsBackend {
     }
 }
 
+impl EsBackend {
+    /// The Patterns screen of an index whose fields are derived here: the lines of the range and
+    /// its baseline read back and enriched here, then the files' answer (every template of errors
+    /// and warnings, with trend, components, videos and rules); first seen within what was read.
+    fn derived_patterns(&mut self, query: &super::PatternsQuery) -> Result<PatternsView, EsError> {
+        self.resolve_newest(query.range)?;
+        let window = query.range.window(self.data_end);
+        let baseline = query.baseline_window(window);
+        let from = match (window.from_ms, baseline.from_ms) {
+            (Some(w), Some(b)) => Some(w.min(b)),
+            (w, _) => w,
+        };
+        let keys = match (from, window.to_ms) {
+            (None, None) => None,
+            (f, t) => Some((f.unwrap_or(0), t.unwrap_or(i64::MAX / 2))),
+        };
+        let pipeline = crate::pipeline::PipelineOptions { window: Window::ALL, ..self.settings.options };
+        let derived = crate::elastic::derive::derive(&self.client, &self.enricher, keys, pipeline, self.bucket_ms)?;
+        let mut view =
+            crate::stats::template_rows::compute(&derived.stats, &self.enricher, window, baseline, query.options);
+        let mut note = format!(
+            "fields: {}, derived here from the {} documents of the range and its baseline (first seen within them)",
+            self.client.preset.name(),
+            derived.documents
+        );
+        if derived.capped {
+            note.push_str(": the first ones only, approximate");
+        }
+        view.note = Some(match view.note.take() {
+            Some(n) => format!("{note} · {n}"),
+            None => note,
+        });
+        Ok(view)
+    }
+
+    /// The lines of a span on an index whose fields are derived here: read back and enriched
+    /// here as the files' are, then chosen as on files.
+    fn derived_lines(
+        &mut self,
+        query: &super::lines::LineQuery,
+        filter: Option<&crate::query::Query>,
+        mut answer: super::lines::Lines,
+    ) -> super::lines::Lines {
+        let enricher = &self.enricher;
+        let mut events = Vec::new();
+        let mut sink =
+            |e: &crate::event::Event<'_>, en: &crate::enrich::Enriched, origin: crate::event::Origin, raw: &[u8]| {
+                if events.len() > super::lines::LINES_CAP
+                    || filter.is_some_and(|f| !f.matches(&crate::alerts::collect::subject_of(enricher, e, en)))
+                {
+                    return;
+                }
+                let owned = super::local::owned(enricher, e, en, origin, raw);
+                if query.matches(&owned) {
+                    events.push(owned);
+                }
+            };
+        let pipeline = crate::pipeline::PipelineOptions { window: Window::ALL, ..self.settings.options };
+        let span = Some((query.from_ms, query.to_ms));
+        match crate::elastic::derive::derive_into(&self.client, enricher, span, pipeline, self.bucket_ms, &mut sink) {
+            Ok(derived) => {
+                for mut e in events {
+                    let path = derived.files.get(e.origin.file as usize).cloned().unwrap_or_default();
+                    e.origin.file = self.file_index(&path);
+                    answer.events.push(e);
+                }
+            }
+            Err(e) => {
+                answer.error = Some(e.to_string());
+                self.failed(&e);
+            }
+        }
+        answer.files = self.files.clone();
+        answer.finish()
+    }
+}
+
 /// True when `text` holds `id` as a whole word (not inside a longer id: `vid_1` is not in `vid_10`).
 fn names(text: &str, id: &str) -> bool {
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
@@ -699,6 +776,9 @@ impl Backend for EsBackend {
         } else {
             queries::TemplateField::Unknown
         };
+        if self.client.preset.derived() {
+            return self.derived_lines(query, filter.as_ref(), answer);
+        }
         let body = queries::lines_in_span(
             query.from_ms,
             query.to_ms,
@@ -740,10 +820,14 @@ impl Backend for EsBackend {
     /// field (`crate::elastic::patterns`); an index without it (shipped by an older version, or
     /// filled by Filebeat) answers as before from two overviews, unknown errors only (said).
     fn patterns(&mut self, query: &super::PatternsQuery) -> PatternsView {
-        if self.client.preset.derived() || !self.has_templates() {
+        let answer = if self.client.preset.derived() {
+            self.derived_patterns(query)
+        } else if !self.has_templates() {
             return super::patterns_from_overviews(self, query);
-        }
-        match self.try_patterns(query) {
+        } else {
+            self.try_patterns(query)
+        };
+        match answer {
             Ok(view) => view,
             Err(e) => {
                 self.failed(&e);

@@ -125,6 +125,8 @@ pub struct Derived {
     pub stats: Stats,
     pub documents: usize,
     pub capped: bool,
+    /// The files read, in the order of the events' `origin.file`.
+    pub files: Vec<String>,
 }
 
 /// Reads the documents with times in `range` (or all), groups their lines by file in offset
@@ -136,6 +138,19 @@ pub fn derive(
     range: Option<(i64, i64)>,
     pipeline: PipelineOptions,
     bucket_ms: i64,
+) -> Result<Derived, EsError> {
+    derive_into(client, enricher, range, pipeline, bucket_ms, &mut NoSink)
+}
+
+/// [`derive`], handing each event to `sink` too (with its file's index, in file and offset order):
+/// the lines of a span on such an index, as the files give them.
+pub fn derive_into(
+    client: &EsClient,
+    enricher: &Enricher,
+    range: Option<(i64, i64)>,
+    pipeline: PipelineOptions,
+    bucket_ms: i64,
+    sink: &mut dyn crate::pipeline::EventSink,
 ) -> Result<Derived, EsError> {
     let file_field = client.fields.name("log_file").to_string();
     let file_sort = client.fields.query_name("log_file");
@@ -183,6 +198,7 @@ pub fn derive(
     }
     let default_offset = pipeline.default_offset;
     let mut stats = Stats::new(enricher.components.len(), bucket_ms);
+    let names: Vec<String> = files.keys().cloned().collect();
     for (index, (_, mut lines)) in files.into_iter().enumerate() {
         lines.sort_by_key(|(offset, time, _)| (*offset, *time));
         let mut text = String::with_capacity(lines.iter().map(|l| l.2.len() + 1).sum());
@@ -193,11 +209,15 @@ pub fn derive(
         let format = crate::source::detect_format(text.as_bytes(), default_offset);
         let settings = crate::pipeline::IngestSettings { options: pipeline, bucket_ms };
         let mut ingestor = settings.ingestor(enricher, format, index as u32);
-        ingestor.ingest_block(text.as_bytes(), 0, true, &mut NoSink);
+        let mut forward = |e: &crate::event::Event<'_>,
+                           en: &crate::enrich::Enriched,
+                           o: crate::event::Origin,
+                           r: &[u8]| { sink.event(e, en, o, r) };
+        ingestor.ingest_block(text.as_bytes(), 0, true, &mut forward);
         stats.merge(ingestor.stats);
     }
     stats.settle();
-    Ok(Derived { stats, documents, capped })
+    Ok(Derived { stats, documents, capped, files: names })
 }
 
 /// The event of a document of an index whose fields are derived here: its line (`event.original`,
