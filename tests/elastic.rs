@@ -1199,3 +1199,42 @@ fn the_patterns_screen_of_a_cluster_equals_the_files() {
         assert_eq!(lines(&b), lines(&a), "the lines of {template}");
     }
 }
+
+/// The Patterns screen asks again on every refresh: while no document arrived, the same answer
+/// comes back without its aggregations being asked again; a document that arrives (even one dated
+/// before the newest) is counted at once.
+#[test]
+fn the_patterns_answer_is_asked_again_only_when_documents_arrive() {
+    use foley_triage::backend::{Backend, PatternsQuery, TimeRange};
+    use std::sync::atomic::Ordering;
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inference.log");
+    let line =
+        |m: u32| format!("2025-09-01 14:{m:02}:30 [ERROR] video_id=vid_{m} error_code=E_LEASE reason=\"lost\"\n");
+    std::fs::write(&path, (0..20).map(line).collect::<String>()).unwrap();
+    let ship = |path: &std::path::Path| {
+        let out = binary(&["ship", path.to_str().unwrap(), "--es", &server.url, "--refresh"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    ship(&path);
+    let mut cluster = backend(&server.url);
+    let query = PatternsQuery { range: TimeRange::ALL, baseline: None, options: Default::default() };
+    let count =
+        |view: &foley_triage::stats::template_rows::PatternsView| view.rows.iter().map(|r| r.count).sum::<u64>();
+    let received = |c: &foley_triage::backend::elastic::EsBackend| c.client.bytes_received.load(Ordering::Relaxed);
+    let before = received(&cluster);
+    let first = cluster.patterns(&query);
+    let first_bytes = received(&cluster) - before;
+    assert_eq!(count(&first), 20);
+    let before = received(&cluster);
+    let again = cluster.patterns(&query);
+    let again_bytes = received(&cluster) - before;
+    assert_eq!(again, first);
+    assert!(again_bytes * 3 < first_bytes, "asked again: {again_bytes} bytes against {first_bytes}");
+    // a late document (dated before the newest) arrives: counted at once
+    let late = dir.path().join("late.log");
+    std::fs::write(&late, line(5)).unwrap();
+    ship(&late);
+    assert_eq!(count(&cluster.patterns(&query)), 21);
+}

@@ -43,7 +43,15 @@ pub struct EsBackend {
     retry_at: Option<std::time::Instant>,
     /// The counts part of the console's last overview, kept for its lists (see [`Counts`]).
     counts: Option<Counts>,
+    /// The last Patterns answer and what it was for: the query, the data's first and last time
+    /// and the documents in the index. The screen asks again on every refresh; while nothing
+    /// arrived (the same bounds and count) the answer is the same, and its aggregations over all
+    /// the data are not asked again.
+    patterns_cache: Option<(PatternsKey, PatternsView)>,
 }
+
+/// What a Patterns answer was for: the query, the data's first and last time, the documents.
+type PatternsKey = (super::PatternsQuery, Option<i64>, Option<i64>, u64);
 
 /// The counts part of a console overview (the first answer), kept until its lists arrive.
 struct Counts {
@@ -109,6 +117,7 @@ impl EsBackend {
             settings: config.ingest(),
             derived_note: None,
             counts: None,
+            patterns_cache: None,
         }
     }
 
@@ -506,6 +515,15 @@ impl EsBackend {
             Ok(patterns::read_bound(&client.search(&patterns::bound_query(limits, order))?.body))
         };
         (answer.data_from, answer.data_to) = (bound(&self.client, "asc")?, bound(&self.client, "desc")?);
+        // the same query over the same documents: the answer given last (a live refresh)
+        let documents =
+            self.client.post(&format!("/{}/_count", self.client.options.index), &serde_json::json!({}))?["count"]
+                .as_u64()
+                .unwrap_or(u64::MAX);
+        let key = (query.clone(), answer.data_from, answer.data_to, documents);
+        if let Some((_, view)) = self.patterns_cache.as_ref().filter(|(k, _)| *k == key && documents != u64::MAX) {
+            return Ok(view.clone());
+        }
         let data = self.client.search(&patterns::data_query(limits, baseline_span))?;
         patterns::read_data(&data.body, &mut answer);
         // (`data_end` stays the overview's: it also marks where the ingest rate counts from)
@@ -523,7 +541,10 @@ impl EsBackend {
         }
         let mut view = cluster_rows::rows(&answer, &self.enricher, window, baseline, query.options, shape);
         let warnings: Vec<String> = data.warnings.into_iter().chain(found.warnings).collect();
-        if !warnings.is_empty() {
+        if warnings.is_empty() {
+            // an incomplete answer is asked again next time
+            self.patterns_cache = Some((key, view.clone()));
+        } else {
             let text = format!("cluster: {}", warnings.join("; "));
             view.note = Some(match view.note.take() {
                 Some(n) => format!("{n}; {text}"),
