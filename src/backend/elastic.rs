@@ -13,7 +13,9 @@ use crate::stats::overview::{self, Overview, OverviewOptions, Window};
 use crate::stats::template_rows::PatternsView;
 use serde_json::Value;
 
-mod follow; // the tail: new documents, each once, in arrival order
+mod derived; // an index whose fields are derived here: its lines read back
+mod follow;
+mod patterns; // the Patterns screen from aggregations on `template`, kept while nothing arrives // the tail: new documents, each once, in arrival order
 pub use follow::{TAIL_LOOK_BACK_MS, TAIL_POLL_MAX};
 
 pub struct EsBackend {
@@ -297,35 +299,6 @@ impl EsBackend {
         })
     }
 
-    /// The overview of an index without the fields `ship` computes: its lines read back and
-    /// enriched here (see [`crate::elastic::derive`]).
-    fn derived_overview(&mut self, window: Window, keys: Option<(i64, i64)>, exact: bool) -> Result<Overview, EsError> {
-        let pipeline = crate::pipeline::PipelineOptions {
-            window: if exact { window } else { Window::ALL },
-            ..self.settings.options
-        };
-        let before = self.client.bytes_received.load(std::sync::atomic::Ordering::Relaxed);
-        let derived = crate::elastic::derive::derive(&self.client, &self.enricher, keys, pipeline, self.bucket_ms)?;
-        self.bytes_last_refresh =
-            self.client.bytes_received.load(std::sync::atomic::Ordering::Relaxed).saturating_sub(before) as usize;
-        let mut note =
-            format!("fields: {}, derived here from {} documents", self.client.preset.name(), derived.documents);
-        self.warnings.clear();
-        if derived.capped {
-            note.push_str(" (the first ones only: approximate)");
-            self.warnings.push(format!(
-                "more than {} documents in the window: the numbers are from the first ones only",
-                crate::elastic::derive::DERIVE_MAX
-            ));
-        }
-        self.derived_note = Some(note);
-        let stats = derived.stats;
-        self.data_end = stats.last_ms.or(self.data_end);
-        self.lines = stats.lines.total;
-        let options = OverviewOptions::console(&self.health, &[]);
-        Ok(overview::compute(&stats, &self.enricher, window, options))
-    }
-
     /// Every document of a video in time order, paged with `search_after` inside a point in time.
     pub fn try_related(&mut self, video_id: &str) -> Result<(Vec<OwnedEvent>, bool), crate::elastic::EsError> {
         let pit = self.client.open_pit("1m").ok();
@@ -367,7 +340,7 @@ impl EsBackend {
                     // its own lines, and a line that names it without being an event of its own
                     // (a traceback's line, joined to its event on files: each line is a document here)
                     if let Some(mut e) = event {
-                        if e.video_id.is_none() && names(&e.raw, video_id) {
+                        if e.video_id.is_none() && derived::names(&e.raw, video_id) {
                             e.video_id = Some(video_id.to_string());
                         }
                         if e.video_id.as_deref() == Some(video_id) {
@@ -395,165 +368,6 @@ impl EsBackend {
 }
 
 impl EsBackend {
-    /// The Patterns screen of an index whose fields are derived here: the lines of the range and
-    /// its baseline read back and enriched here, then the files' answer (every template of errors
-    /// and warnings, with trend, components, videos and rules); first seen within what was read.
-    fn derived_patterns(&mut self, query: &super::PatternsQuery) -> Result<PatternsView, EsError> {
-        self.resolve_newest(query.range)?;
-        let window = query.range.window(self.data_end);
-        let baseline = query.baseline_window(window);
-        let from = match (window.from_ms, baseline.from_ms) {
-            (Some(w), Some(b)) => Some(w.min(b)),
-            (w, _) => w,
-        };
-        let keys = match (from, window.to_ms) {
-            (None, None) => None,
-            (f, t) => Some((f.unwrap_or(0), t.unwrap_or(i64::MAX / 2))),
-        };
-        let pipeline = crate::pipeline::PipelineOptions { window: Window::ALL, ..self.settings.options };
-        let derived = crate::elastic::derive::derive(&self.client, &self.enricher, keys, pipeline, self.bucket_ms)?;
-        let mut view =
-            crate::stats::template_rows::compute(&derived.stats, &self.enricher, window, baseline, query.options);
-        let mut note = format!(
-            "fields: {}, derived here from the {} documents of the range and its baseline (first seen within them)",
-            self.client.preset.name(),
-            derived.documents
-        );
-        if derived.capped {
-            note.push_str(": the first ones only, approximate");
-        }
-        view.note = Some(match view.note.take() {
-            Some(n) => format!("{note} · {n}"),
-            None => note,
-        });
-        Ok(view)
-    }
-
-    /// The lines of a span on an index whose fields are derived here: read back and enriched
-    /// here as the files' are, then chosen as on files.
-    fn derived_lines(
-        &mut self,
-        query: &super::lines::LineQuery,
-        filter: Option<&crate::query::Query>,
-        mut answer: super::lines::Lines,
-    ) -> super::lines::Lines {
-        let enricher = &self.enricher;
-        let mut events = Vec::new();
-        let mut sink =
-            |e: &crate::event::Event<'_>, en: &crate::enrich::Enriched, origin: crate::event::Origin, raw: &[u8]| {
-                if events.len() > super::lines::LINES_CAP
-                    || filter.is_some_and(|f| !f.matches(&crate::alerts::collect::subject_of(enricher, e, en)))
-                {
-                    return;
-                }
-                let owned = super::local::owned(enricher, e, en, origin, raw);
-                if query.matches(&owned) {
-                    events.push(owned);
-                }
-            };
-        let pipeline = crate::pipeline::PipelineOptions { window: Window::ALL, ..self.settings.options };
-        let span = Some((query.from_ms, query.to_ms));
-        match crate::elastic::derive::derive_into(&self.client, enricher, span, pipeline, self.bucket_ms, &mut sink) {
-            Ok(derived) => {
-                for mut e in events {
-                    let path = derived.files.get(e.origin.file as usize).cloned().unwrap_or_default();
-                    e.origin.file = self.file_index(&path);
-                    answer.events.push(e);
-                }
-            }
-            Err(e) => {
-                answer.error = Some(e.to_string());
-                self.failed(&e);
-            }
-        }
-        answer.files = self.files.clone();
-        answer.finish()
-    }
-}
-
-/// True when `text` holds `id` as a whole word (not inside a longer id: `vid_1` is not in `vid_10`).
-fn names(text: &str, id: &str) -> bool {
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
-    !id.is_empty()
-        && text
-            .match_indices(id)
-            .any(|(at, _)| !word(text[..at].chars().next_back()) && !word(text[at + id.len()..].chars().next()))
-}
-
-impl EsBackend {
-    /// True when the index has the `template` field `ship` writes; asked again while it has not
-    /// (an index shipped to after the console connected).
-    fn has_templates(&mut self) -> bool {
-        if !self.client.fields.has("template") {
-            let name = self.client.fields.name("template").to_string();
-            let keyword = format!("{name}.keyword");
-            if let Ok(caps) = self.client.field_caps(&[&name, &keyword]) {
-                self.client.fields.learn(&caps);
-            }
-        }
-        self.client.fields.has("template")
-    }
-
-    /// The Patterns screen's answer: the data's first and last times (two sorted searches of one
-    /// hit), then two aggregations: each template over all the data with the baseline's counts,
-    /// then the window's (see [`crate::elastic::patterns`]).
-    fn try_patterns(&mut self, query: &super::PatternsQuery) -> Result<PatternsView, EsError> {
-        use crate::elastic::patterns;
-        use crate::stats::cluster_rows::{self, ClusterTemplates, Shape};
-        self.resolve_newest(query.range)?;
-        let window = query.range.window(self.data_end);
-        let baseline = query.baseline_window(window);
-        let limits = self.settings.options.times.resolve();
-        let b = self.bucket_ms;
-        // what changed needs both windows closed; each counted in whole buckets, as on files
-        let baseline_span = match (window.from_ms.zip(window.to_ms), baseline.from_ms.zip(baseline.to_ms)) {
-            (Some(_), Some((from, to))) => Some((from.div_euclid(b) * b, (to.div_euclid(b) + 1) * b - 1)),
-            _ => None,
-        };
-        let mut answer = ClusterTemplates::default();
-        let bound = |client: &EsClient, order: &str| -> Result<Option<i64>, EsError> {
-            Ok(patterns::read_bound(&client.search(&patterns::bound_query(limits, order))?.body))
-        };
-        (answer.data_from, answer.data_to) = (bound(&self.client, "asc")?, bound(&self.client, "desc")?);
-        // the same query over the same documents: the answer given last (a live refresh)
-        let documents =
-            self.client.post(&format!("/{}/_count", self.client.options.index), &serde_json::json!({}))?["count"]
-                .as_u64()
-                .unwrap_or(u64::MAX);
-        let key = (query.clone(), answer.data_from, answer.data_to, documents);
-        if let Some((_, view)) = self.patterns_cache.as_ref().filter(|(k, _)| *k == key && documents != u64::MAX) {
-            return Ok(view.clone());
-        }
-        let data = self.client.search(&patterns::data_query(limits, baseline_span))?;
-        patterns::read_data(&data.body, &mut answer);
-        // (`data_end` stays the overview's: it also marks where the ingest rate counts from)
-        let shape = Shape::new(window, answer.data_from, answer.data_to, b);
-        let keys: Vec<&str> = answer.seen.iter().map(|s| s.key.as_str()).collect();
-        let groups = cluster_rows::groups_of_several(&keys);
-        let all = window.is_all();
-        let span = (!all).then(|| shape.span());
-        let found =
-            self.client.search(&patterns::window_query(span, &shape, limits, &groups, baseline_span.is_some()))?;
-        patterns::read_window(&found.body, all, &groups, &mut answer);
-        if answer.seen.is_empty() && answer.untemplated > 0 {
-            // mapped (the index template is new) but written by an older `ship`: as before
-            return Ok(super::patterns_from_overviews(self, query));
-        }
-        let mut view = cluster_rows::rows(&answer, &self.enricher, window, baseline, query.options, shape);
-        let warnings: Vec<String> = data.warnings.into_iter().chain(found.warnings).collect();
-        if warnings.is_empty() {
-            // an incomplete answer is asked again next time
-            self.patterns_cache = Some((key, view.clone()));
-        } else {
-            let text = format!("cluster: {}", warnings.join("; "));
-            view.note = Some(match view.note.take() {
-                Some(n) => format!("{n}; {text}"),
-                None => text,
-            });
-        }
-        Ok(view)
-    }
-
     /// The documents of a request id, in time order (one page).
     fn try_request(&mut self, request_id: &str) -> Result<Vec<OwnedEvent>, crate::elastic::EsError> {
         let answer = self.client.search(&queries::request_page(request_id, PAGE))?;
@@ -876,17 +690,5 @@ impl Backend for EsBackend {
 
     fn canceller(&self) -> Option<Canceller> {
         Some(self.client.cancel.clone())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_line_names_an_id_as_a_whole_word() {
-        assert!(super::names("OOM (video_id=vid_1)", "vid_1"));
-        assert!(super::names("vid_1 failed", "vid_1"));
-        assert!(!super::names("video_id=vid_10", "vid_1"));
-        assert!(!super::names("xvid_1", "vid_1"));
-        assert!(!super::names("anything", ""));
     }
 }

@@ -196,3 +196,68 @@ mod tests {
         assert!(!q.matches(&event(10_500, Some("X"), "something else")));
     }
 }
+
+/// The event's text with the newlines of a joined traceback restored. Only the escapes that
+/// begin a traceback line (as the reader joined them: indented, `Traceback …`, an exception) become
+/// newlines; a literal `\n` inside a message stays as written (unless what follows it looks like a
+/// traceback line, which the escaped text cannot tell apart).
+pub fn original_lines(e: &OwnedEvent) -> std::borrow::Cow<'_, str> {
+    if e.source != crate::event::Source::Flask || !e.raw.contains("\\n") {
+        return std::borrow::Cow::Borrowed(&e.raw);
+    }
+    let mut pieces = e.raw.split("\\n");
+    let mut out = String::with_capacity(e.raw.len());
+    out.push_str(pieces.next().unwrap_or_default());
+    for piece in pieces {
+        if crate::parse::python::is_continuation(piece) {
+            // a CRLF file leaves the escaped `\r` before the newline
+            if out.ends_with("\\r") {
+                out.truncate(out.len() - 2);
+            }
+            out.push('\n');
+        } else {
+            out.push_str("\\n");
+        }
+        out.push_str(piece);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod original_lines_tests {
+    use super::*;
+    use crate::event::Source;
+
+    fn flask(raw: &str) -> OwnedEvent {
+        OwnedEvent {
+            ts_ms: None,
+            level: crate::event::Level::Error,
+            source: Source::Flask,
+            parsed: true,
+            component: "web".into(),
+            video_id: None,
+            request_id: None,
+            error_code: None,
+            message: String::new(),
+            latency_ms: None,
+            fields: Vec::new(),
+            raw: raw.into(),
+            origin: crate::event::Origin { file: 0, offset: 0 },
+            rule: None,
+        }
+    }
+
+    #[test]
+    fn joined_tracebacks_get_their_lines_back_and_literal_escapes_stay() {
+        let raw = "[x] ERROR in app: failed sep=\\nhere\\nTraceback (most recent call last):\\n  File \"a.py\", line 1\\nValueError: bad";
+        assert_eq!(
+            original_lines(&flask(raw)),
+            "[x] ERROR in app: failed sep=\\nhere\nTraceback (most recent call last):\n  File \"a.py\", line 1\nValueError: bad"
+        );
+        let crlf = "[x] ERROR\\r\\nTraceback (most recent call last):\\r\\n  File \"a.py\"";
+        assert_eq!(original_lines(&flask(crlf)), "[x] ERROR\nTraceback (most recent call last):\n  File \"a.py\"");
+        let mut other = flask("{\"log\":\"a\\nTraceback (most recent call last):\"}");
+        other.source = Source::Scheduler;
+        assert_eq!(original_lines(&other), other.raw, "only joined Python events are split");
+    }
+}

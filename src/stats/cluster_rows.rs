@@ -4,7 +4,7 @@
 //! ([`Seen`]) and in the window ([`InWindow`]), grouped by the same miner over the same keys. Plain
 //! data, so that it is tested without a server; the queries are `elastic::patterns`'.
 
-use super::overview::{Explanation, Window};
+use super::overview::Window;
 use super::template_rows::{
     ChangeRow, PatternOptions, PatternsView, TemplateRow, group, settle, sort_and_cap, trend_shape,
 };
@@ -173,23 +173,7 @@ pub fn rows(
         let id = id_of.get(w.key.as_str()).copied().unwrap_or_default();
         lines += w.count;
         let acc = groups.entry(id).or_insert_with(|| Acc {
-            row: TemplateRow {
-                template: texts.get(&id).cloned().unwrap_or_else(|| w.key.clone()),
-                count: 0,
-                trend: vec![0; shape.points],
-                first_seen: None,
-                last_seen: None,
-                new: false,
-                errors: false,
-                example: String::new(),
-                components: Vec::new(),
-                videos: 0,
-                videos_at_least: false,
-                explanation: Explanation::none(),
-                unknown: 0,
-                members: Vec::new(),
-                draft: None,
-            },
+            row: TemplateRow::empty(texts.get(&id).cloned().unwrap_or_else(|| w.key.clone()), shape.points),
             rules: FxHashMap::default(),
             videos: Vec::new(),
         });

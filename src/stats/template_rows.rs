@@ -51,6 +51,29 @@ pub struct TemplateRow {
     pub draft: Option<crate::enrich::rules::RuleSpec>,
 }
 
+impl TemplateRow {
+    /// A row of `template` with nothing counted yet, its trend `points` zeros.
+    pub fn empty(template: String, points: usize) -> TemplateRow {
+        TemplateRow {
+            template,
+            count: 0,
+            trend: vec![0; points],
+            first_seen: None,
+            last_seen: None,
+            new: false,
+            errors: false,
+            example: String::new(),
+            components: Vec::new(),
+            videos: 0,
+            videos_at_least: false,
+            explanation: Explanation::none(),
+            unknown: 0,
+            members: Vec::new(),
+            draft: None,
+        }
+    }
+}
+
 /// A template or code whose rate changed between the baseline and the window.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChangeRow {
@@ -220,23 +243,7 @@ pub fn compute(
         }
         lines += count;
         let acc = groups.entry(*id).or_insert_with(|| Acc {
-            row: TemplateRow {
-                template: texts.get(id).cloned().unwrap_or_default(),
-                count: 0,
-                trend: vec![0; points],
-                first_seen: None,
-                last_seen: None,
-                new: false,
-                errors: false,
-                example: String::new(),
-                components: Vec::new(),
-                videos: 0,
-                videos_at_least: false,
-                explanation: Explanation::none(),
-                unknown: 0,
-                members: Vec::new(),
-                draft: None,
-            },
+            row: TemplateRow::empty(texts.get(id).cloned().unwrap_or_default(), points),
             components: FxHashSet::default(),
             videos: FxHashSet::default(),
             rules: FxHashMap::default(),
@@ -327,23 +334,9 @@ pub fn from_overviews(
     for p in &now.unknown_patterns {
         let id = id_of.get(p.template.as_str()).copied().unwrap_or_default();
         let (row, biggest) = by_group.entry(id).or_insert_with(|| {
-            let row = TemplateRow {
-                template: texts.get(&id).cloned().unwrap_or_else(|| p.template.clone()),
-                count: 0,
-                trend: Vec::new(),
-                first_seen: None,
-                last_seen: None,
-                new: false,
-                errors: true,
-                example: String::new(),
-                components: Vec::new(),
-                videos: 0,
-                videos_at_least: false,
-                explanation: Explanation::unknown(),
-                unknown: 0,
-                members: Vec::new(),
-                draft: None,
-            };
+            let template = texts.get(&id).cloned().unwrap_or_else(|| p.template.clone());
+            let row =
+                TemplateRow { errors: true, explanation: Explanation::unknown(), ..TemplateRow::empty(template, 0) };
             (row, 0)
         });
         row.count += p.count;
